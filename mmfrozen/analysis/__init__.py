@@ -1,0 +1,1 @@
+"""Library code behind tools/analysis: results tables, plots, training cost, parameters."""

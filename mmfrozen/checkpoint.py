@@ -1,0 +1,70 @@
+"""Loading mmengine checkpoints on torch >= 2.6 without turning off ``torch.load``'s safety.
+
+torch 2.6 made ``torch.load(weights_only=True)`` the default. mmengine 0.10.7 calls
+``torch.load(filename, map_location=...)`` for local files, and every checkpoint its Runner
+writes carries numpy arrays and scalars (``message_hub`` history buffers, ``meta``) and mmengine
+objects, so ``resume=True`` and ``load_from`` fail with ``UnpicklingError``.
+
+The fix stays narrow on purpose: mmengine's loader for local paths is replaced by one that
+still loads with ``weights_only=True`` but allows, for that one call, exactly the types an
+mmengine/mmdet checkpoint is made of (numpy arrays, scalars and dtypes, mmengine's
+``HistoryBuffer`` and config dicts). Nothing is allowed globally, pickles that reference any
+other type are still refused, and remote schemes (``torchvision://``, ``https://``) are
+untouched. A refused file gets an error that names the type and how to allow it if the file is
+trusted.
+"""
+import os.path as osp
+from typing import Any, Callable, List
+
+import numpy as np
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader
+
+__all__ = ['checkpoint_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader']
+
+
+def _numpy_globals() -> List[Any]:
+    try:  # numpy >= 2 pickles refer to numpy._core
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtype_classes = [type(np.dtype(t)) for t in np.sctypeDict.values()]
+    return [_reconstruct, scalar, np.ndarray, np.dtype, *set(dtype_classes)]
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """The types an mmengine/mmdet checkpoint is made of, beyond tensors and builtins."""
+    from mmengine.config import ConfigDict
+    from mmengine.logging import HistoryBuffer
+    return _numpy_globals() + [HistoryBuffer, ConfigDict]
+
+
+def load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
+    """Drop-in for mmengine's ``load_from_local`` that works on torch >= 2.6.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        pickle.UnpicklingError: the file holds a type outside :func:`checkpoint_safe_globals`.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5 has no weights_only default
+        return torch.load(filename, map_location=map_location)
+    try:
+        with torch.serialization.safe_globals(checkpoint_safe_globals()):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises UnpicklingError wrapped in various ways
+        if 'Weights only load failed' not in str(e):
+            raise
+        raise type(e)(
+            f'mmfrozen: {filename} holds an object type that mmfrozen does not load by default '
+            '(only tensors, numpy values and mmengine log/config objects are allowed). If you '
+            'trust this file, allow the type named below with '
+            '`torch.serialization.add_safe_globals([...])` before training.\n' + str(e)) from e
+
+
+def register_checkpoint_loader() -> Callable:
+    """Make :func:`load_local_checkpoint` mmengine's loader for local paths (idempotent)."""
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+    return load_local_checkpoint

@@ -1,0 +1,1 @@
+"""Datasets: the deterministic mini-study data generator."""

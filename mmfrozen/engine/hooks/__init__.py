@@ -1,0 +1,4 @@
+from .freeze_backbone_hook import FreezeBackboneHook
+from .freeze_hook import FreezeHook
+
+__all__ = ['FreezeHook', 'FreezeBackboneHook']

@@ -1,0 +1,1 @@
+"""Evaluation metrics: frequency-bucket (LVIS-style) AP, LVIS on numpy 2."""

@@ -1,0 +1,1 @@
+"""The mini-study: the paper's experiment in miniature, on a CPU."""

@@ -1,0 +1,1 @@
+"""Capacity modules for frozen backbones: residual adapters, necks, heads."""

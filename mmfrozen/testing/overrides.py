@@ -1,0 +1,120 @@
+"""Point any mmdet config at a tiny generated dataset, at tiny resolution, for a few steps.
+
+Used by the tests and by smoke runs: the model, losses, optimizer and hooks stay those of the
+config; only data, image size, schedule and (optionally) the pretrained checkpoint change.
+"""
+import copy
+from typing import Any, Optional, Tuple
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+from .tiny_coco import TinyCoco
+
+_SCALE_KEYS = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size',
+               'Pad': 'size', 'FixScaleResize': 'scale', 'BatchFixedSizePad': 'size'}
+
+
+def _walk(node: Any, fn) -> None:
+    if isinstance(node, dict):
+        fn(node)
+        for v in node.values():
+            _walk(v, fn)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _walk(v, fn)
+
+
+def set_num_classes(model_cfg: dict, num_classes: int) -> None:
+    """Set every ``num_classes`` inside a model config (all heads and stages)."""
+    def fn(d):
+        if 'num_classes' in d:
+            d['num_classes'] = num_classes
+    _walk(model_cfg, fn)
+
+
+def set_image_scale(cfg: Config, scale: Tuple[int, int]) -> None:
+    """Make every resize/crop/pad transform and batch augment of ``cfg`` work at ``scale``."""
+    def fn(d):
+        key = _SCALE_KEYS.get(d.get('type'))
+        if key and key in d:
+            d[key] = tuple(scale)
+        if d.get('type') == 'RandomChoiceResize':
+            d['scales'] = [tuple(scale)]
+        if d.get('type') == 'RandomResize' and 'ratio_range' in d:
+            d['ratio_range'] = (0.8, 1.25)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_pipeline',
+                'test_pipeline'):
+        if key in cfg:
+            _walk(cfg[key], fn)
+    _walk(cfg.model.get('data_preprocessor', {}), fn)
+
+
+def _innermost_dataset(loader: dict) -> dict:
+    ds = loader['dataset']
+    while 'dataset' in ds:
+        ds = ds['dataset']
+    return ds
+
+
+def make_local_pretrained(cfg: Config, path: str, module: str = 'backbone') -> str:
+    """Stand-in for downloaded ImageNet weights: save the built module's init to ``path``.
+
+    The module's ``init_cfg`` then points at this file, so the run takes the same loading path
+    as with real pretrained weights, without a download.
+    """
+    from mmdet.registry import MODELS
+    sub = copy.deepcopy(cfg.model[module])
+    sub.pop('init_cfg', None)
+    net = MODELS.build(sub)
+    net.init_weights()
+    torch.save({'state_dict': net.state_dict()}, path)
+    cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=path)
+    return path
+
+
+def tiny_overrides(cfg: Config, data: TinyCoco, work_dir: str, max_iters: Optional[int] = None,
+                   max_epochs: int = 1, batch_size: int = 2, scale: Tuple[int, int] = (64, 64),
+                   val: bool = True, checkpoint_interval: int = 1) -> Config:
+    """Return a copy of ``cfg`` that trains on ``data`` for a few steps on CPU."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    with_mask = 'mask_head' in str(cfg.model.get('roi_head', ''))
+    metainfo = dict(classes=data.classes)
+    for split, ann in (('train', data.train_ann), ('val', data.val_ann), ('test', data.val_ann)):
+        loader = cfg.get(f'{split}_dataloader')
+        if loader is None:
+            continue
+        loader.batch_size = batch_size
+        loader.num_workers = 0
+        loader.persistent_workers = False
+        ds = _innermost_dataset(loader)
+        ds.update(type='CocoDataset', data_root=data.root, ann_file=ann, metainfo=metainfo,
+                  data_prefix=dict(img=data.img_prefix))
+        if split == 'train':
+            ds['filter_cfg'] = dict(filter_empty_gt=True, min_size=1)
+    set_image_scale(cfg, scale)
+    set_num_classes(cfg.model, len(data.classes))
+    metric = ['bbox', 'segm'] if with_mask else 'bbox'
+    for split in ('val', 'test'):
+        cfg[f'{split}_evaluator'] = dict(type='CocoMetric', ann_file=f'{data.root}/{data.val_ann}',
+                                         metric=metric, format_only=False)
+    if max_iters is not None:
+        cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                             val_interval=max_iters if val else max_iters + 1)
+    else:
+        cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                             val_interval=1 if val else max_epochs + 1)
+    if not val:
+        cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, begin=0, end=1)]
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=checkpoint_interval,
+                                        by_epoch=max_iters is None)
+    cfg.default_hooks.pop('visualization', None)
+    cfg.pop('auto_scale_lr', None)
+    cfg.env_cfg = ConfigDict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
+                             dist_cfg=dict(backend='gloo'))
+    cfg.log_processor = dict(type='LogProcessor', window_size=1, by_epoch=max_iters is None)
+    cfg.randomness = dict(seed=0)
+    return cfg

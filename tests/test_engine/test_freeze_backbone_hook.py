@@ -1,0 +1,176 @@
+"""FreezeBackboneHook + FrozenRunner, each promise checked by a real Runner training steps."""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmfrozen  # noqa: F401
+from mmfrozen.engine.pretrained import RandomInitFrozenError
+from mmfrozen.freezing import FrozenModuleChanged, frozen_parameters, optimizer_holds
+from mmfrozen.testing import make_local_pretrained, tiny_overrides
+from tests._probe_hook import FreezeProbeHook
+
+from ..conftest import CONFIGS
+
+FROZEN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+
+
+def make_cfg(tiny_coco, tmp_path, config=FROZEN, **kw):
+    cfg = tiny_overrides(Config.fromfile(config), tiny_coco, str(tmp_path / 'work'), **kw)
+    make_local_pretrained(cfg, str(tmp_path / 'pretrained.pth'))
+    return cfg
+
+
+def build(cfg, probe=None):
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    if probe is not None:
+        runner.register_hook(probe)
+    return runner
+
+
+def sub_state(state, prefix):
+    return {k: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def test_frozen_training_keeps_backbone_and_trains_the_rest(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path)
+    probe = FreezeProbeHook()
+    runner = build(cfg, probe)
+    runner.train()
+    before, after = probe.snapshots['before_train'], probe.snapshots['after_train']
+
+    # weights, BN statistics and counters bitwise equal, and equal to the pretrained file
+    pretrained = torch.load(tmp_path / 'pretrained.pth')['state_dict']
+    for k, v in sub_state(before, 'backbone.').items():
+        assert torch.equal(v, after[k]), k
+        assert torch.equal(v, pretrained[k[len('backbone.'):]]), k
+    assert any('running_mean' in k for k in sub_state(before, 'backbone.'))
+    # neck and heads trained
+    for prefix in ('neck.', 'rpn_head.', 'roi_head.'):
+        assert any(not torch.equal(v, after[k]) for k, v in sub_state(before, prefix).items()
+                   if v.is_floating_point()), prefix
+    # not in the optimizer: neither in a param group nor in its state (no momentum buffers)
+    model = runner.model
+    frozen = frozen_parameters(model)
+    assert len(frozen) == len(list(model.backbone.parameters()))
+    optimizer = runner.optim_wrapper.optimizer
+    assert optimizer_holds(optimizer, frozen) == []
+    assert len(optimizer.state) == sum(p.requires_grad for p in model.parameters())
+    # during training: model in train mode, every backbone sub-module in eval, no graph
+    assert probe.forward_records and all(r['model_training'] for r in probe.forward_records)
+    assert not any(r['any_submodule_training'] for r in probe.forward_records)
+    assert not any(r['grad_fn'] or r['requires_grad'] for r in probe.forward_records)
+    # the checkpoint records the fingerprint; real COCO evaluation ran
+    ckpt = torch.load(glob.glob(str(tmp_path / 'work' / 'epoch_1.pth'))[0], weights_only=False)
+    assert 'backbone' in ckpt['meta']['mmfrozen_fingerprints']
+    assert 'coco/bbox_mAP' in runner.message_hub.log_scalars
+
+
+def test_resume_continues_with_guard_passing(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, max_epochs=1, val=False)
+    build(cfg).train()
+    first = torch.load(tmp_path / 'work' / 'epoch_1.pth', weights_only=False)
+
+    cfg2 = copy.deepcopy(cfg)
+    cfg2.train_cfg.max_epochs = 2
+    cfg2.resume = True
+    probe = FreezeProbeHook()
+    runner = build(cfg2, probe)
+    runner.train()
+    assert runner.epoch == 2 and osp.exists(tmp_path / 'work' / 'epoch_2.pth')
+    second = torch.load(tmp_path / 'work' / 'epoch_2.pth', weights_only=False)
+    for k, v in sub_state(first['state_dict'], 'backbone.').items():
+        assert torch.equal(v, second['state_dict'][k]), k
+    assert any(not torch.equal(v, second['state_dict'][k])
+               for k, v in sub_state(first['state_dict'], 'neck.').items())
+
+
+def test_guard_catches_mutated_frozen_weight(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', check_interval=1)]
+    runner = build(cfg, FreezeProbeHook(mutate_at_iter=2))
+    with pytest.raises(FrozenModuleChanged, match=r"'backbone\.conv1\.weight' changed \(at iter"):
+        runner.train()
+    assert not osp.exists(tmp_path / 'work' / 'epoch_1.pth')
+
+
+def test_guard_runs_before_checkpoint_save(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, max_iters=2, val=False, checkpoint_interval=2)
+    runner = build(cfg, FreezeProbeHook(mutate_at_iter=2))
+    with pytest.raises(FrozenModuleChanged, match='before saving a checkpoint'):
+        runner.train()
+    assert not glob.glob(str(tmp_path / 'work' / '*.pth'))
+
+
+def test_refuses_random_init(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    cfg.model.backbone.init_cfg = None
+    with pytest.raises(RandomInitFrozenError, match="refusing to freeze 'backbone'"):
+        build(cfg)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', allow_random_init=True)]
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1)
+    build(cfg).train()
+
+
+def test_refuses_checkpoint_that_does_not_load(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    bad = tmp_path / 'wrong_keys.pth'
+    torch.save({'state_dict': {'other.' + k: v for k, v in torch.load(
+        tmp_path / 'pretrained.pth')['state_dict'].items()}}, bad)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(bad))
+    with pytest.raises(RandomInitFrozenError, match='is not in the pretrained checkpoint'):
+        build(cfg).train()
+
+
+def test_unknown_module_path(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', module='bakbone')]
+    with pytest.raises(KeyError, match="no sub-module 'bakbone'"):
+        build(cfg)
+
+
+def test_lr_mult_zero_warns(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.optim_wrapper.paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=0.0),
+                                                        'neck': dict(lr_mult=0.0)})
+    runner = build(cfg)
+    runner.train()
+    log = open(glob.glob(str(tmp_path / 'work' / '*' / '*.log'))[0]).read()
+    assert "custom_keys['backbone'] sets lr_mult=0 on" in log and 'redundant' in log
+    assert "custom_keys['neck'] sets lr_mult=0, which is not freezing" in log
+    assert optimizer_holds(runner.optim_wrapper.optimizer, frozen_parameters(runner.model)) == []
+
+
+def test_hook_without_frozen_runner_is_an_error(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    cfg.pop('runner_type')
+    with pytest.raises(RuntimeError, match="runner_type = 'FrozenRunner'"):
+        build(cfg).train()
+
+
+def test_reduced_precision_frozen_backbone_trains(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', precision='bf16', channels_last=True)]
+    probe = FreezeProbeHook()
+    runner = build(cfg, probe)
+    runner.train()
+    before, after = probe.snapshots['before_train'], probe.snapshots['after_train']
+    assert all(torch.equal(v, after[k]) for k, v in sub_state(before, 'backbone.').items())
+    assert not any(r['grad_fn'] for r in probe.forward_records)
+
+
+def test_load_from_and_test_with_runner_checkpoint(tiny_coco, tmp_path):
+    """torch>=2.6 + mmengine: a Runner checkpoint loads through load_from (mmfrozen's fix)."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    build(cfg).train()
+    ckpt = str(tmp_path / 'work' / 'epoch_1.pth')
+    test_cfg = copy.deepcopy(cfg)
+    test_cfg.load_from = ckpt
+    test_cfg.work_dir = str(tmp_path / 'test')
+    metrics = build(test_cfg).test()
+    assert 'coco/bbox_mAP' in metrics and 0.0 <= metrics['coco/bbox_mAP'] <= 1.0

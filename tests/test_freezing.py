@@ -1,0 +1,136 @@
+"""Unit tests of mmfrozen.freezing on real mmdet modules (no Runner)."""
+import pytest
+import torch
+from mmdet.registry import MODELS
+from torch import nn
+
+import mmfrozen  # noqa: F401  (registers, installs the checkpoint fix)
+from mmfrozen.freezing import (Fingerprint, FreezeSpec, FrozenModuleChanged, freeze_module,
+                               frozen_parameters, frozen_tensors, is_norm, optimizer_holds,
+                               prune_optimizer, resolve_module)
+
+
+class Tiny(nn.Module):
+    """backbone (tiny mmdet ResNet-18) + neck, like a detector."""
+
+    def __init__(self, norm='BN'):
+        super().__init__()
+        self.backbone = MODELS.build(
+            dict(type='ResNet', depth=18, base_channels=8, num_stages=4, out_indices=(0, 1, 2, 3),
+                 norm_cfg=dict(type=norm, num_groups=4) if norm == 'GN' else dict(type=norm),
+                 frozen_stages=-1, norm_eval=False))
+        self.neck = nn.Conv2d(64, 8, 1)
+
+    def forward(self, x):
+        return self.neck(self.backbone(x)[-1])
+
+
+def test_freeze_params_norms_and_graph():
+    model = Tiny()
+    report = freeze_module(model, FreezeSpec('backbone'))
+    assert report.frozen_params == sum(p.numel() for p in model.backbone.parameters())
+    assert report.norm_layers == sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    assert all(p.requires_grad for p in model.neck.parameters())
+
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    captured = {}
+    model.backbone.register_forward_hook(lambda m, i, o: captured.update(out=o[-1]))
+    model.train()  # what the loops do every epoch/iteration
+    assert model.neck.training
+    out = model(torch.randn(2, 3, 32, 32))
+    out.sum().backward()
+    # BN statistics and counters did not move although train() was called
+    for k, v in model.backbone.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert all(not m.training for m in model.backbone.modules())
+    # no autograd graph through the frozen module
+    assert captured['out'].grad_fn is None and not captured['out'].requires_grad
+    assert model.neck.weight.grad is not None
+    assert all(p.grad is None for p in model.backbone.parameters())
+
+
+@pytest.mark.parametrize('norm', ['GN', 'SyncBN'])
+def test_freeze_other_norms(norm):
+    model = Tiny(norm)
+    freeze_module(model, FreezeSpec('backbone'))
+    norms = [m for m in model.backbone.modules() if is_norm(m)]
+    assert norms and all(not any(p.requires_grad for p in m.parameters()) for m in norms)
+    model.train()
+    model(torch.randn(1, 3, 32, 32))  # SyncBN in eval mode runs without a process group
+    assert all(not m.training for m in norms)
+
+
+def test_trainable_submodules_stay_trainable_and_in_graph():
+    model = Tiny()
+    report = freeze_module(model, FreezeSpec('backbone', trainable=('layer4',)))
+    assert report.trainable_modules == ['layer4']
+    assert all(p.requires_grad for p in model.backbone.layer4.parameters())
+    assert not any(p.requires_grad for p in model.backbone.layer1.parameters())
+    model.train()
+    assert model.backbone.layer4.training and not model.backbone.layer1.training
+    model(torch.randn(1, 3, 32, 32)).sum().backward()
+    assert model.backbone.layer4[0].conv1.weight.grad is not None
+    names = set(n for n, _ in frozen_tensors(model.backbone))
+    assert not any(n.startswith('layer4.') for n in names) and 'conv1.weight' in names
+
+
+def test_unknown_path_and_unmatched_pattern():
+    model = Tiny()
+    with pytest.raises(KeyError, match="has no sub-module 'bakbone'.*backbone"):
+        freeze_module(model, FreezeSpec('bakbone'))
+    with pytest.raises(KeyError, match='matches the trainable patterns'):
+        freeze_module(model, FreezeSpec('backbone', trainable=('nothing*',)))
+    assert resolve_module(model, '') is model
+
+
+def test_refreeze_with_other_spec_is_refused():
+    model = Tiny()
+    freeze_module(model, FreezeSpec('backbone'))
+    freeze_module(model, FreezeSpec('backbone'))  # idempotent
+    with pytest.raises(ValueError, match='already frozen'):
+        freeze_module(model, FreezeSpec('backbone', precision='bf16'))
+
+
+def test_prune_optimizer_and_holds():
+    model = Tiny()
+    freeze_module(model, FreezeSpec('backbone'))
+    frozen = frozen_parameters(model)
+    assert len(frozen) == len(list(model.backbone.parameters()))
+    opt = torch.optim.SGD([{'params': list(model.backbone.parameters())},
+                           {'params': list(model.neck.parameters())}], lr=0.1, momentum=0.9)
+    assert optimizer_holds(opt, frozen)
+    assert prune_optimizer(opt, list(frozen.values())) == len(frozen)
+    assert len(opt.param_groups) == 1 and not optimizer_holds(opt, frozen)
+    model(torch.randn(1, 3, 32, 32)).sum().backward()
+    opt.step()
+    assert set(opt.state) == set(model.neck.parameters())
+
+
+def test_fingerprint_names_first_changed_tensor():
+    model = Tiny()
+    freeze_module(model, FreezeSpec('backbone'))
+    fp = Fingerprint.of(model, 'backbone')
+    fp.check(model, 'unchanged')
+    with torch.no_grad():
+        model.backbone.layer2[0].bn1.running_var[0] += 1e-6
+    with pytest.raises(FrozenModuleChanged, match=r"backbone\.layer2\.0\.bn1\.running_var"):
+        fp.check(model, 'test')
+    assert Fingerprint.from_dict(fp.to_dict()) == fp
+
+
+@pytest.mark.parametrize('precision,channels_last', [('bf16', False), ('fp32', True),
+                                                     ('bf16', True)])
+def test_reduced_precision_forward(precision, channels_last):
+    ref, model = Tiny(), Tiny()
+    model.load_state_dict(ref.state_dict())
+    freeze_module(ref, FreezeSpec('backbone'))
+    freeze_module(model, FreezeSpec('backbone', precision=precision, channels_last=channels_last))
+    x = torch.randn(2, 3, 32, 32)
+    outs, ref_outs = model.backbone(x), ref.backbone(x)
+    assert all(o.dtype == torch.float32 and o.is_contiguous() for o in outs)
+    tol = 0.1 if precision == 'bf16' else 1e-5
+    for o, r in zip(outs, ref_outs):
+        assert (o - r).abs().max() <= tol * r.abs().max() + 1e-6
+    with pytest.raises(ValueError, match='trainable parts'):
+        freeze_module(Tiny(), FreezeSpec('backbone', trainable=('layer4',), precision='bf16'))
