@@ -1,0 +1,7 @@
+# Twin of mask-rcnn_r50-ft_fpn_1x_coco.py with the ImageNet backbone frozen and residual adapters (zero-initialised
+# 1x1-conv bottlenecks beside every residual block) trained inside it.
+_base_ = './mask-rcnn_r50-frozen_fpn_1x_coco.py'
+
+adapter_cfg = dict(reduction=16)  # adapter hidden width = block input channels / 16
+
+model = dict(backbone=dict(type='AdaptedResNet', adapter_cfg=adapter_cfg))

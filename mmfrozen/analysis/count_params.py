@@ -1,0 +1,212 @@
+"""Trainable and total parameters of detector configs, per component, as a markdown table.
+
+The capacity argument of "Proper Reuse of Image Classification Features Improves Object
+Detection" (Vasconcelos, Birodkar, Dumoulin, CVPR 2022, Table 3): freezing the backbone pays off
+once the trained part of the detector (neck and heads) is large enough. This module builds each
+config's model exactly as training would (custom imports, registries, the freeze of its
+``FreezeHook`` entries through :func:`mmfrozen.freezing.freeze_module`), without loading any
+weights, and counts what a run would train.
+"""
+import argparse
+import glob
+import inspect
+import os.path as osp
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.utils import import_modules_from_strings
+from torch import nn
+
+from ..freezing import TRAINABLE_ATTR, FreezeSpec, freeze_module
+
+#: Components a parameter is attributed to, in table order.
+COMPONENTS = ('backbone', 'adapters', 'neck', 'heads')
+MODES = ('ft', 'frozen', 'frozen-adapters', 'scratch')
+
+
+@dataclass
+class ParamCount:
+    """Parameter counts of one config's model.
+
+    Attributes:
+        config: Config file stem.
+        mode: ``'ft'``, ``'frozen'``, ``'frozen-adapters'`` or ``'scratch'`` (read from the
+            config, see :func:`config_mode`).
+        total: All parameters.
+        trainable: Parameters with ``requires_grad=True`` after the config's freeze.
+        components: ``{component: (total, trainable)}`` for backbone (without adapters),
+            adapters, neck and heads (everything else).
+    """
+    config: str
+    mode: str
+    total: int
+    trainable: int
+    components: Dict[str, tuple] = field(default_factory=dict)
+
+    @property
+    def trainable_share(self) -> float:
+        """Trainable fraction of all parameters."""
+        return self.trainable / self.total if self.total else 0.0
+
+
+def import_config_modules(cfg: Config) -> None:
+    """Import what the config's ``custom_imports`` names (registers mmfrozen, mmpretrain)."""
+    imports = cfg.get('custom_imports')
+    if imports:
+        import_modules_from_strings(**imports)
+
+
+def config_freeze_specs(cfg: Config) -> List[FreezeSpec]:
+    """The :class:`FreezeSpec` of every ``FreezeHook`` (or subclass) in ``custom_hooks``."""
+    import_config_modules(cfg)
+    from mmdet.registry import HOOKS
+
+    from ..engine.hooks.freeze_hook import FreezeHook
+    specs = []
+    for hook in cfg.get('custom_hooks') or []:
+        kind = hook['type']
+        cls = kind if inspect.isclass(kind) else HOOKS.get(kind)
+        if cls is None:
+            raise KeyError(f'custom_hooks type {kind!r} is not registered in mmdet.registry.HOOKS;'
+                           ' add the package that defines it to custom_imports.')
+        if issubclass(cls, FreezeHook):
+            specs += HOOKS.build(dict(hook)).specs
+    return specs
+
+
+def _has_pretrained(init_cfg) -> bool:
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    return any(isinstance(c, dict) and c.get('type') in ('Pretrained', 'PretrainedInit')
+               for c in cfgs)
+
+
+def config_mode(cfg: Config) -> str:
+    """The run's mode, read from the config (not from its name).
+
+    frozen: a FreezeHook is configured; frozen-adapters: frozen and ``model.backbone.adapter_cfg``
+    is set; scratch: not frozen, no Pretrained ``init_cfg`` on the backbone and no ``load_from``;
+    otherwise ft (fine-tuned).
+    """
+    backbone = cfg.model.get('backbone') or {}
+    if config_freeze_specs(cfg):
+        return 'frozen-adapters' if backbone.get('adapter_cfg') else 'frozen'
+    if not _has_pretrained(backbone.get('init_cfg')) and not cfg.get('load_from'):
+        return 'scratch'
+    return 'ft'
+
+
+def build_model(cfg: Config, freeze: bool = True) -> nn.Module:
+    """Build ``cfg.model`` on the CPU as a run would, without loading any weights.
+
+    Args:
+        cfg: A loaded config.
+        freeze: Apply the config's freeze hooks with :func:`mmfrozen.freezing.freeze_module`.
+    """
+    import_config_modules(cfg)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    if freeze:
+        for spec in config_freeze_specs(cfg):
+            freeze_module(model, spec)
+    return model
+
+
+def _adapter_prefixes(model: nn.Module) -> List[str]:
+    return [
+        name for name, m in model.named_modules()
+        if name and getattr(type(m), TRAINABLE_ATTR, False)
+    ]
+
+
+def _component(name: str, adapters: Sequence[str]) -> str:
+    if any(name.startswith(p + '.') for p in adapters):
+        return 'adapters'
+    top = name.split('.', 1)[0]
+    return top if top in ('backbone', 'neck') else 'heads'
+
+
+def count_model(model: nn.Module, config: str = '', mode: str = '') -> ParamCount:
+    """Count total/trainable parameters of ``model`` per component."""
+    adapters = _adapter_prefixes(model)
+    comps = {c: [0, 0] for c in COMPONENTS}
+    for name, param in model.named_parameters():
+        entry = comps[_component(name, adapters)]
+        entry[0] += param.numel()
+        entry[1] += param.numel() if param.requires_grad else 0
+    total = sum(v[0] for v in comps.values())
+    trainable = sum(v[1] for v in comps.values())
+    return ParamCount(config, mode, total, trainable, {k: tuple(v) for k, v in comps.items()})
+
+
+def count_config(path: str) -> ParamCount:
+    """Load the config at ``path``, build its model (frozen as configured) and count."""
+    cfg = Config.fromfile(path)
+    model = build_model(cfg)
+    return count_model(model, osp.splitext(osp.basename(path))[0], config_mode(cfg))
+
+
+def _m(n: int) -> str:
+    return f'{n / 1e6:.1f}M'
+
+
+def markdown_table(counts: Iterable[ParamCount]) -> str:
+    """A markdown table: config, mode, trainable/total, share, and per-component counts.
+
+    Component cells read ``trainable / total`` (just the total when the two are equal).
+    """
+    head = ['config', 'mode', 'trainable', 'total', 'trainable share'] + list(COMPONENTS)
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for c in counts:
+        cells = [c.config, c.mode, _m(c.trainable), _m(c.total), f'{100 * c.trainable_share:.0f}%']
+        for comp in COMPONENTS:
+            tot, tr = c.components.get(comp, (0, 0))
+            cells.append('-' if tot == 0 else _m(tot) if tr == tot else f'{_m(tr)} / {_m(tot)}')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def expand_configs(items: Sequence[str]) -> List[str]:
+    """Config files from paths, directories (all ``*.py`` below, ``_base_`` excluded) or globs.
+
+    Raises:
+        FileNotFoundError: an item matches no config file.
+    """
+    out: List[str] = []
+    for item in items:
+        if osp.isdir(item):
+            found = sorted(p for p in glob.glob(osp.join(item, '**', '*.py'), recursive=True)
+                           if '_base_' not in p.split(osp.sep))
+        else:
+            found = sorted(glob.glob(item))
+        if not found:
+            raise FileNotFoundError(f'count_params: no config file matches {item!r}')
+        out += found
+    return out
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Total and trainable parameters of detector configs (frozen as configured),'
+        ' per component, as a markdown table.')
+    parser.add_argument('configs', nargs='+',
+                        help='config files, directories or glob patterns')
+    parser.add_argument('--out', help='also write the table to this file')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    counts = [count_config(p) for p in expand_configs(args.configs)]
+    table = markdown_table(counts)
+    sys.stdout.write(table)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(table)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""Necks with an explicit capacity dial."""
+from .stacked_bifpn import StackedBiFPN
+
+__all__ = ['StackedBiFPN']
