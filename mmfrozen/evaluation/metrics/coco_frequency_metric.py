@@ -1,0 +1,126 @@
+"""``CocoFrequencyMetric``: COCO AP plus LVIS-style AP per frequency bucket (APr/APc/APf).
+
+Used to check the rare-class claim of "Proper Reuse of Image Classification Features Improves
+Object Detection" (Vasconcelos, Birodkar, Dumoulin, CVPR 2022) on any COCO-format dataset whose
+categories carry an LVIS-style ``frequency`` (the mini-study's generated data, for example).
+"""
+import contextlib
+import io
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Union
+
+import numpy as np
+from mmengine.fileio import load
+from mmengine.logging import MMLogger
+from mmdet.datasets.api_wrappers import COCOeval
+from mmdet.evaluation.metrics import CocoMetric
+from mmdet.registry import METRICS
+
+from ..functional import (FREQUENCY_BUCKETS, category_frequencies, frequency_bucket_ap,
+                          per_category_ap)
+
+
+@METRICS.register_module()
+class CocoFrequencyMetric(CocoMetric):
+    """COCO evaluation (pycocotools) that also reports AP per LVIS frequency bucket.
+
+    Reports everything :class:`mmdet.evaluation.CocoMetric` reports (``coco/bbox_mAP``,
+    ``coco/bbox_mAP_50``, ...; per-class ``coco/bbox_<name>_precision`` with ``classwise=True``)
+    plus ``coco/bbox_APr``, ``coco/bbox_APc`` and ``coco/bbox_APf`` (``segm_`` likewise): the
+    mean, over the categories of a bucket that have ground truth, of their AP at IoU .50:.95
+    over all areas, with the same detections-per-image limit as ``mAP`` (100). A bucket with no
+    such category reports -1.0. Numbers are rounded to 3 decimals like CocoMetric's.
+
+    The bucket of each category is the ``frequency`` field (``'r'``, ``'c'`` or ``'f'``) of the
+    categories of ``ann_file``, as in LVIS annotation files.
+
+    Args:
+        ann_file: COCO-format annotation file whose categories carry ``frequency``.
+        metric: ``'bbox'``, ``'segm'`` or a list of them (``'proposal'`` and
+            ``'proposal_fast'`` are passed through to CocoMetric, without buckets).
+        classwise: Also report per-class AP (CocoMetric's ``<name>_precision`` keys).
+        **kwargs: Any other :class:`~mmdet.evaluation.CocoMetric` argument.
+
+    Example::
+
+        val_evaluator = dict(type='CocoFrequencyMetric', ann_file='data/x/val.json',
+                             metric=['bbox', 'segm'], classwise=False)
+    """
+
+    #: Detections per image at which the per-category AP is read (that of CocoMetric's mAP).
+    AP_MAX_DETS = 100
+
+    def __init__(self,
+                 ann_file: str,
+                 metric: Union[str, List[str]] = 'bbox',
+                 classwise: bool = False,
+                 **kwargs) -> None:
+        if ann_file is None:
+            raise ValueError('CocoFrequencyMetric needs ann_file: the frequency buckets are read '
+                             "from the 'frequency' field of its categories.")
+        super().__init__(ann_file=ann_file, metric=metric, classwise=classwise, **kwargs)
+        self.ann_file = ann_file
+        # fail at build time, not after a whole epoch of training
+        category_frequencies(self._coco_api.cats, sorted(self._coco_api.cats), ann_file)
+        if self.AP_MAX_DETS not in self.proposal_nums:
+            raise ValueError(f'CocoFrequencyMetric reads AP at {self.AP_MAX_DETS} detections per '
+                             f'image; proposal_nums={self.proposal_nums} must contain it.')
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """CocoMetric's metrics, then ``<metric>_APr/APc/APf`` for bbox and segm."""
+        eval_results = super().compute_metrics(results)
+        if self.format_only:
+            return eval_results
+        iou_types = [m for m in self.metrics if m in ('bbox', 'segm')]
+        if not iou_types:
+            return eval_results
+        logger: MMLogger = MMLogger.get_current_instance()
+        _, preds = zip(*results)
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            result_files = self.results2json(preds, osp.join(tmp_dir, 'results'))
+            for iou_type in iou_types:
+                buckets = self.bucket_ap(load(result_files[iou_type]), iou_type)
+                if buckets is None:
+                    logger.error(f'CocoFrequencyMetric: no {iou_type} detections at all, so no '
+                                 f'{iou_type}_APr/APc/APf (CocoMetric reports no mAP either).')
+                    continue
+                counts = buckets.pop('num_categories')
+                for name, value in buckets.items():
+                    eval_results[f'{iou_type}_{name}'] = float(f'{round(value, 3)}')
+                logger.info(f'{iou_type} AP by frequency bucket (categories with ground truth): ' +
+                            ', '.join(f'AP{b}={buckets["AP" + b]:.3f} ({counts[b]})'
+                                      for b in FREQUENCY_BUCKETS))
+        return eval_results
+
+    def bucket_ap(self, predictions: List[dict], iou_type: str) -> Optional[dict]:
+        """AP per frequency bucket for COCO-format ``predictions``, unrounded.
+
+        Returns:
+            ``{'APr', 'APc', 'APf', 'num_categories': {bucket: count}}``, or None when there are
+            no predictions (pycocotools cannot load an empty result list).
+        """
+        if not predictions:
+            return None
+        if iou_type == 'segm':
+            # mask area, not box area, decides small/medium/large (as CocoMetric does)
+            for p in predictions:
+                p.pop('bbox', None)
+        coco_eval = COCOeval(self._coco_api, self._coco_api.loadRes(predictions), iou_type)
+        coco_eval.params.catIds = self.cat_ids
+        coco_eval.params.imgIds = self.img_ids
+        coco_eval.params.maxDets = list(self.proposal_nums)
+        coco_eval.params.iouThrs = self.iou_thrs
+        with contextlib.redirect_stdout(io.StringIO()):  # CocoMetric already printed a summary
+            coco_eval.evaluate()
+            coco_eval.accumulate()
+        m = coco_eval.params.maxDets.index(self.AP_MAX_DETS)
+        ap = per_category_ap(coco_eval.eval['precision'], area_index=0, max_det_index=m)
+        # pycocotools sorts params.catIds in evaluate(): that is the order of the precision array
+        freqs = category_frequencies(self._coco_api.cats, coco_eval.params.catIds, self.ann_file)
+        out: dict = frequency_bucket_ap(ap, freqs)
+        out['num_categories'] = {
+            b: int(sum(f == b and not np.isnan(a) for a, f in zip(ap, freqs)))
+            for b in FREQUENCY_BUCKETS
+        }
+        return out

@@ -1,0 +1,219 @@
+"""``LVISMetric``: LVIS v1 federated evaluation that works with numpy 2.
+
+mmdet's ``LVISMetric`` evaluates with the ``lvis`` package (0.5.3), whose ``LVISEval`` uses
+``np.float``, removed from numpy; LVIS evaluation fails on a current stack. This metric keeps
+mmdet's interface, keys (``lvis/bbox_AP``, ``lvis/bbox_APr``, ...) and registry name, and
+evaluates with faster-coco-eval's LVIS mode (maintained, numpy 2, C++), with the LVIS rules:
+
+* federated evaluation: a detection of category c in image i counts only if c is annotated in
+  i or listed in i's ``neg_category_ids``; otherwise it is dropped;
+* an unmatched detection of a category in i's ``not_exhaustive_category_ids`` is ignored;
+* at most 300 detections per image, the highest-scoring ones over all categories;
+* APr/APc/APf: mean AP (IoU .50:.95) over the rare/common/frequent categories.
+
+Part of mmfrozen, which implements "Proper Reuse of Image Classification Features Improves
+Object Detection" (Vasconcelos, Birodkar, Dumoulin, CVPR 2022), whose LVIS v1 results this
+evaluates.
+"""
+import itertools
+import os.path as osp
+import tempfile
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Union
+
+from faster_coco_eval import COCO, COCOeval_faster
+from mmengine.fileio import get_local_path, load
+from mmengine.logging import MMLogger
+from mmdet.evaluation.metrics import CocoMetric
+from mmdet.registry import METRICS
+from terminaltables import AsciiTable
+
+from ..functional import (category_frequencies, limit_dets_per_image, per_category_ap)
+
+# LVIS result name -> faster-coco-eval ``stats_as_dict`` name
+_STATS = OrderedDict(AP='AP_all', AP50='AP_50', AP75='AP_75', APs='AP_small', APm='AP_medium',
+                     APl='AP_large', APr='APr', APc='APc', APf='APf')
+_AR_STATS = dict(AR='AR_all', ARs='AR_small', ARm='AR_medium', ARl='AR_large')
+
+
+@METRICS.register_module(name='LVISMetric', force=True)
+class LVISMetric(CocoMetric):
+    """LVIS evaluation metric, a drop-in for mmdet's ``LVISMetric`` that runs on numpy 2.
+
+    Registered under mmdet's name, so the ``val_evaluator = dict(type='LVISMetric', ...)`` of
+    mmdet's LVIS configs uses it once ``mmfrozen`` is imported.
+
+    Args:
+        ann_file: LVIS-format annotation file (images with ``neg_category_ids`` and
+            ``not_exhaustive_category_ids``, categories with ``frequency``).
+        metric: ``'bbox'``, ``'segm'``, ``'proposal_fast'`` or a list of them.
+        classwise: Also report per-class AP as ``<metric>_<name>_precision``.
+        proposal_nums: Proposal numbers for ``'proposal_fast'``.
+        iou_thrs: IoU thresholds (default .50:.05:.95).
+        metric_items: Results to report, from ``AP AP50 AP75 APs APm APl APr APc APf`` and
+            ``AR@300 ARs@300 ARm@300 ARl@300`` (with ``max_dets_per_image`` in place of 300).
+            Default: the nine AP results.
+        format_only: Only write the result files under ``outfile_prefix``.
+        outfile_prefix: Prefix of the result json files (default: a temporary directory).
+        max_dets_per_image: Detections kept per image, over all categories (LVIS: 300).
+        collect_device: ``'cpu'`` or ``'gpu'``, for collecting results across ranks.
+        prefix: Key prefix (default ``'lvis'``).
+        file_client_args: Deprecated, as in mmdet.
+        backend_args: File backend arguments.
+    """
+
+    default_prefix: Optional[str] = 'lvis'
+    allowed_metrics = ('bbox', 'segm', 'proposal_fast')
+
+    def __init__(self,
+                 ann_file: str,
+                 metric: Union[str, List[str]] = 'bbox',
+                 classwise: bool = False,
+                 proposal_nums: Sequence[int] = (100, 300, 1000),
+                 iou_thrs: Optional[Union[float, Sequence[float]]] = None,
+                 metric_items: Optional[Sequence[str]] = None,
+                 format_only: bool = False,
+                 outfile_prefix: Optional[str] = None,
+                 max_dets_per_image: int = 300,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 file_client_args: Optional[dict] = None,
+                 backend_args: Optional[dict] = None) -> None:
+        metrics = metric if isinstance(metric, list) else [metric]
+        for m in metrics:
+            if m not in self.allowed_metrics:
+                raise KeyError(f'LVISMetric: metric should be one of {self.allowed_metrics}, got '
+                               f'{m!r}' + (" (use 'proposal_fast' for proposal recall)"
+                                           if m == 'proposal' else ''))
+        if ann_file is None:
+            raise ValueError('LVISMetric needs ann_file: federated LVIS evaluation reads '
+                             'neg_category_ids, not_exhaustive_category_ids and frequency from it.')
+        if max_dets_per_image <= 0:
+            raise ValueError(f'max_dets_per_image must be positive, got {max_dets_per_image}')
+        # ann_file=None here: the annotations are loaded below, once, with faster-coco-eval
+        super().__init__(ann_file=None, metric=metric, classwise=classwise,
+                         proposal_nums=proposal_nums, iou_thrs=iou_thrs, metric_items=metric_items,
+                         format_only=format_only, outfile_prefix=outfile_prefix,
+                         file_client_args=file_client_args, backend_args=backend_args,
+                         collect_device=collect_device, prefix=prefix)
+        self.max_dets_per_image = max_dets_per_image
+        known = list(_STATS) + [f'{k}@{max_dets_per_image}' for k in _AR_STATS]
+        for item in metric_items or ():
+            if item not in known:
+                raise KeyError(f'LVISMetric: metric item {item!r} is not supported; use {known}')
+        self.ann_file = ann_file
+        with get_local_path(ann_file, backend_args=self.backend_args) as local_path:
+            self._lvis_api = COCO(local_path)
+        self._check_lvis_format()
+        # CocoMetric.process/fast_eval_recall read the ground truth through this LVIS-compatible API
+        self._coco_api = self._lvis_api
+
+    def _check_lvis_format(self) -> None:
+        api = self._lvis_api
+        for img in api.dataset.get('images', []):
+            missing = [k for k in ('neg_category_ids', 'not_exhaustive_category_ids')
+                       if k not in img]
+            if missing:
+                raise ValueError(
+                    f'LVISMetric: image {img.get("id")} of {self.ann_file} has no {missing}: not '
+                    'an LVIS-format annotation file. Federated evaluation needs both lists on '
+                    'every image; for COCO-format data use CocoMetric (or CocoFrequencyMetric '
+                    'for APr/APc/APf from category frequencies).')
+        category_frequencies(api.cats, sorted(api.cats), self.ann_file)
+
+    def _lazy_init(self) -> None:
+        # labels index the categories in file order, as in mmdet's LVISV1Dataset
+        if self.cat_ids is None:
+            self.cat_ids = self._lvis_api.get_cat_ids()
+        if self.img_ids is None:
+            self.img_ids = sorted(self._lvis_api.get_img_ids())
+
+    def evaluate_lvis(self, predictions: List[dict], iou_type: str) -> COCOeval_faster:
+        """Run the federated LVIS evaluation of COCO-format ``predictions``.
+
+        Args:
+            predictions: Result dicts (``image_id``, ``category_id``, ``score``, ``bbox`` and/or
+                ``segmentation`` as RLE), as written by :meth:`results2json`.
+            iou_type: ``'bbox'`` or ``'segm'``.
+
+        Returns:
+            The evaluated faster-coco-eval object (``stats_as_dict``, ``eval['precision']``).
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        self._lazy_init()
+        if iou_type == 'segm':
+            # mask area, not box area, decides small/medium/large
+            for p in predictions:
+                p.pop('bbox', None)
+        predictions = limit_dets_per_image(predictions, self.max_dets_per_image)
+        lvis_dt = self._lvis_api.loadRes(predictions)
+        lvis_eval = COCOeval_faster(self._lvis_api, lvis_dt, iou_type, lvis_style=True,
+                                    print_function=logger.debug)
+        lvis_eval.params.imgIds = self.img_ids
+        lvis_eval.params.catIds = self.cat_ids
+        lvis_eval.params.iouThrs = self.iou_thrs
+        lvis_eval.params.maxDets = [self.max_dets_per_image]
+        lvis_eval.evaluate()
+        lvis_eval.accumulate()
+        lvis_eval.print_function = logger.info
+        lvis_eval.summarize()
+        return lvis_eval
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Compute the LVIS metrics from the processed results.
+
+        Args:
+            results: The ``(gt, prediction)`` pairs stored by :meth:`process`.
+
+        Returns:
+            ``<metric>_AP``, ``<metric>_APr``, ... (and per-class AP with ``classwise``).
+        """
+        logger: MMLogger = MMLogger.get_current_instance()
+        _, preds = zip(*results)
+        tmp_dir = None
+        if self.outfile_prefix is None:
+            tmp_dir = tempfile.TemporaryDirectory()
+            outfile_prefix = osp.join(tmp_dir.name, 'results')
+        else:
+            outfile_prefix = self.outfile_prefix
+        self._lazy_init()
+        result_files = self.results2json(preds, outfile_prefix)
+        eval_results: Dict[str, float] = OrderedDict()
+        if self.format_only:
+            logger.info(f'results are saved in {osp.dirname(outfile_prefix)}')
+            return eval_results
+
+        for metric in self.metrics:
+            logger.info(f'Evaluating {metric} (LVIS federated, faster-coco-eval)...')
+            if metric == 'proposal_fast':
+                ar = self.fast_eval_recall(preds, self.proposal_nums, self.iou_thrs, logger=logger)
+                for i, num in enumerate(self.proposal_nums):
+                    eval_results[f'AR@{num}'] = float(ar[i])
+                continue
+            lvis_eval = self.evaluate_lvis(load(result_files[metric]), metric)
+            stats = lvis_eval.stats_as_dict
+            names = dict(_STATS)
+            names.update({f'{k}@{self.max_dets_per_image}': v for k, v in _AR_STATS.items()})
+            for item in self.metric_items or list(_STATS):
+                eval_results[f'{metric}_{item}'] = float(f'{stats[names[item]]:.3f}')
+            if self.classwise:
+                self._log_classwise(lvis_eval, metric, eval_results)
+        if tmp_dir is not None:
+            tmp_dir.cleanup()
+        return eval_results
+
+    def _log_classwise(self, lvis_eval: COCOeval_faster, metric: str,
+                       eval_results: Dict[str, float]) -> None:
+        ap = per_category_ap(lvis_eval.eval['precision'])
+        cat_ids = lvis_eval.params.catIds  # the evaluator's (sorted) order of the precision array
+        freqs = category_frequencies(self._lvis_api.cats, cat_ids, self.ann_file)
+        rows = []
+        for cat_id, cat_ap, freq in zip(cat_ids, ap, freqs):
+            name = self._lvis_api.cats[cat_id]['name']
+            eval_results[f'{metric}_{name}_precision'] = round(float(cat_ap), 3)
+            rows.append((name, freq, f'{cat_ap:0.3f}'))
+        columns = min(3, len(rows))
+        flat = list(itertools.chain(*rows))
+        table = [['category', 'freq', 'AP'] * columns]
+        table += list(itertools.zip_longest(*[flat[i::columns * 3] for i in range(columns * 3)]))
+        MMLogger.get_current_instance().info('\n' + AsciiTable(table).table)
