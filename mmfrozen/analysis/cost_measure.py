@@ -1,0 +1,371 @@
+"""One training-cost measurement, run in a fresh process so measurements never share memory.
+
+The model is built the way :class:`~mmfrozen.engine.runner.FrozenRunner` builds it for training:
+``MODELS.build`` from the config, every freeze hook's spec applied with
+:func:`mmfrozen.freezing.freeze_module`, SyncBN reverted on a single device, the optimizer wrapper
+built by mmengine's ``build_optim_wrapper`` and pruned with
+:func:`mmfrozen.freezing.prune_optimizer`. A step is ``model.train_step(batch, optim_wrapper)``
+(preprocess, forward, backward, optimizer step), with the freeze hooks' per-iteration callbacks
+called around it as the training loop calls them. Only pretrained loading is disabled.
+
+The *limit* of a frozen step is measured as its parts on the same model: the data preprocessor,
+the frozen backbone's forward under ``torch.no_grad()``, and the forward, backward and optimizer
+step of the trainable rest on the backbone's detached features.
+
+Run as ``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``.
+"""
+import copy
+import gc
+import json
+import logging
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import torch
+from torch import nn
+
+_MB = 1024.0 * 1024.0
+
+
+@dataclass
+class CostRequest:
+    """What one measurement process measures.
+
+    Args:
+        config: Path of the config file.
+        label: Name of the variant, copied to the result (``as-config``, ``ft-twin``, ...).
+        batch_size: Images per step.
+        image_size: (h, w) of every image.
+        device: ``'cpu'`` or ``'cuda'``.
+        iters: Timed iterations (the median is reported).
+        warmup: Untimed iterations first.
+        stock: Freeze the way stock mmdet does (``frozen_stages``, ``norm_eval``), no hook.
+        precision: Frozen-backbone precision override (``None``: as configured).
+        channels_last: Frozen-backbone channels-last override (used with ``precision``).
+        limit: Measure the limit of the frozen step (as parts) instead of the step.
+        flops: Also count FLOPs per step with ``mmengine.analysis``.
+        num_boxes: Ground-truth boxes per synthetic image.
+        seed: Seed of the weights and of the synthetic batch.
+        cfg_options: mmengine ``--cfg-options`` applied to the config.
+    """
+    config: str
+    label: str = 'as-config'
+    batch_size: int = 2
+    image_size: Tuple[int, int] = (640, 640)
+    device: str = 'cpu'
+    iters: int = 3
+    warmup: int = 1
+    stock: bool = False
+    precision: Optional[str] = None
+    channels_last: bool = False
+    limit: bool = False
+    flops: bool = True
+    num_boxes: int = 8
+    seed: int = 0
+    cfg_options: Dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(request: CostRequest):
+    """(config, mode): the config of ``request`` with its variant applied and pretrained
+    loading disabled, and the run mode of the variant (read before pretrained is disabled)."""
+    from mmengine.config import Config
+
+    from .cost_config import (disable_pretrained, run_mode, set_freeze_precision,
+                              stock_frozen_stages)
+    cfg = Config.fromfile(request.config)
+    if request.cfg_options:
+        cfg.merge_from_dict(request.cfg_options)
+    mode = 'frozen' if request.stock else run_mode(cfg)
+    disable_pretrained(cfg)
+    if request.stock:
+        stock_frozen_stages(cfg)
+    if request.precision is not None:
+        set_freeze_precision(cfg, request.precision, request.channels_last)
+    return cfg, mode
+
+
+def build_for_training(cfg, device: str):
+    """Model, optimizer wrapper and freeze hooks, built as a FrozenRunner training run does."""
+    from mmdet.registry import MODELS
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    from ..engine.hooks.freeze_hook import optimizers
+    from ..engine.runner import FrozenRunner
+    from ..freezing import Fingerprint, freeze_module, frozen_parameters, prune_optimizer
+
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    hooks = FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks'))
+    model = MODELS.build(cfg.model)
+    for hook in hooks:
+        for spec in hook.specs:
+            freeze_module(model, spec)
+    model.init_weights()
+    model = revert_sync_batchnorm(model.to(device))
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    frozen = list(frozen_parameters(model).values())
+    for optimizer in optimizers(optim_wrapper):
+        prune_optimizer(optimizer, frozen)
+    for hook in hooks:
+        for spec in hook.specs:
+            hook.fingerprints[spec.path] = Fingerprint.of(model, spec.path)
+    return model, optim_wrapper, hooks
+
+
+class _Replay(nn.Module):
+    """Stands in for the backbone: returns features computed beforehand."""
+
+    def __init__(self, feats) -> None:
+        super().__init__()
+        self.feats = feats
+
+    def forward(self, *args, **kwargs):
+        return self.feats
+
+
+@contextmanager
+def _backbone_replaced(model: nn.Module, feats) -> Iterator[None]:
+    backbone = model.backbone
+    model.backbone = _Replay(feats)
+    try:
+        yield
+    finally:
+        model.backbone = backbone
+
+
+def _detach(x: Any) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.detach()
+    return type(x)(_detach(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+
+class _IterState:
+    """What a hook's ``after_train_iter`` reads from the runner: the model and the iteration."""
+
+    def __init__(self, model: nn.Module, optim_wrapper) -> None:
+        self.model = model
+        self.optim_wrapper = optim_wrapper
+        self.iter = 0
+
+
+class _Memory:
+    """Peak memory above the level at :meth:`start`: CUDA allocator or process RSS (Linux)."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.base = 0.0
+
+    @staticmethod
+    def _status(key: str) -> float:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return float(line.split()[1]) * 1024.0
+        raise RuntimeError(f'no {key} in /proc/self/status')
+
+    def start(self) -> None:
+        gc.collect()
+        if self.device == 'cuda':
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.base = float(torch.cuda.memory_allocated())
+            return
+        try:
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')  # resets VmHWM (peak RSS) to the current RSS
+        except OSError as e:
+            raise RuntimeError('peak memory on the CPU is read from /proc/self (Linux only) and '
+                               f'needs /proc/self/clear_refs to be writable: {e}') from e
+        self.base = self._status('VmRSS')
+
+    def peak_mb(self) -> float:
+        if self.device == 'cuda':
+            torch.cuda.synchronize()
+            return (torch.cuda.max_memory_allocated() - self.base) / _MB
+        return (self._status('VmHWM') - self.base) / _MB
+
+
+def _sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
+    from ..engine.hooks.freeze_hook import optimizers
+    total = 0
+    for optimizer in optimizers(optim_wrapper):
+        for p, state in optimizer.state.items():
+            if params is not None and id(p) not in params:
+                continue
+            total += sum(v.numel() * v.element_size() for v in state.values()
+                         if isinstance(v, torch.Tensor))
+    return total
+
+
+def measure(request: CostRequest) -> Dict[str, Any]:
+    """Build, run ``warmup + iters`` training steps and return the measurements."""
+    from mmengine.logging import MMLogger
+    from mmengine.runner import set_random_seed
+
+    from .cost_batch import synthetic_batch
+    from .cost_flops import train_step_flops
+
+    MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
+    if request.device == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError('--device cuda but torch sees no CUDA device')
+    cfg, mode = load_config(request)
+    set_random_seed(request.seed)  # same weights for every variant of one architecture
+    model, optim_wrapper, hooks = build_for_training(cfg, request.device)
+    if request.limit and not hooks:
+        raise ValueError(f'the limit of a frozen step needs a frozen config; {request.config} '
+                         'has no freeze hook')
+    num_classes = _num_classes(cfg.model)
+    with_mask = bool(getattr(model, 'with_mask', False))
+    batch = synthetic_batch(request.batch_size, request.image_size, num_classes,
+                            request.num_boxes, with_mask, seed=request.seed)
+    state = _IterState(model, optim_wrapper)
+    memory = _Memory(request.device)
+    model.train()  # what the loop does at the start of an epoch
+    batches = [copy.deepcopy(batch) for _ in range(request.warmup + request.iters)]
+    memory.start()
+    times: List[float] = []
+    parts: Dict[str, List[float]] = {'preprocess': [], 'backbone_no_grad': [],
+                                     'trainable_step': []}
+    for i, data in enumerate(batches):
+        state.iter = i
+        if request.limit:
+            t = _limit_step(model, optim_wrapper, data, request.device)
+            if i >= request.warmup:
+                for key, value in t.items():
+                    parts[key].append(value)
+            continue
+        _sync(request.device)
+        start = time.perf_counter()
+        for hook in hooks:
+            hook.before_train_iter(state, i, data)
+        outputs = model.train_step(data, optim_wrapper=optim_wrapper)
+        for hook in hooks:
+            hook.after_train_iter(state, i, data, outputs)
+        _sync(request.device)
+        if i >= request.warmup:
+            times.append(time.perf_counter() - start)
+    peak = memory.peak_mb()
+
+    backbone_params = {id(p) for p in model.backbone.parameters()}
+    result: Dict[str, Any] = dict(
+        config=_stem(request.config),
+        config_path=request.config,
+        variant=request.label,
+        mode=mode,
+        freezing=('mmdet frozen_stages' if request.stock else
+                  'mmfrozen' if hooks else 'none'),
+        precision=_frozen_precision(hooks),
+        device=request.device,
+        batch_size=request.batch_size,
+        image_size=list(request.image_size),
+        iters=request.iters,
+        warmup=request.warmup,
+        threads=torch.get_num_threads(),
+        peak_memory_mb=peak,
+        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        total_params=sum(p.numel() for p in model.parameters()),
+        optimizer_state_mb=_optimizer_state_bytes(optim_wrapper) / _MB,
+        backbone_optimizer_state_mb=_optimizer_state_bytes(optim_wrapper, backbone_params) / _MB,
+    )
+    if request.limit:
+        medians = {k: statistics.median(v) for k, v in parts.items()}
+        result['limit_parts_sec'] = medians
+        result['sec_per_iter'] = sum(medians.values())
+    else:
+        result['sec_per_iter'] = statistics.median(times)
+        result['sec_per_iter_all'] = times
+    result['train_flops'] = None
+    if request.flops and not request.limit:
+        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        flops = train_step_flops(model, data)
+        result['train_flops'] = flops['total']
+        result['flops'] = flops
+    return result
+
+
+def _limit_step(model: nn.Module, optim_wrapper, data: dict, device: str) -> Dict[str, float]:
+    """One frozen step as its parts; returns the seconds of each."""
+    _sync(device)
+    t0 = time.perf_counter()
+    with optim_wrapper.optim_context(model):
+        data = model.data_preprocessor(data, True)
+    _sync(device)
+    t1 = time.perf_counter()
+    with torch.no_grad():
+        feats = _detach(model.backbone(data['inputs']))
+    _sync(device)
+    t2 = time.perf_counter()
+    with _backbone_replaced(model, feats), optim_wrapper.optim_context(model):
+        losses = model._run_forward(data, mode='loss')
+        parsed, _ = model.parse_losses(losses)
+        optim_wrapper.update_params(parsed)
+    _sync(device)
+    t3 = time.perf_counter()
+    return dict(preprocess=t1 - t0, backbone_no_grad=t2 - t1, trainable_step=t3 - t2)
+
+
+def _num_classes(model_cfg) -> int:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get('num_classes'), int):
+                found.append(node['num_classes'])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    walk(model_cfg)
+    if not found:
+        raise ValueError('no num_classes in the model config')
+    return min(found)
+
+
+def _frozen_precision(hooks) -> Optional[str]:
+    specs = [s for h in hooks for s in h.specs]
+    if not specs:
+        return None
+    return ','.join(sorted({s.precision + ('-cl' if s.channels_last else '') for s in specs}))
+
+
+def _stem(path: str) -> str:
+    import os.path as osp
+    return osp.splitext(osp.basename(path))[0]
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        raise SystemExit('usage: python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json')
+    import mmfrozen  # noqa: F401  (registers hooks, runner, models)
+    logging.getLogger('py.warnings').setLevel(logging.ERROR)
+    with open(argv[0]) as f:
+        raw = json.load(f)
+    raw['image_size'] = tuple(raw['image_size'])
+    result = measure(CostRequest(**raw))
+    with open(argv[1], 'w') as f:
+        json.dump(result, f, indent=1)
+
+
+def request_to_json(request: CostRequest) -> Dict[str, Any]:
+    """The request as JSON-able dict (what :func:`main` reads)."""
+    d = asdict(request)
+    d['image_size'] = list(d['image_size'])
+    return d
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,299 @@
+"""Training cost of frozen-backbone detectors, against the fine-tuned twin and the limit.
+
+"Proper Reuse of Image Classification Features Improves Object Detection" (Vasconcelos,
+Birodkar, Dumoulin, CVPR 2022) reports 30-40% fewer training FLOPs per step with a frozen
+backbone: no backward pass through it, no stored activations, no optimizer state. This module
+measures what a training step of a config costs here (time, peak memory, parameters, optimizer
+state, FLOPs), next to
+
+* its fine-tuned twin (``--twin``, found by the naming rule),
+* stock mmdet's way of freezing (``--stock``: the fine-tuned config with
+  ``frozen_stages=num_stages``, ``norm_eval=True``, no mmfrozen hook),
+* the limit of a frozen step, measured as its parts (preprocessing, the backbone's no-grad
+  forward, forward/backward/step of the trainable rest on the detached features),
+* the frozen backbone at reduced precision / channels-last (``--frozen-precision bf16-cl``).
+
+Every measurement runs in a fresh process (:mod:`mmfrozen.analysis.cost_measure`), one after the
+other, so peak memory is that of one measurement alone. Results are a markdown table on stdout
+and a JSON file the results table merges.
+"""
+import argparse
+import datetime
+import json
+import os
+import os.path as osp
+import platform
+import subprocess
+import sys
+import tempfile
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .cost_measure import CostRequest, request_to_json
+
+_SCHEMA_KEYS = ('config', 'mode', 'device', 'batch_size', 'image_size', 'sec_per_iter',
+                'peak_memory_mb', 'trainable_params', 'total_params', 'optimizer_state_mb',
+                'train_flops')
+
+
+def plan(configs: Sequence[str],
+         twin: bool = False,
+         stock: bool = False,
+         limit: bool = True,
+         frozen_precision: Sequence[str] = (),
+         batch_size: Optional[int] = None,
+         image_size: Optional[Tuple[int, int]] = None,
+         device: str = 'cpu',
+         iters: int = 3,
+         warmup: int = 1,
+         flops: bool = True,
+         num_boxes: int = 8,
+         cfg_options: Optional[Dict[str, Any]] = None) -> List[Tuple[str, CostRequest]]:
+    """The measurements to make, as ``(group, request)``; ``group`` is the config's stem.
+
+    Per config: the config as written; with ``limit`` (frozen configs) the limit of its step;
+    each ``frozen_precision`` variant (and its limit); with ``twin`` the fine-tuned twin; with
+    ``stock`` stock mmdet's ``frozen_stages`` freezing of the fine-tuned config. Batch size and
+    image size default to the config's training settings.
+
+    Raises:
+        ValueError / FileNotFoundError: a variant that the config cannot have (see
+            :mod:`mmfrozen.analysis.cost_config`).
+    """
+    from mmengine.config import Config
+
+    from .cost_config import (parse_precision_variant, run_mode, training_batch_size,
+                              training_image_size, twin_config_path)
+    if iters < 1 or warmup < 0:
+        raise ValueError(f'need iters >= 1 and warmup >= 0, got {iters}, {warmup}')
+    planned = []
+    for path in configs:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'config not found: {path}')
+        path = osp.abspath(path)
+        cfg = Config.fromfile(path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        mode = run_mode(cfg)
+        frozen = mode in ('frozen', 'adapters')
+        common = dict(
+            batch_size=batch_size or training_batch_size(cfg),
+            image_size=tuple(image_size or training_image_size(cfg)),
+            device=device, iters=iters, warmup=warmup, num_boxes=num_boxes,
+            cfg_options=dict(cfg_options or {}))
+        group = osp.splitext(osp.basename(path))[0]
+        ft_path = path if mode == 'ft' else None
+        if twin:
+            ft_path = twin_config_path(path)
+            planned.append((group, CostRequest(ft_path, 'ft-twin', flops=flops, **common)))
+        if stock:
+            if ft_path is None:
+                ft_path = twin_config_path(path)
+            planned.append((group, CostRequest(ft_path, 'stock-frozen-stages', stock=True,
+                                               flops=flops, **common)))
+        planned.append((group, CostRequest(path, 'as-config', flops=flops, **common)))
+        if limit and frozen:
+            planned.append((group, CostRequest(path, 'limit', limit=True, flops=False,
+                                               **common)))
+        for name in frozen_precision:
+            precision, channels_last = parse_precision_variant(name)
+            if not frozen:
+                raise ValueError(f'--frozen-precision {name}: {group} is not frozen ({mode})')
+            kw = dict(precision=precision, channels_last=channels_last, **common)
+            planned.append((group, CostRequest(path, f'frozen-{name}', flops=flops, **kw)))
+            if limit:
+                planned.append((group, CostRequest(path, f'limit-{name}', limit=True,
+                                                   flops=False, **kw)))
+    return planned
+
+
+def run_request(request: CostRequest) -> Dict[str, Any]:
+    """Measure ``request`` in a fresh Python process and return its result dict.
+
+    Raises:
+        RuntimeError: the measurement process failed (its stderr is included).
+    """
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join([root] + [p for p in [env.get('PYTHONPATH')] if p])
+    with tempfile.TemporaryDirectory(prefix='mmfrozen_cost_') as tmp:
+        req, res = osp.join(tmp, 'request.json'), osp.join(tmp, 'result.json')
+        with open(req, 'w') as f:
+            json.dump(request_to_json(request), f)
+        proc = subprocess.run(
+            [sys.executable, '-m', 'mmfrozen.analysis.cost_measure', req, res],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0 or not osp.isfile(res):
+            tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+            raise RuntimeError(f'measuring {request.label} of {request.config} failed '
+                               f'(exit code {proc.returncode}):\n{tail}')
+        with open(res) as f:
+            return json.load(f)
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    return None if a is None or not b else a / b
+
+
+def add_ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Add ``ratios`` to every row: vs the fine-tuned row, stock mmdet and the matching limit.
+
+    ``time_vs_limit`` of a frozen row divides by the limit with the same frozen precision.
+    """
+    by_group: Dict[str, List[Dict[str, Any]]] = {}
+    for row in results:
+        by_group.setdefault(row['group'], []).append(row)
+    for rows in by_group.values():
+        variants = {r['variant']: r for r in rows}
+        ft = variants.get('ft-twin') or next(
+            (r for r in rows if r['variant'] == 'as-config' and r['mode'] == 'ft'), None)
+        stock = variants.get('stock-frozen-stages')
+        for row in rows:
+            ratios: Dict[str, Optional[float]] = {}
+            if ft is not None and row is not ft:
+                ratios['time_vs_ft'] = _ratio(row['sec_per_iter'], ft['sec_per_iter'])
+                ratios['memory_vs_ft'] = _ratio(row['peak_memory_mb'], ft['peak_memory_mb'])
+                ratios['flops_vs_ft'] = _ratio(row['train_flops'], ft['train_flops'])
+                ratios['trainable_params_vs_ft'] = _ratio(row['trainable_params'],
+                                                          ft['trainable_params'])
+            if stock is not None and row['freezing'] == 'mmfrozen':
+                ratios['time_vs_stock'] = _ratio(row['sec_per_iter'], stock['sec_per_iter'])
+                ratios['memory_vs_stock'] = _ratio(row['peak_memory_mb'],
+                                                   stock['peak_memory_mb'])
+            if not row['variant'].startswith('limit'):
+                suffix = row['variant'][len('frozen'):] if row['variant'].startswith(
+                    'frozen-') else ''
+                limit = variants.get('limit' + suffix)
+                if limit is not None and row['freezing'] == 'mmfrozen':
+                    ratios['time_vs_limit'] = _ratio(row['sec_per_iter'], limit['sec_per_iter'])
+                if limit is not None and row is stock:
+                    ratios['time_vs_limit'] = _ratio(row['sec_per_iter'], limit['sec_per_iter'])
+            row['ratios'] = ratios
+    return results
+
+
+def _fmt(value: Optional[float], spec: str) -> str:
+    return '-' if value is None else format(value, spec)
+
+
+def markdown(results: List[Dict[str, Any]]) -> str:
+    """The results as markdown: one row per measurement, then the limits' parts."""
+    lines = [
+        '| config | variant | mode | frozen precision | s/iter | x ft | x stock | x limit '
+        '| peak MB | mem x ft | trainable | total | optim. state MB (backbone) '
+        '| train GFLOPs | FLOPs x ft |',
+        '|' + '---|' * 15,
+    ]
+    for r in results:
+        q = r.get('ratios', {})
+        flops = None if r['train_flops'] is None else r['train_flops'] / 1e9
+        lines.append(
+            f"| {r['config']} | {r['variant']} | {r['mode']} | {r['precision'] or '-'} "
+            f"| {r['sec_per_iter']:.3f} | {_fmt(q.get('time_vs_ft'), '.2f')} "
+            f"| {_fmt(q.get('time_vs_stock'), '.3f')} | {_fmt(q.get('time_vs_limit'), '.3f')} "
+            f"| {r['peak_memory_mb']:.0f} | {_fmt(q.get('memory_vs_ft'), '.2f')} "
+            f"| {r['trainable_params'] / 1e6:.2f}M | {r['total_params'] / 1e6:.2f}M "
+            f"| {r['optimizer_state_mb']:.1f} ({r['backbone_optimizer_state_mb']:.1f}) "
+            f"| {_fmt(flops, '.1f')} | {_fmt(q.get('flops_vs_ft'), '.2f')} |")
+    limits = [r for r in results if 'limit_parts_sec' in r]
+    if limits:
+        lines += ['', '| config | limit of | preprocess s | backbone no-grad s '
+                  '| trainable fwd+bwd+step s | limit s/iter |', '|---|---|---|---|---|---|']
+        for r in limits:
+            p = r['limit_parts_sec']
+            of = 'frozen' + r['variant'][len('limit'):]
+            lines.append(f"| {r['config']} | {of} | {p['preprocess']:.3f} "
+                         f"| {p['backbone_no_grad']:.3f} | {p['trainable_step']:.3f} "
+                         f"| {r['sec_per_iter']:.3f} |")
+    return '\n'.join(lines)
+
+
+def machine_description() -> str:
+    """CPU model, core count and GPU (if any) of this machine."""
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(line.split(':', 1)[1].strip() for line in f
+                       if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    gpu = (f'GPU {torch.cuda.get_device_name(0)}' if torch.cuda.is_available() else 'no GPU')
+    return f'{platform.machine()}, {os.cpu_count()} cores ({cpu}), {gpu}'
+
+
+def run(planned: List[Tuple[str, CostRequest]], log=sys.stderr) -> Dict[str, Any]:
+    """Measure every planned request, one fresh process each; return the JSON document."""
+    import torch
+    results = []
+    for i, (group, request) in enumerate(planned, 1):
+        print(f'[{i}/{len(planned)}] {group}: {request.label} ...', file=log, flush=True)
+        row = run_request(request)
+        row['group'] = group
+        missing = [k for k in _SCHEMA_KEYS if k not in row]
+        if missing:
+            raise RuntimeError(f'measurement result lacks {missing}')
+        print(f'    {row["sec_per_iter"]:.3f} s/iter, {row["peak_memory_mb"]:.0f} MB peak',
+              file=log, flush=True)
+        results.append(row)
+    return dict(machine=machine_description(),
+                date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%MZ'),
+                torch=torch.__version__, results=add_ratios(results))
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description='Training cost per step of detector configs: time, peak memory, '
+        'parameters, optimizer state, FLOPs; frozen vs fine-tuned vs the limit.')
+    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument('--twin', action='store_true',
+                        help='also measure the fine-tuned twin of each (non-ft) config')
+    parser.add_argument('--stock', action='store_true',
+                        help="also measure stock mmdet freezing (frozen_stages, norm_eval) of "
+                        'the fine-tuned config')
+    parser.add_argument('--no-limit', dest='limit', action='store_false',
+                        help='do not measure the limit of the frozen step')
+    parser.add_argument('--frozen-precision', nargs='+', default=[], metavar='VARIANT',
+                        help='also measure the frozen backbone as bf16|fp16|fp32 with optional '
+                        '"-cl" (channels-last), e.g. bf16-cl fp16-cl')
+    parser.add_argument('--batch-size', type=int, help='images per step (default: config)')
+    parser.add_argument('--image-size', type=int, nargs=2, metavar=('H', 'W'),
+                        help='image size (default: the config\'s largest training size)')
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
+                        help='default: cuda if available, else cpu')
+    parser.add_argument('--iters', type=int, default=3, help='timed iterations (median)')
+    parser.add_argument('--warmup', type=int, default=1, help='untimed iterations first')
+    parser.add_argument('--num-boxes', type=int, default=8, help='boxes per synthetic image')
+    parser.add_argument('--no-flops', dest='flops', action='store_false',
+                        help='skip the FLOP count')
+    parser.add_argument('--out', default=None,
+                        help='JSON output (default: work_dirs/train_cost/<date>.json)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of every config, mmengine style')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    args = parse_args(argv)
+    import torch
+    import mmfrozen  # noqa: F401
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    planned = plan(args.configs, twin=args.twin, stock=args.stock, limit=args.limit,
+                   frozen_precision=args.frozen_precision, batch_size=args.batch_size,
+                   image_size=args.image_size, device=device, iters=args.iters,
+                   warmup=args.warmup, flops=args.flops, num_boxes=args.num_boxes,
+                   cfg_options=args.cfg_options)
+    doc = run(planned)
+    out = args.out or osp.join('work_dirs', 'train_cost',
+                               doc['date'].replace(':', '') + '.json')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(doc, f, indent=1)
+    print(f'## Training cost per step ({doc["machine"]}, torch {doc["torch"]}, {doc["date"]})\n')
+    print(markdown(doc['results']))
+    print(f'\nJSON: {out}')
+    return doc
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,208 @@
+"""The training-cost tool on tiny configs: it runs, its columns are there and consistent."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+import mmfrozen  # noqa: F401
+from mmfrozen.analysis import train_cost
+from mmfrozen.analysis.cost_batch import synthetic_batch
+from mmfrozen.analysis.cost_config import (parse_precision_variant, run_mode,
+                                           stock_frozen_stages, training_batch_size,
+                                           training_image_size, twin_config_path)
+from mmfrozen.analysis.cost_measure import CostRequest, build_for_training, load_config
+
+from ..conftest import CONFIGS
+
+FT = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
+FROZEN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+
+# A depth-18 backbone with 8 base channels and 16-channel neck/heads: the real detector code,
+# a thousandth of the compute.
+TINY_FT = f"""
+_base_ = {FT!r}
+model = dict(
+    backbone=dict(depth=18, base_channels=8),
+    neck=dict(in_channels=[8, 16, 32, 64], out_channels=16),
+    rpn_head=dict(in_channels=16, feat_channels=16),
+    roi_head=dict(bbox_roi_extractor=dict(out_channels=16),
+                  bbox_head=dict(in_channels=16, fc_out_channels=32)))
+"""
+TINY_FROZEN = f"""
+_base_ = ['./faster-rcnn_r18tiny-ft_fpn_1x_coco.py', {osp.join(CONFIGS, '_base_',
+                                                                'freeze_backbone.py')!r}]
+"""
+MB = 1024.0 * 1024.0
+
+
+@pytest.fixture(scope='module')
+def tiny_configs(tmp_path_factory):
+    root = tmp_path_factory.mktemp('cost_configs')
+    ft = root / 'faster-rcnn_r18tiny-ft_fpn_1x_coco.py'
+    frozen = root / 'faster-rcnn_r18tiny-frozen_fpn_1x_coco.py'
+    ft.write_text(TINY_FT)
+    frozen.write_text(TINY_FROZEN)
+    return str(ft), str(frozen)
+
+
+def test_run_mode_is_read_from_the_config():
+    assert run_mode(Config.fromfile(FT)) == 'ft'
+    assert run_mode(Config.fromfile(FROZEN)) == 'frozen'
+    scratch = Config.fromfile(FT)
+    scratch.model.backbone.init_cfg = None
+    assert run_mode(scratch) == 'scratch'
+    scratch.load_from = 'some_checkpoint.pth'
+    assert run_mode(scratch) == 'ft'
+    adapters = Config.fromfile(FROZEN)
+    adapters.model.backbone.adapter_cfg = dict(type='ResidualAdapter')
+    assert run_mode(adapters) == 'adapters'
+
+
+def test_twin_by_naming_rule(tmp_path):
+    assert twin_config_path(FROZEN) == FT
+    with pytest.raises(ValueError, match='already the fine-tuned config'):
+        twin_config_path(FT)
+    lonely = tmp_path / 'retinanet_r50-frozen_fpn_1x_coco.py'
+    lonely.write_text('')
+    with pytest.raises(FileNotFoundError, match='retinanet_r50-ft_fpn_1x_coco.py'):
+        twin_config_path(str(lonely))
+    with pytest.raises(ValueError, match='naming rule'):
+        twin_config_path(str(tmp_path / 'my_frozen_detector.py'))
+
+
+def test_training_settings_and_variants_from_the_config():
+    cfg = Config.fromfile(FT)
+    assert training_image_size(cfg) == (800, 1333)  # Resize scale=(1333, 800) is (w, h)
+    assert training_batch_size(cfg) == cfg.train_dataloader.batch_size
+    lsj = Config.fromfile(FT)
+    lsj.train_dataloader.dataset.pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='RandomResize', scale=(1024, 1024), ratio_range=(0.1, 2.0), keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(1024, 1024), crop_type='absolute')]
+    assert training_image_size(lsj) == (1024, 1024)
+    stock = stock_frozen_stages(Config.fromfile(FT))
+    assert stock.model.backbone.frozen_stages == 4 and stock.model.backbone.norm_eval
+    with pytest.raises(ValueError, match='fine-tuned config'):
+        stock_frozen_stages(Config.fromfile(FROZEN))
+    assert parse_precision_variant('bf16-cl') == ('bf16', True)
+    assert parse_precision_variant('fp16') == ('fp16', False)
+    for bad in ('fp32', 'int8', 'bf16-nhwc'):
+        with pytest.raises(ValueError):
+            parse_precision_variant(bad)
+
+
+def test_plan(tiny_configs):
+    ft, frozen = tiny_configs
+    planned = train_cost.plan([frozen], twin=True, stock=True, frozen_precision=['bf16-cl'],
+                              image_size=(64, 64))
+    assert [r.label for _, r in planned] == [
+        'ft-twin', 'stock-frozen-stages', 'as-config', 'limit', 'frozen-bf16-cl',
+        'limit-bf16-cl']
+    assert [r.config for _, r in planned][:2] == [ft, ft]
+    assert all(r.image_size == (64, 64) and r.batch_size == 2 for _, r in planned)
+    assert {g for g, _ in planned} == {'faster-rcnn_r18tiny-frozen_fpn_1x_coco'}
+    assert [r.label for _, r in train_cost.plan([ft])] == ['as-config']  # no limit for ft
+    with pytest.raises(ValueError, match='is not frozen'):
+        train_cost.plan([ft], frozen_precision=['bf16'])
+    with pytest.raises(FileNotFoundError, match='config not found'):
+        train_cost.plan([ft + '.missing'])
+
+
+def test_build_matches_the_frozen_runner_and_reduced_precision_stays_close(tiny_configs):
+    """The tool's model is frozen by mmfrozen; a bf16 channels-last backbone changes features
+    only by bf16 rounding and hands float32 to the neck."""
+    _, frozen = tiny_configs
+    data = synthetic_batch(2, (64, 64), num_classes=80)
+    feats = {}
+    for precision in ('fp32', 'bf16'):
+        cfg, mode = load_config(CostRequest(frozen, precision=precision, channels_last=True))
+        assert mode == 'frozen'
+        torch.manual_seed(0)
+        model, optim_wrapper, hooks = build_for_training(cfg, 'cpu')
+        assert [s.precision for h in hooks for s in h.specs] == [precision]
+        assert not any(p.requires_grad for p in model.backbone.parameters())
+        held = {id(p) for g in optim_wrapper.optimizer.param_groups for p in g['params']}
+        assert held == {id(p) for p in model.parameters() if p.requires_grad}
+        assert model.backbone.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+        model.train()
+        inputs = model.data_preprocessor(data, True)['inputs']
+        feats[precision] = model.backbone(inputs)
+        assert all(f.dtype == torch.float32 and f.grad_fn is None for f in feats[precision])
+    for a, b in zip(feats['fp32'], feats['bf16']):
+        rel = (a - b).norm() / a.norm()
+        assert 0 < rel < 0.05, rel  # differs (bf16 really ran), but only by rounding
+
+
+@pytest.mark.slow
+def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
+    """Six fresh measurement processes: ft twin, stock frozen_stages, ours, its limit, bf16."""
+    ft, frozen = tiny_configs
+    out = tmp_path / 'cost.json'
+    train_cost.main([frozen, '--twin', '--stock', '--frozen-precision', 'bf16-cl',
+                     '--image-size', '64', '64', '--batch-size', '2', '--iters', '2',
+                     '--warmup', '1', '--out', str(out)])
+    stdout = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert set(doc) >= {'machine', 'date', 'torch', 'results'}
+    assert doc['torch'] == torch.__version__
+    rows = {r['variant']: r for r in doc['results']}
+    assert set(rows) == {'ft-twin', 'stock-frozen-stages', 'as-config', 'limit',
+                         'frozen-bf16-cl', 'limit-bf16-cl'}
+    for r in rows.values():
+        for key, kind in (('config', str), ('mode', str), ('device', str), ('batch_size', int),
+                          ('image_size', list), ('sec_per_iter', float),
+                          ('peak_memory_mb', float), ('trainable_params', int),
+                          ('total_params', int), ('optimizer_state_mb', float)):
+            assert isinstance(r[key], kind), (r['variant'], key)
+        assert r['device'] == 'cpu' and r['batch_size'] == 2 and r['image_size'] == [64, 64]
+        assert r['sec_per_iter'] > 0 and r['peak_memory_mb'] > 0
+        # one SGD momentum buffer (float32) per trainable parameter, nothing for frozen ones
+        assert r['optimizer_state_mb'] * MB == pytest.approx(r['trainable_params'] * 4)
+        assert f"| {r['config']} | {r['variant']} |" in stdout
+
+    ft_row, ours, stock = rows['ft-twin'], rows['as-config'], rows['stock-frozen-stages']
+    assert ft_row['config'] == osp.splitext(osp.basename(ft))[0]
+    assert ours['config'] == osp.splitext(osp.basename(frozen))[0]
+    assert (ft_row['mode'], ours['mode'], stock['mode']) == ('ft', 'frozen', 'frozen')
+    assert (ours['freezing'], stock['freezing'], ft_row['freezing']) == (
+        'mmfrozen', 'mmdet frozen_stages', 'none')
+    assert len({r['total_params'] for r in rows.values()}) == 1
+    assert ours['trainable_params'] < ft_row['trainable_params']
+    assert ours['trainable_params'] == stock['trainable_params'] == rows[
+        'frozen-bf16-cl']['trainable_params']
+    assert ft_row['backbone_optimizer_state_mb'] > 0
+    for frozen_row in (ours, stock, rows['frozen-bf16-cl'], rows['limit']):
+        assert frozen_row['backbone_optimizer_state_mb'] == 0
+        assert frozen_row['optimizer_state_mb'] < ft_row['optimizer_state_mb']
+
+    # FLOPs: the same forward; backward 2x forward of every component with trainable params
+    for r in (ft_row, ours, stock):
+        f = r['flops']
+        assert r['train_flops'] == f['forward'] + f['backward']
+        assert sum(f['forward_by_component'].values()) <= f['forward']
+    parts = ours['flops']['forward_by_component']
+    assert ours['flops']['backward'] == 2 * (sum(parts.values()) - parts['backbone'])
+    assert ft_row['flops']['backward'] == 2 * sum(ft_row['flops']['forward_by_component'].values())
+    assert ours['train_flops'] < ft_row['train_flops']
+    assert ours['ratios']['flops_vs_ft'] == pytest.approx(
+        ours['train_flops'] / ft_row['train_flops'])
+
+    # the limit is its parts; ratios are the quotients of the rows of this one run
+    for name in ('limit', 'limit-bf16-cl'):
+        limit = rows[name]
+        assert limit['train_flops'] is None
+        assert limit['sec_per_iter'] == pytest.approx(sum(limit['limit_parts_sec'].values()))
+        assert set(limit['limit_parts_sec']) == {'preprocess', 'backbone_no_grad',
+                                                 'trainable_step'}
+    q = ours['ratios']
+    assert q['time_vs_ft'] == pytest.approx(ours['sec_per_iter'] / ft_row['sec_per_iter'])
+    assert q['time_vs_stock'] == pytest.approx(ours['sec_per_iter'] / stock['sec_per_iter'])
+    assert q['time_vs_limit'] == pytest.approx(ours['sec_per_iter'] /
+                                               rows['limit']['sec_per_iter'])
+    assert q['memory_vs_ft'] == pytest.approx(ours['peak_memory_mb'] / ft_row['peak_memory_mb'])
+    assert rows['frozen-bf16-cl']['ratios']['time_vs_limit'] == pytest.approx(
+        rows['frozen-bf16-cl']['sec_per_iter'] / rows['limit-bf16-cl']['sec_per_iter'])
+    assert rows['frozen-bf16-cl']['precision'] == 'bf16-cl' and ours['precision'] == 'fp32'
+    assert 'time_vs_ft' not in ft_row['ratios']

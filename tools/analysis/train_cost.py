@@ -1,0 +1,16 @@
+"""Training cost per step of detector configs: frozen vs fine-tuned twin vs the limit.
+
+Example (the README's Faster R-CNN comparison)::
+
+    python tools/analysis/train_cost.py configs/faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py \
+        --twin --stock --frozen-precision bf16-cl --batch-size 2 --image-size 640 640
+
+Also installed as ``mmfrozen-train-cost``. See docs/train_cost.md.
+"""
+import sys
+
+from mmfrozen.analysis.train_cost import main, parse_args  # noqa: F401
+
+if __name__ == '__main__':
+    main()
+    sys.exit(0)
