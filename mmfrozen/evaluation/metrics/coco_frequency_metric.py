@@ -26,11 +26,16 @@ class CocoFrequencyMetric(CocoMetric):
     """COCO evaluation (pycocotools) that also reports AP per LVIS frequency bucket.
 
     Reports everything :class:`mmdet.evaluation.CocoMetric` reports (``coco/bbox_mAP``,
-    ``coco/bbox_mAP_50``, ...; per-class ``coco/bbox_<name>_precision`` with ``classwise=True``)
-    plus ``coco/bbox_APr``, ``coco/bbox_APc`` and ``coco/bbox_APf`` (``segm_`` likewise): the
-    mean, over the categories of a bucket that have ground truth, of their AP at IoU .50:.95
-    over all areas, with the same detections-per-image limit as ``mAP`` (100). A bucket with no
-    such category reports -1.0. Numbers are rounded to 3 decimals like CocoMetric's.
+    ``coco/bbox_mAP_50``, ...) plus ``coco/bbox_APr``, ``coco/bbox_APc`` and ``coco/bbox_APf``
+    (``segm_`` likewise): the mean, over the categories of a bucket that have ground truth, of
+    their AP at IoU .50:.95 over all areas, with the same detections-per-image limit as ``mAP``
+    (100). A bucket with no such category reports -1.0. Numbers are rounded to 3 decimals like
+    CocoMetric's.
+
+    With ``classwise=True`` the per-class AP that the buckets average is reported as
+    ``coco/bbox_<name>_precision`` (``segm_`` likewise; NaN for a class without ground truth).
+    CocoMetric's own classwise keys (``coco/<name>_precision`` in mmdet 3.3, read at 1000
+    detections per image, segm overwriting bbox) are left as CocoMetric makes them.
 
     The bucket of each category is the ``frequency`` field (``'r'``, ``'c'`` or ``'f'``) of the
     categories of ``ann_file``, as in LVIS annotation files.
@@ -86,8 +91,13 @@ class CocoFrequencyMetric(CocoMetric):
                                  f'{iou_type}_APr/APc/APf (CocoMetric reports no mAP either).')
                     continue
                 counts = buckets.pop('num_categories')
+                category_ap = buckets.pop('category_ap')
                 for name, value in buckets.items():
                     eval_results[f'{iou_type}_{name}'] = float(f'{round(value, 3)}')
+                if self.classwise:
+                    for cat_id, ap in category_ap.items():
+                        name = self._coco_api.cats[cat_id]['name']
+                        eval_results[f'{iou_type}_{name}_precision'] = round(ap, 3)
                 logger.info(f'{iou_type} AP by frequency bucket (categories with ground truth): ' +
                             ', '.join(f'AP{b}={buckets["AP" + b]:.3f} ({counts[b]})'
                                       for b in FREQUENCY_BUCKETS))
@@ -97,8 +107,9 @@ class CocoFrequencyMetric(CocoMetric):
         """AP per frequency bucket for COCO-format ``predictions``, unrounded.
 
         Returns:
-            ``{'APr', 'APc', 'APf', 'num_categories': {bucket: count}}``, or None when there are
-            no predictions (pycocotools cannot load an empty result list).
+            ``{'APr', 'APc', 'APf', 'num_categories': {bucket: count of categories with ground
+            truth}, 'category_ap': {category id: AP (NaN: no ground truth)}}``, or None when
+            there are no predictions (pycocotools cannot load an empty result list).
         """
         if not predictions:
             return None
@@ -119,6 +130,7 @@ class CocoFrequencyMetric(CocoMetric):
         # pycocotools sorts params.catIds in evaluate(): that is the order of the precision array
         freqs = category_frequencies(self._coco_api.cats, coco_eval.params.catIds, self.ann_file)
         out: dict = frequency_bucket_ap(ap, freqs)
+        out['category_ap'] = {c: float(a) for c, a in zip(coco_eval.params.catIds, ap)}
         out['num_categories'] = {
             b: int(sum(f == b and not np.isnan(a) for a, f in zip(ap, freqs)))
             for b in FREQUENCY_BUCKETS

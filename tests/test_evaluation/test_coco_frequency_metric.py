@@ -1,0 +1,129 @@
+"""CocoFrequencyMetric: CocoMetric's keys plus APr/APc/APf, checked against pycocotools run
+category by category (an independent path: one COCOeval per category, bucket means by hand)."""
+import copy
+import io
+import json
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from mmdet.registry import METRICS
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+import mmfrozen  # noqa: F401
+from mmfrozen.evaluation import CocoFrequencyMetric
+
+from ._cases import data_samples, random_case
+
+
+def coco_case(seed):
+    """COCO-format data with LVIS-style frequency (no federated lists), with crowd-free gt."""
+    gt, dets = random_case(seed)
+    for img in gt['images']:
+        del img['neg_category_ids'], img['not_exhaustive_category_ids']
+    for a in gt['annotations']:
+        a['iscrowd'] = 0
+    return gt, dets
+
+
+def per_category_by_pycocotools(gt_path, dets, iou_type):
+    """AP (IoU .50:.95, all areas, 100 dets) of each category, one COCOeval per category."""
+    coco = COCO(gt_path)
+    out = {}
+    for cat in coco.getCatIds():
+        ev = COCOeval(coco, coco.loadRes(copy.deepcopy(dets)), iou_type)
+        ev.params.catIds = [cat]
+        with redirect_stdout(io.StringIO()):
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        out[cat] = ev.stats[0]  # -1 when the category has no ground truth
+    return out
+
+
+def run_metric(metric, gt, dets):
+    metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
+    samples = data_samples(dets, [c['id'] for c in gt['categories']],
+                           [img['id'] for img in gt['images']])
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_buckets_match_per_category_pycocotools(tmp_path, seed):
+    gt, dets = coco_case(seed)
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    metric = METRICS.build(dict(type='CocoFrequencyMetric', ann_file=str(path), metric=['bbox'],
+                                classwise=False))
+    results = run_metric(metric, gt, dets)
+
+    dets_bbox = [{k: v for k, v in d.items() if k != 'segmentation'} for d in dets]
+    per_cat = per_category_by_pycocotools(str(path), dets_bbox, 'bbox')
+    freq = {c['id']: c['frequency'] for c in gt['categories']}
+    for b in 'rcf':
+        aps = [ap for c, ap in per_cat.items() if freq[c] == b and ap > -1]
+        assert aps, 'the case must have ground truth in every bucket'
+        assert results[f'coco/bbox_AP{b}'] == pytest.approx(np.mean(aps), abs=5e-4), b
+    # everything CocoMetric reports is still there; buckets average to the same mAP
+    for k in ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l'):
+        assert f'coco/bbox_{k}' in results
+    all_aps = [ap for ap in per_cat.values() if ap > -1]
+    assert results['coco/bbox_mAP'] == pytest.approx(np.mean(all_aps), abs=5e-4)
+
+    # unrounded path equals the independent numbers exactly
+    exact = metric.bucket_ap(copy.deepcopy(dets_bbox), 'bbox')
+    for b in 'rcf':
+        aps = [ap for c, ap in per_cat.items() if freq[c] == b and ap > -1]
+        assert exact[f'AP{b}'] == pytest.approx(np.mean(aps), abs=1e-12)
+        assert exact['num_categories'][b] == len(aps)
+
+
+def test_segm_classwise_and_empty_bucket(tmp_path):
+    gt, dets = coco_case(2)
+    gt['categories'] = gt['categories'][:4]  # cat1 r, cat2 c, cat3 f, cat4 r
+    gt['annotations'] = [a for a in gt['annotations'] if a['category_id'] <= 4]
+    dets = [d for d in dets if d['category_id'] <= 4]
+    gt['annotations'] = [a for a in gt['annotations'] if a['category_id'] != 3]  # no f with gt
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    metric = CocoFrequencyMetric(ann_file=str(path), metric=['bbox', 'segm'], classwise=True)
+    # segm needs masks in the predictions: give each box its rectangle mask
+    results = run_metric_with_masks(metric, gt, dets)
+    for t in ('bbox', 'segm'):
+        assert results[f'coco/{t}_APf'] == -1.0  # no frequent category with ground truth
+        assert 0.0 <= results[f'coco/{t}_APr'] <= 1.0
+        assert f'coco/{t}_mAP' in results
+    # per-class AP, averaged by the buckets: APr is the mean over the r classes with gt
+    r_aps = [results[f'coco/segm_{c["name"]}_precision'] for c in gt['categories']
+             if c['frequency'] == 'r']
+    assert results['coco/segm_APr'] == pytest.approx(np.mean(r_aps), abs=1e-3)
+    assert np.isnan(results['coco/bbox_cat2_precision'])  # frequent class without gt
+    assert 'coco/cat0_precision' in results  # CocoMetric's own classwise keys stay
+
+
+def run_metric_with_masks(metric, gt, dets):
+    import torch
+    metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
+    samples = data_samples(dets, [c['id'] for c in gt['categories']],
+                           [img['id'] for img in gt['images']])
+    for s in samples:
+        boxes = s['pred_instances']['bboxes']
+        masks = torch.zeros((len(boxes), 100, 100), dtype=torch.bool)
+        for i, (x0, y0, x1, y1) in enumerate(boxes.round().long().tolist()):
+            masks[i, y0:y1, x0:x1] = True
+        s['pred_instances']['masks'] = masks
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_needs_frequency_on_every_category(tmp_path):
+    gt, _ = coco_case(0)
+    del gt['categories'][2]['frequency']
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    with pytest.raises(ValueError, match=r"category 3 \('cat2'\).*frequency=None"):
+        CocoFrequencyMetric(ann_file=str(path))
+    with pytest.raises(ValueError, match='needs ann_file'):
+        CocoFrequencyMetric(ann_file=None)
