@@ -8,12 +8,13 @@ objects, so ``resume=True`` and ``load_from`` fail with ``UnpicklingError``.
 The fix stays narrow on purpose: mmengine's loader for local paths is replaced by one that
 still loads with ``weights_only=True`` but allows, for that one call, exactly the types an
 mmengine/mmdet checkpoint is made of (numpy arrays, scalars and dtypes, mmengine's
-``HistoryBuffer`` and config dicts). Nothing is allowed globally, pickles that reference any
+``HistoryBuffer`` and its statistics methods, config dicts). Nothing is allowed globally, pickles that reference any
 other type are still refused, and remote schemes (``torchvision://``, ``https://``) are
 untouched. A refused file gets an error that names the type and how to allow it if the file is
 trusted.
 """
 import os.path as osp
+import pickle
 from typing import Any, Callable, List
 
 import numpy as np
@@ -32,11 +33,27 @@ def _numpy_globals() -> List[Any]:
     return [_reconstruct, scalar, np.ndarray, np.dtype, *set(dtype_classes)]
 
 
+def _history_buffer_method(obj: Any, name: str) -> Any:
+    """Stands in for ``getattr`` while unpickling: only ``HistoryBuffer``'s statistics methods.
+
+    ``MessageHub`` pickles the statistics methods of its ``HistoryBuffer`` objects as
+    ``getattr(HistoryBuffer, 'mean')``; allowing ``getattr`` itself would let a pickle reach any
+    attribute of any allowed object.
+    """
+    from mmengine.logging import HistoryBuffer
+    allowed = {'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods}
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'mmfrozen: refusing getattr({obj!r}, {name!r}) while loading a checkpoint')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """The types an mmengine/mmdet checkpoint is made of, beyond tensors and builtins."""
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
-    return _numpy_globals() + [HistoryBuffer, ConfigDict]
+    return _numpy_globals() + [HistoryBuffer, ConfigDict,
+                               (_history_buffer_method, 'builtins.getattr')]
 
 
 def load_local_checkpoint(filename: str, map_location: Any = None) -> Any:

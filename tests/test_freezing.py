@@ -68,8 +68,10 @@ def test_trainable_submodules_stay_trainable_and_in_graph():
     assert all(p.requires_grad for p in model.backbone.layer4.parameters())
     assert not any(p.requires_grad for p in model.backbone.layer1.parameters())
     model.train()
-    assert model.backbone.layer4.training and not model.backbone.layer1.training
-    model(torch.randn(1, 3, 32, 32)).sum().backward()
+    model(torch.randn(2, 3, 64, 64)).sum().backward()
+    # at forward time: frozen parts in inference mode, the trainable part in training mode
+    assert model.backbone.layer4.training and model.backbone.layer4[0].bn1.training
+    assert not model.backbone.layer1.training and not model.backbone.layer1[0].bn1.training
     assert model.backbone.layer4[0].conv1.weight.grad is not None
     names = set(n for n, _ in frozen_tensors(model.backbone))
     assert not any(n.startswith('layer4.') for n in names) and 'conv1.weight' in names

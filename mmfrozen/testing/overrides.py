@@ -8,6 +8,7 @@ from typing import Any, Optional, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
 
 from .tiny_coco import TinyCoco
 
@@ -57,6 +58,37 @@ def _innermost_dataset(loader: dict) -> dict:
     return ds
 
 
+def shrink_model(cfg: Config, width: int = 32, fc_width: int = 64,
+                 base_channels: int = 8) -> Config:
+    """Make an mmdet ResNet/FPN-style model tiny: ResNet-18 with ``base_channels``, neck and
+    heads ``width`` channels wide, fully connected layers ``fc_width`` wide.
+
+    The model keeps its structure (detector, neck and head types, losses); only depths and
+    widths change, so tests exercise the real modules quickly.
+    """
+    cfg = copy.deepcopy(cfg)
+    backbone = cfg.model.backbone
+    if backbone.get('type') not in ('ResNet', 'ResNetV1d', 'ResNeXt'):
+        raise ValueError(f'shrink_model handles mmdet ResNet backbones, got {backbone.get("type")}')
+    backbone.update(type='ResNet', depth=18, base_channels=base_channels)
+    for key in ('groups', 'base_width', 'dcn', 'stage_with_dcn', 'plugins'):
+        backbone.pop(key, None)
+    n_out = len(backbone.get('out_indices', (0, 1, 2, 3)))
+    first = 4 - n_out
+    cfg.model.neck.in_channels = [base_channels * 2**i for i in range(first, 4)]
+
+    def fn(d):
+        for key in ('in_channels', 'feat_channels', 'out_channels'):
+            if isinstance(d.get(key), int) and d[key] == 256:
+                d[key] = width
+        if isinstance(d.get('fc_out_channels'), int):
+            d['fc_out_channels'] = fc_width
+    for name, sub in cfg.model.items():
+        if name != 'backbone':
+            _walk(sub, fn)
+    return cfg
+
+
 def make_local_pretrained(cfg: Config, path: str, module: str = 'backbone') -> str:
     """Stand-in for downloaded ImageNet weights: save the built module's init to ``path``.
 
@@ -67,7 +99,13 @@ def make_local_pretrained(cfg: Config, path: str, module: str = 'backbone') -> s
     sub = copy.deepcopy(cfg.model[module])
     sub.pop('init_cfg', None)
     net = MODELS.build(sub)
-    net.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights logs every tensor's init at INFO
+    try:
+        net.init_weights()
+    finally:
+        logger.setLevel(level)
     torch.save({'state_dict': net.state_dict()}, path)
     cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=path)
     return path
@@ -95,6 +133,11 @@ def tiny_overrides(cfg: Config, data: TinyCoco, work_dir: str, max_iters: Option
             ds['filter_cfg'] = dict(filter_empty_gt=True, min_size=1)
     set_image_scale(cfg, scale)
     set_num_classes(cfg.model, len(data.classes))
+
+    def no_score_threshold(d):  # an untrained tiny detector must still produce detections
+        if 'score_thr' in d:
+            d['score_thr'] = 0.0
+    _walk(cfg.model.get('test_cfg', {}), no_score_threshold)
     metric = ['bbox', 'segm'] if with_mask else 'bbox'
     for split in ('val', 'test'):
         cfg[f'{split}_evaluator'] = dict(type='CocoMetric', ann_file=f'{data.root}/{data.val_ann}',

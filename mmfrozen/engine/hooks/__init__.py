@@ -1,4 +1,5 @@
+from .classifier_retrain_hook import ClassifierRetrainHook
 from .freeze_backbone_hook import FreezeBackboneHook
 from .freeze_hook import FreezeHook
 
-__all__ = ['FreezeHook', 'FreezeBackboneHook']
+__all__ = ['FreezeHook', 'FreezeBackboneHook', 'ClassifierRetrainHook']

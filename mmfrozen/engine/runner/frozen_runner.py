@@ -3,8 +3,9 @@ import inspect
 from typing import List
 
 from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-from mmdet.registry import HOOKS, RUNNERS
+from mmdet.registry import HOOKS
 
 from ...freezing import freeze_module, frozen_parameters, prune_optimizer
 from ..hooks.freeze_hook import FreezeHook, optimizers, unwrap
@@ -14,6 +15,8 @@ from .checks import warn_lr_mult_zero
 _RUNNER_SIG = inspect.signature(Runner.__init__)
 
 
+# Registered in mmengine's root registry: mmdet's tools/train.py builds `runner_type` with it
+# before any default scope is set.
 @RUNNERS.register_module()
 class FrozenRunner(Runner):
     """Runner that applies the freeze hooks' specs when the model is built.

@@ -1,0 +1,128 @@
+"""One training step and one predict step of any config's real model on a tiny synthetic batch.
+
+Used by the all-configs test: the model is built from the config as a run builds it (custom
+imports, registries, the freeze of its freeze hooks), only pretrained loading is switched off
+and fixed-size batch padding shrunk to the tiny input, so no download and no dataset is needed.
+"""
+import copy
+from dataclasses import dataclass
+from typing import Any, Dict, List, Tuple
+
+import torch
+from mmengine.config import Config
+
+from ..analysis.count_params import build_model, config_freeze_specs
+from ..freezing import frozen_parameters
+from .overrides import set_image_scale
+
+
+def disable_pretrained(cfg: Config) -> List[str]:
+    """Remove every Pretrained ``init_cfg`` (and ``load_from``) from ``cfg``; return where.
+
+    For tests only: a run with these configs loads ImageNet weights.
+    """
+    removed = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            init = node.get('init_cfg')
+            inits = init if isinstance(init, (list, tuple)) else [init]
+            if any(isinstance(c, dict) and c.get('type') in ('Pretrained', 'PretrainedInit')
+                   for c in inits):
+                node['init_cfg'] = None
+                removed.append(path or 'model')
+            for k, v in node.items():
+                walk(v, f'{path}.{k}' if path else k)
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                walk(v, f'{path}[{i}]')
+
+    walk(cfg.model, '')
+    cfg.load_from = None
+    return removed
+
+
+def shrink_sampling(cfg: Config, rois: int = 16) -> None:
+    """Keep at most ``rois`` proposals and sampled RoIs per image (train and test).
+
+    A 4conv RoI head costs ~30 GFLOP per 512 RoIs and stage; on a tiny input a handful of RoIs
+    exercises the same code. Architecture and losses are unchanged.
+    """
+    def walk(node: Any, key: str = '') -> None:
+        if isinstance(node, dict):
+            if key in ('rpn', 'rpn_proposal') and 'max_per_img' in node:
+                node['max_per_img'] = rois
+                node['nms_pre'] = min(node.get('nms_pre', 4 * rois), 4 * rois)
+            if key == 'sampler' and 'num' in node:
+                node['num'] = rois
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v, key)
+
+    for key in ('train_cfg', 'test_cfg'):
+        walk(cfg.model.get(key))
+
+
+@dataclass
+class SmokeResult:
+    """What one train step and one predict step produced."""
+    loss: float
+    losses: Dict[str, float]
+    trainable_without_grad: List[str]
+    frozen_with_grad: List[str]
+    predictions: List[Any]
+
+
+def _detection_batch(with_mask: bool, num_images: int, size: int) -> dict:
+    from mmdet.testing import demo_mm_inputs
+    return demo_mm_inputs(batch_size=num_images, image_shapes=[(3, size, size)] * num_images,
+                          num_items=[3] * num_images, num_classes=3, with_mask=with_mask)
+
+
+def _classification_batch(num_images: int, size: int) -> dict:
+    from mmpretrain.structures import DataSample
+    gen = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 255, (3, size, size), generator=gen, dtype=torch.uint8)
+              for _ in range(num_images)]
+    samples = [DataSample().set_gt_label(i % 2) for i in range(num_images)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult:
+    """Build ``cfg``'s model (pretrained off), run loss + backward, then predict.
+
+    Detectors get mmdet's ``demo_mm_inputs`` (boxes, and masks for a model with a mask head);
+    mmpretrain classifiers get random images with labels.
+    """
+    cfg = copy.deepcopy(cfg)
+    disable_pretrained(cfg)
+    set_image_scale(cfg, (size, size))
+    shrink_sampling(cfg)
+    model = build_model(cfg, freeze=True)
+    frozen = set(frozen_parameters(model))
+    model.train()
+    if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':
+        data = _classification_batch(num_images, size)
+    else:
+        with_mask = 'mask_head' in str(cfg.model) and 'mask_head=None' not in str(cfg.model)
+        data = _detection_batch(with_mask and getattr(model, 'with_mask', True), num_images,
+                                size)
+    batch = model.data_preprocessor(copy.deepcopy(data), True)
+    losses = model(**batch, mode='loss')
+    loss, log_vars = model.parse_losses(losses)
+    loss.backward()
+    no_grad = [n for n, p in model.named_parameters()
+               if p.requires_grad and (p.grad is None or not torch.isfinite(p.grad).all())]
+    leaked = [n for n, p in model.named_parameters() if n in frozen and p.grad is not None]
+    model.eval()
+    with torch.no_grad():
+        preds = model(**model.data_preprocessor(copy.deepcopy(data), False), mode='predict')
+    return SmokeResult(float(loss.detach()), {k: float(v) for k, v in log_vars.items()}, no_grad, leaked,
+                       list(preds))
+
+
+def freeze_paths(cfg: Config) -> Tuple[str, ...]:
+    """Paths of the modules the config freezes."""
+    return tuple(s.path for s in config_freeze_specs(cfg))
