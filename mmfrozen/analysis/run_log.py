@@ -1,0 +1,355 @@
+"""Read mmengine work dirs into one record per training run.
+
+An mmengine work dir holds one folder per session (``YYYYMMDD_HHMMSS/``) with the text log
+``<ts>.log``, the scalar log ``vis_data/scalars.json`` (one JSON object per line; the same lines
+also in ``vis_data/<ts>.json``) and the dumped config ``vis_data/config.py``; the work dir itself
+holds the config again as ``<config name>.py``, the checkpoints and ``last_checkpoint``.
+
+A session that resumes (its text log says ``resumed epoch: E, iter: I``) continues the run of the
+session before it; a session that starts from the first iteration is another run, reported on
+its own. Anything that does not parse is reported as a warning, never dropped silently.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+_TIMESTAMP = re.compile(r'^\d{8}_\d{6}$')
+_RESUMED = re.compile(r'resumed epoch: (\d+), iter: (\d+)')
+_TRAIN_EPOCH = re.compile(r'Epoch\(train\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
+_TRAIN_ITER = re.compile(r'Iter\(train\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
+_VAL_EPOCH = re.compile(r'Epoch\(val\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
+_VAL_ITER = re.compile(r'Iter\(val\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
+_KEY_VALUE = re.compile(r'(\S+):\s+(\S+)')
+_MAX_DEPTH = 4
+
+
+@dataclass
+class _Session:
+    """One ``YYYYMMDD_HHMMSS/`` folder of a work dir."""
+    path: str
+    timestamp: str
+    train: List[dict] = field(default_factory=list)
+    evals: List[dict] = field(default_factory=list)
+    resumed_iter: Optional[int] = None
+    has_text_log: bool = False
+    source: Optional[str] = None
+    config_path: Optional[str] = None
+
+
+@dataclass
+class RunLog:
+    """Everything logged by one training run (one or more sessions of one work dir).
+
+    Attributes:
+        work_dir: The work dir.
+        label: Short name of the run: the work dir, plus ``@<timestamp>`` when the work dir holds
+            several independent runs.
+        config_stem: Config file name without ``.py`` (from the ``<name>.py`` the Runner dumps
+            into the work dir; the work dir's name when that is missing).
+        config_path: The config dumped by the run's last session, None if there is none.
+        sessions: Timestamps of the sessions that make up the run, in order.
+        train: Training log records (mmengine's keys: ``loss``, ``lr``, ``time``, ``memory``,
+            ``iter``, ``epoch``, ...), one per logged iteration, ascending ``iter``.
+        evals: Validation results, each a dict with ``iter`` (training iterations done when it
+            ran), ``epoch`` (epochs done, None for iteration-based loops) and ``metrics``.
+        log_files: The files the records were read from.
+        checkpoint: The latest checkpoint of the run, None if there is none.
+        warnings: Everything that was odd about the logs, in words.
+    """
+    work_dir: str
+    label: str
+    config_stem: str
+    config_path: Optional[str]
+    sessions: List[str]
+    train: List[dict]
+    evals: List[dict]
+    log_files: List[str]
+    checkpoint: Optional[str] = None
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def iters(self) -> int:
+        """Training iterations run (the last logged iteration)."""
+        return max((r['iter'] for r in self.train), default=0)
+
+    @property
+    def epochs(self) -> Optional[int]:
+        """Epochs run, None for iteration-based loops."""
+        epochs = [r['epoch'] for r in self.train if r.get('epoch') is not None]
+        return max(epochs) if epochs else None
+
+
+def _parse_float(text: str) -> Optional[float]:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _key_values(text: str) -> Dict[str, float]:
+    out = {}
+    for key, value in _KEY_VALUE.findall(text):
+        number = _parse_float(value)
+        if number is not None:
+            out[key] = number
+    return out
+
+
+def _read_json_lines(path: str, warnings: List[str]) -> List[dict]:
+    with open(path, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    lines = text.split('\n')
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    records = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if i == last:
+                warnings.append(f'{path}: the last line ({i + 1}) is truncated (the run was '
+                                'killed or is still writing); it is ignored')
+            else:
+                warnings.append(f'{path}: line {i + 1} is not valid JSON; it is ignored')
+            continue
+        if not isinstance(record, dict):
+            warnings.append(f'{path}: line {i + 1} is not a JSON object; it is ignored')
+            continue
+        records.append(record)
+    return records
+
+
+def _read_text_log(path: str) -> Tuple[List[dict], Optional[int]]:
+    """Training/validation records and the resumed iteration from an mmengine text log."""
+    records, resumed = [], None
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            m = _RESUMED.search(line)
+            if m:
+                resumed = int(m.group(2))
+                continue
+            m = _TRAIN_EPOCH.search(line)
+            if m:
+                epoch, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+                records.append(dict(_key_values(m.group(4)), epoch=epoch,
+                                    iter=(epoch - 1) * n + i))
+                continue
+            m = _TRAIN_ITER.search(line)
+            if m:
+                records.append(dict(_key_values(m.group(3)), iter=int(m.group(1))))
+                continue
+            m = _VAL_EPOCH.search(line) or _VAL_ITER.search(line)
+            if m:
+                values = _key_values(m.group(m.lastindex))
+                if any('/' in k for k in values):
+                    if m.re is _VAL_EPOCH:
+                        values['step'] = int(m.group(1))
+                    records.append(values)
+    return records, resumed
+
+
+def _read_session(path: str, warnings: List[str]) -> _Session:
+    ts = osp.basename(path)
+    session = _Session(path=path, timestamp=ts)
+    text_log = osp.join(path, f'{ts}.log')
+    resumed = None
+    text_records: List[dict] = []
+    if osp.isfile(text_log):
+        session.has_text_log = True
+        text_records, resumed = _read_text_log(text_log)
+    session.resumed_iter = resumed
+    config = osp.join(path, 'vis_data', 'config.py')
+    session.config_path = config if osp.isfile(config) else None
+    for candidate in (osp.join(path, 'vis_data', 'scalars.json'),
+                      osp.join(path, 'vis_data', f'{ts}.json')):
+        if osp.isfile(candidate):
+            session.source = candidate
+            records = _read_json_lines(candidate, warnings)
+            break
+    else:
+        if text_records:
+            warnings.append(f'{path}: no vis_data/scalars.json; values read from the text log '
+                            f'{ts}.log (4 significant digits)')
+            session.source = text_log
+        records = text_records
+
+    last_iter = resumed if resumed is not None else 0
+    last_train: Optional[dict] = None
+    for record in records:
+        if 'iter' in record:
+            it = int(record['iter'])
+            if last_train is not None and it <= last_train['iter']:
+                warnings.append(
+                    f'{session.source}: steps go back (iteration {it} logged after '
+                    f'{last_train["iter"]}); treating it as a restart from iteration {it - 1}: '
+                    'the later records replace the earlier ones from there on')
+                session.train = [r for r in session.train if r['iter'] < it]
+                session.evals = [e for e in session.evals if e['iter'] < it]
+            record = dict(record, iter=it)
+            session.train.append(record)
+            last_train, last_iter = record, it
+        elif any('/' in k for k in record):
+            metrics = {k: v for k, v in record.items() if '/' in k}
+            by_epoch = last_train is not None and last_train.get('epoch') is not None
+            epoch = int(record['step']) if by_epoch and 'step' in record else None
+            session.evals.append(dict(iter=last_iter, epoch=epoch, metrics=metrics))
+    return session
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        with open(a, 'rb') as fa, open(b, 'rb') as fb:
+            return fa.read() == fb.read()
+    except OSError:
+        return False
+
+
+def _config_stem(work_dir: str, config_path: Optional[str], warnings: List[str]) -> str:
+    dumped = sorted(glob.glob(osp.join(work_dir, '*.py')))
+    if len(dumped) == 1:
+        return osp.splitext(osp.basename(dumped[0]))[0]
+    if config_path is not None:
+        for path in dumped:
+            if _same_file(path, config_path):
+                return osp.splitext(osp.basename(path))[0]
+    name = osp.basename(osp.normpath(work_dir))
+    if dumped:
+        warnings.append(f'{work_dir}: several dumped configs ({[osp.basename(p) for p in dumped]})'
+                        f' and none equals the run\'s vis_data/config.py; naming the run '
+                        f'{name!r} after the work dir')
+    else:
+        warnings.append(f'{work_dir}: no <config>.py dumped in the work dir; naming the run '
+                        f'{name!r} after the work dir')
+    return name
+
+
+def _checkpoint(work_dir: str) -> Optional[str]:
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            path = f.read().strip()
+        for candidate in (path, osp.join(work_dir, osp.basename(path))):
+            if candidate and osp.isfile(candidate):
+                return candidate
+    found = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + glob.glob(
+        osp.join(work_dir, 'iter_*.pth'))
+    if not found:
+        return None
+    return max(found, key=lambda p: int(re.findall(r'\d+', osp.basename(p))[-1]))
+
+
+def is_work_dir(path: str) -> bool:
+    """True if ``path`` holds at least one mmengine session folder (``YYYYMMDD_HHMMSS/``)."""
+    return osp.isdir(path) and any(
+        _TIMESTAMP.match(name) and osp.isdir(osp.join(path, name)) for name in os.listdir(path))
+
+
+def find_work_dirs(paths: Sequence[str], warnings: List[str]) -> List[str]:
+    """The work dirs at or below ``paths`` (each a work dir or a folder of work dirs).
+
+    Raises:
+        FileNotFoundError: a path does not exist.
+    """
+    found: List[str] = []
+
+    def walk(path: str, depth: int) -> bool:
+        if is_work_dir(path):
+            found.append(path)
+            return True
+        if depth >= _MAX_DEPTH:
+            return False
+        hit = False
+        for name in sorted(os.listdir(path)):
+            sub = osp.join(path, name)
+            if osp.isdir(sub):
+                if walk(sub, depth + 1):
+                    hit = True
+                elif depth == 0:
+                    warnings.append(f'{sub}: no mmengine session folder (YYYYMMDD_HHMMSS/) '
+                                    'found; it is not a work dir and is skipped')
+        return hit
+
+    for path in paths:
+        if not osp.isdir(path):
+            raise FileNotFoundError(f'{path!r} is not a directory; pass mmengine work dirs or '
+                                    'a folder that contains them (e.g. work_dirs/)')
+        if not walk(path, 0) and not os.listdir(path):
+            warnings.append(f'{path}: empty directory; no runs in it')
+        elif path not in found and not any(f.startswith(osp.join(path, '')) for f in found):
+            warnings.append(f'{path}: no mmengine work dir found in it')
+    return found
+
+
+def read_work_dir(work_dir: str) -> List[RunLog]:
+    """The training runs logged in ``work_dir``: usually one; one per independent restart."""
+    warnings: List[str] = []
+    sessions = [
+        _read_session(osp.join(work_dir, name), warnings)
+        for name in sorted(os.listdir(work_dir))
+        if _TIMESTAMP.match(name) and osp.isdir(osp.join(work_dir, name))
+    ]
+    chains: List[List[_Session]] = []
+    for s in sessions:
+        if not s.train:
+            what = (f'only {len(s.evals)} evaluation(s)' if s.evals else
+                    'no training or validation records (a test run, or a run that stopped '
+                    'before its first log line)')
+            warnings.append(f'{s.path}: {what}; not part of any training run')
+            continue
+        continues = chains and (s.resumed_iter is not None or (
+            not s.has_text_log and s.train[0]['iter'] > chains[-1][0].train[0]['iter']))
+        if not continues:
+            chains.append([s])
+            continue
+        start = s.resumed_iter if s.resumed_iter is not None else s.train[0]['iter'] - 1
+        done = max(r['iter'] for r in chains[-1][-1].train)
+        if done > start:
+            warnings.append(
+                f'{work_dir}: session {s.timestamp} resumes at iteration {start} but the run had '
+                f'logged up to iteration {done} (steps go back); the records of iterations '
+                f'{start + 1}-{done} from the earlier session(s) are replaced by the later ones')
+            for old in chains[-1]:
+                old.train = [r for r in old.train if r['iter'] <= start]
+                old.evals = [e for e in old.evals if e['iter'] <= start]
+        chains[-1].append(s)
+
+    if len(chains) > 1:
+        warnings.append(
+            f'{work_dir}: holds {len(chains)} independent runs (sessions '
+            f'{[c[0].timestamp for c in chains]} start from the first iteration and do not '
+            'resume); each is reported on its own row')
+    runs = []
+    checkpoint = _checkpoint(work_dir)
+    for i, chain in enumerate(chains):
+        config_path = next((s.config_path for s in reversed(chain) if s.config_path), None)
+        run_warnings = list(warnings)
+        stem = _config_stem(work_dir, config_path, run_warnings)
+        if config_path is None:
+            fallback = osp.join(work_dir, f'{stem}.py')
+            if osp.isfile(fallback):
+                config_path = fallback
+                run_warnings.append(f'{work_dir}: no vis_data/config.py in sessions '
+                                    f'{[s.timestamp for s in chain]}; using {stem}.py of the '
+                                    'work dir (the config of its latest session)')
+            else:
+                run_warnings.append(f'{work_dir}: no dumped config (vis_data/config.py or '
+                                    f'<config>.py) for sessions {[s.timestamp for s in chain]}')
+        label = work_dir if len(chains) == 1 else f'{work_dir}@{chain[0].timestamp}'
+        runs.append(RunLog(
+            work_dir=work_dir, label=label, config_stem=stem, config_path=config_path,
+            sessions=[s.timestamp for s in chain],
+            train=[r for s in chain for r in s.train],
+            evals=[e for s in chain for e in s.evals],
+            log_files=[s.source for s in chain if s.source],
+            checkpoint=checkpoint if i == len(chains) - 1 else None,
+            warnings=run_warnings))
+    if not runs:
+        runs_warning = RunLog(work_dir=work_dir, label=work_dir, config_stem='', config_path=None,
+                              sessions=[], train=[], evals=[], log_files=[], warnings=warnings)
+        return [runs_warning]
+    return runs

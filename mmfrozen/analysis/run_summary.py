@@ -1,0 +1,325 @@
+"""One row of the results table: what a training run reached and what it cost.
+
+The mode of a run (fine-tuned, frozen, frozen with adapters, scratch) is read from its dumped
+config, as the paper's comparison (frozen vs fine-tuned twins) needs it to be right even when a
+config is misnamed: frozen = ``custom_hooks`` holds a :class:`~mmfrozen.engine.FreezeHook` (or a
+subclass); adapters = frozen and ``model.backbone.adapter_cfg`` is set; scratch = not frozen and
+nothing loads pretrained weights (no ``Pretrained`` ``init_cfg`` on the backbone, no
+``load_from``); fine-tuned otherwise.
+"""
+import inspect
+import json
+import math
+import os.path as osp
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .config_name import ConfigName
+from .run_log import RunLog
+
+#: Column key -> metric names after the evaluator prefix (CocoMetric / CocoFrequencyMetric
+#: ``coco/bbox_mAP``..., LVISMetric ``lvis/bbox_AP``...), in order of preference.
+METRIC_KEYS: Dict[str, Tuple[str, ...]] = {
+    'box_ap': ('bbox_mAP', 'bbox_AP'),
+    'ap50': ('bbox_mAP_50', 'bbox_AP50'),
+    'ap75': ('bbox_mAP_75', 'bbox_AP75'),
+    'aps': ('bbox_mAP_s', 'bbox_APs'),
+    'apm': ('bbox_mAP_m', 'bbox_APm'),
+    'apl': ('bbox_mAP_l', 'bbox_APl'),
+    'mask_ap': ('segm_mAP', 'segm_AP'),
+    'apr': ('bbox_APr',),
+    'apc': ('bbox_APc',),
+    'apf': ('bbox_APf',),
+}
+MODE_WORDS = {'ft': 'fine-tuned', 'frozen': 'frozen', 'frozen-adapters': 'adapters',
+              'scratch': 'scratch'}
+
+
+@dataclass
+class RunSummary:
+    """What one run reached and cost; AP values in percent (COCO AP x 100).
+
+    Attributes:
+        run: The parsed logs.
+        name: The parsed config name, None if it does not follow the convention.
+        mode: ``ft``, ``frozen``, ``frozen-adapters`` or ``scratch`` from the config; None when
+            the config is missing.
+        final: Metric column -> value at the last evaluation (None when not reported).
+        best_box_ap: Highest box AP over all evaluations and where it was reached.
+        per_class: Class name -> AP at the last evaluation, when the metric was class-wise.
+        trainable_params / total_params: Parameter counts of the model as configured.
+        cost: The run's entry of a training-cost JSON, when one was merged.
+        twin: Stem of the fine-tuned twin config; deltas: column -> this run minus the twin.
+    """
+    run: RunLog
+    name: Optional[ConfigName]
+    mode: Optional[str]
+    detector: str = ''
+    backbone: str = ''
+    neck: str = ''
+    dataset: str = ''
+    final: Dict[str, Optional[float]] = field(default_factory=dict)
+    best_box_ap: Optional[float] = None
+    best_at: Optional[str] = None
+    per_class: Dict[str, float] = field(default_factory=dict)
+    per_class_metric: Optional[str] = None
+    train_ann_file: Optional[str] = None
+    trainable_params: Optional[int] = None
+    total_params: Optional[int] = None
+    peak_memory_mb: Optional[float] = None
+    sec_per_iter: Optional[float] = None
+    max_epochs: Optional[int] = None
+    cost: Dict[str, Any] = field(default_factory=dict)
+    twin: Optional[str] = None
+    twin_runs: int = 0
+    deltas: Dict[str, Optional[float]] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def config(self) -> str:
+        return self.run.config_stem
+
+    @property
+    def schedule(self) -> str:
+        if self.name is not None:
+            return self.name.schedule
+        return f'{self.max_epochs}e' if self.max_epochs else ''
+
+    def curve(self, key: str) -> List[Tuple[float, float]]:
+        """(epoch or iteration, value in percent) of metric column ``key`` at every evaluation."""
+        out = []
+        for e in self.run.evals:
+            value = metric_value(e['metrics'], key)
+            if value is not None:
+                out.append((e['epoch'] if e['epoch'] is not None else e['iter'], value))
+        return out
+
+
+def _percent(value: Any) -> Optional[float]:
+    if not isinstance(value, (int, float)) or math.isnan(value) or value < 0:
+        return None  # COCOeval reports -1 when a range has no objects
+    return 100.0 * float(value)
+
+
+def metric_value(metrics: Dict[str, float], key: str) -> Optional[float]:
+    """Value in percent of column ``key`` (see :data:`METRIC_KEYS`) in one evaluation."""
+    for name in METRIC_KEYS[key]:
+        for full in sorted(metrics):
+            if full.split('/', 1)[-1] == name:
+                return _percent(metrics[full])
+    return None
+
+
+def per_class_ap(metrics: Dict[str, float], classes: Optional[List[str]],
+                 metric_kinds: List[str]) -> Tuple[Dict[str, float], Optional[str]]:
+    """Per-class AP (percent) of a class-wise evaluation and which metric it is.
+
+    mmdet 3.3's CocoMetric logs ``coco/<class>_precision`` (for bbox and segm under the same
+    key, so the last metric evaluated wins); CocoFrequencyMetric logs
+    ``coco/bbox_<class>_precision``. Classes whose AP is NaN (no instance in the val set) are
+    left out.
+    """
+    by_kind: Dict[str, Dict[str, float]] = {}
+    for full, value in metrics.items():
+        name = full.split('/', 1)[-1]
+        if not name.endswith('_precision'):
+            continue
+        name = name[:-len('_precision')]
+        kind = metric_kinds[-1] if metric_kinds else 'bbox'
+        for prefix in ('bbox_', 'segm_'):
+            rest = name[len(prefix):]
+            if name.startswith(prefix) and (classes is None or rest in classes):
+                kind, name = prefix[:-1], rest
+        ap = _percent(value)
+        if ap is not None:
+            by_kind.setdefault(kind, {})[name] = ap
+    if not by_kind:
+        return {}, None
+    kind = 'bbox' if 'bbox' in by_kind else sorted(by_kind)[0]
+    return by_kind[kind], kind
+
+
+def _innermost_dataset(cfg: dict) -> dict:
+    ds = cfg
+    while isinstance(ds, dict) and isinstance(ds.get('dataset'), dict):
+        ds = ds['dataset']
+    return ds
+
+
+def train_ann_file(cfg) -> Optional[str]:
+    """Path of the training annotation file named in a config, None if it names none."""
+    loader = cfg.get('train_dataloader') or {}
+    ds = _innermost_dataset(loader)
+    ann = ds.get('ann_file')
+    if not ann:
+        return None
+    root = ds.get('data_root') or ''
+    return ann if osp.isabs(ann) else osp.join(root, ann)
+
+
+def annotation_counts(ann_file: str) -> Dict[str, int]:
+    """Number of (non-crowd) annotations per category name in a COCO-format file."""
+    with open(ann_file) as f:
+        data = json.load(f)
+    names = {c['id']: c['name'] for c in data['categories']}
+    counts = Counter(names[a['category_id']] for a in data['annotations']
+                     if not a.get('iscrowd', 0))
+    return {name: counts.get(name, 0) for name in names.values()}
+
+
+def run_mode(cfg) -> str:
+    """``ft``, ``frozen``, ``frozen-adapters`` or ``scratch``, read from a loaded config."""
+    import mmfrozen  # noqa: F401  (registers FreezeHook)
+    from mmdet.registry import HOOKS
+    from mmfrozen.engine import FreezeHook
+
+    frozen = False
+    for hook in cfg.get('custom_hooks') or []:
+        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+        cls = kind if inspect.isclass(kind) else HOOKS.get(kind)
+        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
+            frozen = True
+    backbone = cfg.get('model', {}).get('backbone', {}) or {}
+    if frozen:
+        return 'frozen-adapters' if backbone.get('adapter_cfg') else 'frozen'
+    init = backbone.get('init_cfg') or []
+    inits = init if isinstance(init, (list, tuple)) else [init]
+    pretrained = any(isinstance(i, dict) and i.get('type') == 'Pretrained' for i in inits)
+    if not pretrained and not cfg.get('load_from'):
+        return 'scratch'
+    return 'ft'
+
+
+def count_parameters(cfg) -> Tuple[int, int]:
+    """(trainable, total) parameters of the configured model, freeze hooks applied.
+
+    Builds the model (no weights are loaded) and freezes it with the config's freeze hooks
+    through :func:`mmfrozen.freezing.freeze_module`, as :class:`~mmfrozen.engine.FrozenRunner`
+    does.
+    """
+    import mmfrozen  # noqa: F401
+    from mmdet.registry import HOOKS, MODELS
+    from mmengine.registry import init_default_scope
+    from mmfrozen.engine import FreezeHook
+    from mmfrozen.freezing import freeze_module
+
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    for hook in cfg.get('custom_hooks') or []:
+        cls = hook['type'] if inspect.isclass(hook['type']) else HOOKS.get(hook['type'])
+        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
+            for spec in HOOKS.build(dict(hook)).specs:
+                freeze_module(model, spec)
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, total
+
+
+def _describe_model(cfg) -> Tuple[str, str, str]:
+    model = cfg.get('model', {}) or {}
+    backbone = model.get('backbone', {}) or {}
+    bb = str(backbone.get('type', ''))
+    if backbone.get('depth') is not None:
+        bb += f'-{backbone["depth"]}'
+    if backbone.get('arch') is not None:
+        bb += f'-{backbone["arch"]}'
+    neck = model.get('neck') or {}
+    necks = neck if isinstance(neck, (list, tuple)) else [neck]
+    return (str(model.get('type', '')), bb, '+'.join(str(n.get('type', '')) for n in necks))
+
+
+def _metric_kinds(cfg) -> List[str]:
+    evaluator = cfg.get('val_evaluator') or {}
+    evaluators = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    kinds: List[str] = []
+    for e in evaluators:
+        metric = e.get('metric', 'bbox') if isinstance(e, dict) else 'bbox'
+        kinds += [metric] if isinstance(metric, str) else list(metric)
+    return kinds
+
+
+def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], List[str]]:
+    """Summarize one run; (None, warnings) when it has nothing to put in a table.
+
+    Args:
+        run: The run's logs.
+        params: Count parameters by building the model from the dumped config.
+    """
+    warnings = list(run.warnings)
+    where = run.label
+    if not run.train:
+        warnings.append(f'{where}: no training records; no row')
+        return None, warnings
+    keys = {k for e in run.evals for k in e['metrics']}
+    if run.evals and not any(metric_value(e['metrics'], 'box_ap') is not None or
+                             any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys)
+                             for e in run.evals):
+        warnings.append(f'{where}: the evaluations report {sorted(keys)[:6]}, no detection '
+                        'metric (bbox_mAP / bbox_AP); not a detection run, no row')
+        return None, warnings
+    name = ConfigName.parse(run.config_stem)
+    if name is None:
+        warnings.append(f'{where}: config name {run.config_stem!r} does not follow '
+                        '{algorithm}_{backbone}-{mode}_{neck}_{schedule}_{dataset}; '
+                        'no twin can be paired with it')
+    summary = RunSummary(run=run, name=name, mode=None, warnings=warnings)
+    cfg = None
+    if run.config_path is not None:
+        from mmengine.config import Config
+        try:
+            cfg = Config.fromfile(run.config_path)
+        except Exception as exc:  # any error of a user config: report and go on without it
+            warnings.append(f'{where}: cannot load the dumped config {run.config_path} '
+                            f'({type(exc).__name__}: {exc}); mode and parameters unknown')
+    if cfg is not None:
+        summary.mode = run_mode(cfg)
+        summary.detector, summary.backbone, summary.neck = _describe_model(cfg)
+        summary.dataset = str(_innermost_dataset(cfg.get('train_dataloader') or {}).get(
+            'type', ''))
+        summary.max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
+        summary.train_ann_file = train_ann_file(cfg)
+        if name is not None and name.mode != summary.mode:
+            warnings.append(f'{where}: the name says mode {name.mode!r} but the config trains '
+                            f'{summary.mode!r}; the table uses the config\'s')
+        if params:
+            try:
+                summary.trainable_params, summary.total_params = count_parameters(cfg)
+            except Exception as exc:  # a model that does not build here: report it
+                warnings.append(f'{where}: cannot build the model to count parameters '
+                                f'({type(exc).__name__}: {exc})')
+    else:
+        warnings.append(f'{where}: mode unknown without the dumped config')
+
+    if not run.evals:
+        warnings.append(f'{where}: no evaluation results (validation never ran or its lines '
+                        'are missing); metric columns are empty')
+    else:
+        last = run.evals[-1]
+        summary.final = {k: metric_value(last['metrics'], k) for k in METRIC_KEYS}
+        if summary.final['box_ap'] is None:
+            warnings.append(f'{where}: the last evaluation (iteration {last["iter"]}) has no '
+                            'box AP')
+        best = None
+        for e in run.evals:
+            value = metric_value(e['metrics'], 'box_ap')
+            if value is not None and (best is None or value > best[0]):
+                best = (value, e)
+        if best is not None:
+            summary.best_box_ap = best[0]
+            e = best[1]
+            summary.best_at = f'e{e["epoch"]}' if e['epoch'] is not None else f'i{e["iter"]}'
+        classes = None
+        if cfg is not None:
+            classes = list((_innermost_dataset(cfg.get('train_dataloader') or {}).get(
+                'metainfo') or {}).get('classes') or []) or None
+        summary.per_class, summary.per_class_metric = per_class_ap(
+            last['metrics'], classes, _metric_kinds(cfg) if cfg is not None else [])
+    times = [r['time'] for r in run.train if isinstance(r.get('time'), (int, float))]
+    if len(times) > 1:
+        times = times[1:]  # the first logged window includes warm-up
+    summary.sec_per_iter = statistics.median(times) if times else None
+    memory = [r['memory'] for r in run.train if isinstance(r.get('memory'), (int, float))]
+    summary.peak_memory_mb = float(max(memory)) if memory else None
+    return summary, warnings

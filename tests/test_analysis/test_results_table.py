@@ -1,0 +1,391 @@
+"""Results table, metafile and plots from the logs of real tiny twin runs and damaged copies."""
+import csv
+import json
+import math
+import os
+import os.path as osp
+import runpy
+import shutil
+
+import pytest
+import yaml
+from mmengine.config import Config
+
+from mmfrozen.analysis.config_name import ConfigName
+from mmfrozen.analysis.plots import per_class_deltas
+from mmfrozen.analysis.results_table import ResultsTable, main
+from mmfrozen.analysis.run_summary import run_mode
+
+from ..conftest import CONFIGS, REPO
+from ._tiny_runs import NAMES, train_tiny_twins
+
+PNG = b'\x89PNG\r\n\x1a\n'
+FROZEN_CFG = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+FT_CFG = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
+slow = pytest.mark.slow  # every test on real logs shares the ~30 s twin training
+
+
+@pytest.fixture(scope='session')
+def twins(tiny_coco, tmp_path_factory):
+    """The fine-tuned and frozen tiny twins, trained once per session."""
+    root = str(tmp_path_factory.mktemp('tiny_twins'))
+    return train_tiny_twins(tiny_coco, root)
+
+
+def copy_run(run, dest, name=None):
+    """A copy of a run's work dir (checkpoints included) at ``dest/name``."""
+    target = osp.join(str(dest), name or osp.basename(run.work_dir))
+    shutil.copytree(run.work_dir, target)
+    return target
+
+
+def session_dir(work_dir):
+    (ts,) = [n for n in os.listdir(work_dir) if n[:8].isdigit()]
+    return osp.join(work_dir, ts)
+
+
+def scalars(work_dir):
+    return osp.join(session_dir(work_dir), 'vis_data', 'scalars.json')
+
+
+def read_lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_lines(path, records):
+    with open(path, 'w') as f:
+        f.writelines(json.dumps(r) + '\n' for r in records)
+
+
+def row_of(table, mode):
+    (row,) = [r for r in table.rows if r.config == NAMES[mode]]
+    return row
+
+
+def pct(value):
+    return None if value < 0 or math.isnan(value) else 100 * value
+
+
+# -- the table from real runs ------------------------------------------------------------------
+@slow
+def test_table_matches_what_the_runner_reported(twins, tmp_path):
+    table = ResultsTable.from_work_dirs([osp.dirname(twins['ft'].work_dir)])
+    assert table.warnings == []
+    assert [r.config for r in table.rows] == [NAMES['frozen'], NAMES['ft']]
+    for mode, run in twins.items():
+        row = row_of(table, mode)
+        assert row.mode == mode  # read from the dumped config
+        assert (row.detector, row.backbone, row.neck) == ('FasterRCNN', 'ResNet-18', 'FPN')
+        assert row.run.iters == run.iters and row.run.epochs == run.epochs
+        assert len(row.run.evals) == len(run.evals) == run.epochs
+        last = run.evals[-1]
+        assert row.final['box_ap'] == pytest.approx(100 * last['coco/bbox_mAP'])
+        assert row.final['ap50'] == pytest.approx(100 * last['coco/bbox_mAP_50'])
+        assert row.final['aps'] == pytest.approx(pct(last['coco/bbox_mAP_s']))
+        assert row.final['apl'] is None  # COCOeval's -1: no large objects at 64 px
+        assert row.final['mask_ap'] is None and row.final['apr'] is None
+        assert row.best_box_ap == pytest.approx(max(100 * e['coco/bbox_mAP'] for e in run.evals))
+        assert row.sec_per_iter > 0 and row.peak_memory_mb is None  # no memory on a CPU
+        assert row.run.checkpoint.endswith(f'epoch_{run.epochs}.pth')
+        expected = {c: pct(v) for c, v in ((k.split('/')[1][:-len('_precision')], v)
+                                           for k, v in last.items() if k.endswith('_precision'))
+                    if pct(v) is not None}
+        assert row.per_class == pytest.approx(expected) and row.per_class_metric == 'bbox'
+
+    ft, frozen = row_of(table, 'ft'), row_of(table, 'frozen')
+    assert frozen.twin == NAMES['ft'] and ft.twin is None and ft.deltas == {}
+    assert frozen.deltas['box_ap'] == pytest.approx(frozen.final['box_ap'] - ft.final['box_ap'])
+    assert frozen.deltas['best_box_ap'] == pytest.approx(frozen.best_box_ap - ft.best_box_ap)
+
+    # parameters: same model, the frozen twin trains everything but the backbone
+    from mmdet.registry import MODELS
+    backbone = MODELS.build(Config.fromfile(twins['ft'].config).model.backbone)
+    n_backbone = sum(p.numel() for p in backbone.parameters())
+    n_stem_frozen = sum(p.numel() for p in backbone.parameters() if not p.requires_grad)
+    assert frozen.total_params == ft.total_params
+    assert frozen.trainable_params == ft.total_params - n_backbone
+    assert ft.trainable_params == ft.total_params - n_stem_frozen  # frozen_stages=1
+
+    out = table.write(str(tmp_path / 'out'), config_root=osp.dirname(twins['ft'].config))
+    md = open(out['markdown']).read()
+    assert f'{frozen.final["box_ap"]:.1f}' in md and f'{frozen.deltas["box_ap"]:+.1f}' in md
+    assert '| frozen |' in md and '| fine-tuned |' in md and 'APl' not in md.split('\n')[2]
+    with open(out['csv']) as f:
+        rows = {r['config']: r for r in csv.DictReader(f)}
+    assert float(rows[NAMES['frozen']]['delta_box_ap']) == pytest.approx(frozen.deltas['box_ap'])
+    assert int(rows[NAMES['ft']]['trainable_params']) == ft.trainable_params
+    assert rows[NAMES['ft']]['apl'] == '' and rows[NAMES['ft']]['mode'] == 'ft'
+
+    meta = yaml.safe_load(open(out['metafile']))
+    models = {m['Name']: m for m in meta['Models']}
+    entry = models[NAMES['frozen']]
+    assert entry['Config'] == twins['frozen'].config
+    assert entry['Metadata']['Epochs'] == 2 and entry['Metadata']['Mode'] == 'frozen'
+    assert osp.isfile(entry['Weights'])
+    assert entry['Results'][0]['Dataset'] == 'COCO'
+    assert entry['Results'][0]['Metrics']['box AP'] == round(frozen.final['box_ap'], 1)
+
+    names = sorted(osp.basename(p) for p in out['plots'])
+    assert len(names) == 3 and 'twin_deltas.png' in names
+    assert any(n.startswith('curves_') for n in names)
+    assert any(n.startswith('per_class_') for n in names)
+    for path in out['plots']:
+        assert open(path, 'rb').read(8) == PNG
+
+
+@slow
+def test_per_class_deltas_use_training_annotation_counts(twins, tiny_coco):
+    table = ResultsTable.from_work_dirs([osp.dirname(twins['ft'].work_dir)], params=False)
+    ft, frozen = row_of(table, 'ft'), row_of(table, 'frozen')
+    with open(osp.join(tiny_coco.root, tiny_coco.train_ann)) as f:
+        data = json.load(f)
+    names = {c['id']: c['name'] for c in data['categories']}
+    counts = {n: sum(names[a['category_id']] == n for a in data['annotations'])
+              for n in names.values()}
+    warnings = []
+    points = per_class_deltas(frozen, ft, warnings)
+    assert warnings == [] and points
+    for name, count, delta in points:
+        assert count == counts[name] > 0
+        assert delta == pytest.approx(frozen.per_class[name] - ft.per_class[name])
+
+
+@slow
+def test_cli_with_cost_json(twins, tmp_path):
+    cost = tmp_path / 'cost.json'
+    entries = [dict(config=NAMES[m], mode=m, device='cpu', batch_size=4, image_size=[64, 64],
+                    sec_per_iter=s, peak_memory_mb=mem, trainable_params=1, total_params=2,
+                    optimizer_state_mb=o, train_flops=f)
+               for m, s, mem, o, f in (('ft', 0.5, 300.0, 1.5, 4e9), ('frozen', 0.25, 120.0,
+                                                                     0.75, 2e9))]
+    entries.append(dict(entries[0], config='retinanet_r50-ft_fpn_1x_coco'))
+    cost.write_text(json.dumps(dict(machine='test box', date='2026-01-01', torch='2.x',
+                                    results=entries)))
+    out = tmp_path / 'out'
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'analysis', 'results_table.py'))
+    rc = tool['main']([osp.dirname(twins['ft'].work_dir), '--out-dir', str(out),
+                       '--cost', str(cost), '--no-plots', '--no-params'])
+    assert rc == 0 and not (out / 'plots').exists()
+    md = (out / 'results.md').read_text()
+    assert 'cost s/iter' in md and '0.250' in md and 'train GFLOPs/iter' in md
+    assert 'measured on test box, 2026-01-01' in md
+    assert "no run of config 'retinanet_r50-ft_fpn_1x_coco'" in md
+    with open(out / 'results.csv') as f:
+        rows = {r['config']: r for r in csv.DictReader(f)}
+    assert float(rows[NAMES['frozen']]['cost_optimizer_state_mb']) == 0.75
+    # with --no-params, the counts come from the cost JSON
+    assert rows[NAMES['frozen']]['trainable_params'] == '1'
+
+    cost.write_text(json.dumps(dict(results=[dict(config='x')])))
+    assert tool['main']([osp.dirname(twins['ft'].work_dir), '--out-dir', str(out),
+                         '--cost', str(cost)]) == 2
+
+
+# -- robustness: damaged copies of the real logs -----------------------------------------------
+@slow
+def test_truncated_last_line(twins, tmp_path):
+    work = copy_run(twins['frozen'], tmp_path)
+    path = scalars(work)
+    text = open(path).read().rstrip('\n')
+    with open(path, 'w') as f:
+        f.write(text[:len(text) - 40])  # killed while writing the last validation line
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert any('last line' in w and 'truncated' in w for w in table.warnings)
+    assert len(row.run.evals) == 1  # the first validation survives
+    first = twins['frozen'].evals[0]['coco/bbox_mAP']
+    assert row.final['box_ap'] == pytest.approx(100 * first)
+    assert row.run.iters == twins['frozen'].iters
+
+
+@slow
+def test_resumed_session_with_steps_going_back(twins, tmp_path):
+    """Session 2 resumes from epoch 1 after session 1 had logged epoch 2: later records win."""
+    work = copy_run(twins['ft'], tmp_path)
+    first = session_dir(work)
+    records = read_lines(scalars(work))
+    per_epoch = twins['ft'].iters // twins['ft'].epochs
+    later = [dict(r) for r in records[records.index(next(
+        r for r in records if r.get('iter') == per_epoch + 1)):]]
+    later[-1]['coco/bbox_mAP'] = 0.5  # the resumed run's own final result
+    second = osp.join(work, '20991231_000000')
+    os.makedirs(osp.join(second, 'vis_data'))
+    write_lines(osp.join(second, 'vis_data', 'scalars.json'), later)
+    shutil.copy(osp.join(first, 'vis_data', 'config.py'), osp.join(second, 'vis_data'))
+    with open(osp.join(second, '20991231_000000.log'), 'w') as f:
+        f.write(f'2099/12/31 00:00:01 - mmengine - INFO - resumed epoch: 1, iter: {per_epoch}\n')
+
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert row.run.sessions == [osp.basename(first), '20991231_000000']
+    assert any('steps go back' in w and f'resumes at iteration {per_epoch}' in w
+               for w in table.warnings)
+    assert [e['epoch'] for e in row.run.evals] == [1, 2]  # no duplicate epoch-2 evaluation
+    assert [r['iter'] for r in row.run.train] == list(range(1, twins['ft'].iters + 1))
+    assert row.final['box_ap'] == pytest.approx(50.0)
+
+
+@slow
+def test_duplicate_steps_in_one_file(twins, tmp_path):
+    work = copy_run(twins['ft'], tmp_path)
+    records = read_lines(scalars(work))
+    write_lines(scalars(work), records + records)  # the same run appended twice
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert any('steps go back (iteration 1 logged after' in w for w in table.warnings)
+    assert len(row.run.train) == twins['ft'].iters and len(row.run.evals) == twins['ft'].epochs
+    assert row.final['box_ap'] == pytest.approx(100 * twins['ft'].evals[-1]['coco/bbox_mAP'])
+
+
+@slow
+def test_fresh_restart_in_same_work_dir_is_its_own_run(twins, tmp_path):
+    work = copy_run(twins['ft'], tmp_path)
+    first = session_dir(work)
+    shutil.copytree(first, osp.join(work, '20991231_000000'))  # started again, no resume
+    table = ResultsTable.from_work_dirs([work], params=False)
+    assert len(table.rows) == 2
+    assert sorted(r.run.label for r in table.rows) == [
+        f'{work}@{osp.basename(first)}', f'{work}@20991231_000000']
+    assert any('2 independent runs' in w for w in table.warnings)
+    assert any("has 2 runs" in w for w in table.warnings)
+
+
+@slow
+def test_several_runs_of_one_config(twins, tmp_path):
+    for mode in ('ft', 'frozen'):
+        for seed in (0, 1):
+            copy_run(twins[mode], tmp_path, f'{mode}_seed{seed}')
+    ft_records = read_lines(scalars(str(tmp_path / 'ft_seed1')))
+    ft_records[-1]['coco/bbox_mAP'] = 0.9  # a different second ft run
+    write_lines(scalars(str(tmp_path / 'ft_seed1')), ft_records)
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    assert len(table.rows) == 4
+    ft_final = [r.final['box_ap'] for r in table.rows if r.mode == 'ft']
+    assert sorted(ft_final) == pytest.approx(
+        sorted([100 * twins['ft'].evals[-1]['coco/bbox_mAP'], 90.0]))
+    for row in (r for r in table.rows if r.mode == 'frozen'):
+        assert row.twin_runs == 2
+        assert row.deltas['box_ap'] == pytest.approx(row.final['box_ap'] - sum(ft_final) / 2)
+    md = table.to_markdown()
+    assert 'mean of 2 runs' in md and f"config {NAMES['frozen']!r} has 2 runs" in md
+
+
+@slow
+def test_logs_of_another_task_give_no_row(twins, tmp_path):
+    work = copy_run(twins['ft'], tmp_path, 'classifier')
+    records = [r if 'iter' in r else {'accuracy/top1': 71.2, 'accuracy/top5': 90.1,
+                                      'step': r['step']} for r in read_lines(scalars(work))]
+    write_lines(scalars(work), records)
+    table = ResultsTable.from_work_dirs([work], params=False)
+    assert table.rows == []
+    assert any('no detection metric' in w and 'accuracy/top1' in w for w in table.warnings)
+    assert main([work, '--out-dir', str(tmp_path / 'out'), '--no-params']) == 1
+    assert not (tmp_path / 'out' / 'results.md').exists()
+
+
+@slow
+def test_missing_metrics(twins, tmp_path):
+    no_val = copy_run(twins['ft'], tmp_path, 'no_val')
+    write_lines(scalars(no_val), [r for r in read_lines(scalars(no_val)) if 'iter' in r])
+    no_ap75 = copy_run(twins['frozen'], tmp_path, 'no_ap75')
+    write_lines(scalars(no_ap75), [{k: v for k, v in r.items() if k != 'coco/bbox_mAP_75'}
+                                   for r in read_lines(scalars(no_ap75))])
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    ft, frozen = row_of(table, 'ft'), row_of(table, 'frozen')
+    assert ft.final == {} and ft.best_box_ap is None and ft.run.iters == twins['ft'].iters
+    assert any('no_val: no evaluation results' in w for w in table.warnings)
+    assert frozen.final['ap75'] is None and frozen.final['box_ap'] is not None
+    assert frozen.deltas['box_ap'] is None  # nothing to compare with
+    md = table.to_markdown()
+    assert md.count(NAMES['ft']) >= 2  # its row and its twin column
+
+
+@slow
+def test_text_log_when_scalars_are_missing(twins, tmp_path):
+    work = copy_run(twins['frozen'], tmp_path)
+    shutil.rmtree(osp.join(session_dir(work), 'vis_data'))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert any('values read from the text log' in w for w in table.warnings)
+    assert row.mode == 'frozen'  # config from the work dir's dumped <config>.py
+    assert row.run.iters == twins['frozen'].iters and row.run.epochs == twins['frozen'].epochs
+    last = twins['frozen'].evals[-1]
+    assert row.final['box_ap'] == pytest.approx(100 * last['coco/bbox_mAP'], abs=0.01)
+
+
+@slow
+def test_missing_config_and_misnamed_config(twins, tmp_path):
+    bare = copy_run(twins['ft'], tmp_path, 'bare')
+    os.remove(osp.join(session_dir(bare), 'vis_data', 'config.py'))
+    os.remove(osp.join(bare, f'{NAMES["ft"]}.py'))
+    misnamed = copy_run(twins['ft'], tmp_path, 'misnamed')
+    os.rename(osp.join(misnamed, f'{NAMES["ft"]}.py'),
+              osp.join(misnamed, 'faster-rcnn_r18-frozen_fpn_2e_tinycoco.py'))
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    rows = {r.run.label: r for r in table.rows}
+    assert rows[bare].mode is None and rows[bare].config == 'bare'
+    assert any('mode unknown without the dumped config' in w for w in table.warnings)
+    assert rows[misnamed].mode == 'ft'
+    assert any("the name says mode 'frozen' but the config trains 'ft'" in w
+               for w in table.warnings)
+
+
+@slow
+def test_empty_dir(twins, tmp_path):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    assert main([str(empty), '--out-dir', str(tmp_path / 'out')]) == 1
+    table = ResultsTable.from_work_dirs([str(empty), osp.dirname(twins['ft'].work_dir)],
+                                        params=False)
+    assert len(table.rows) == 2 and any('empty directory' in w for w in table.warnings)
+    with pytest.raises(FileNotFoundError, match='is not a directory'):
+        ResultsTable.from_work_dirs([str(tmp_path / 'missing')])
+
+
+# -- fast unit tests -----------------------------------------------------------------------------
+def test_empty_work_dir_session_and_stray_folder(tmp_path):
+    (tmp_path / 'runs' / 'stray').mkdir(parents=True)
+    (tmp_path / 'runs' / 'crashed' / '20260101_000000').mkdir(parents=True)
+    table = ResultsTable.from_work_dirs([str(tmp_path / 'runs')], params=False)
+    assert table.rows == []
+    assert any('stray: no mmengine session folder' in w for w in table.warnings)
+    assert any('no training or validation records' in w for w in table.warnings)
+    assert main([str(tmp_path / 'runs'), '--out-dir', str(tmp_path / 'out')]) == 1
+
+
+def test_mode_is_read_from_the_config():
+    import mmfrozen  # noqa: F401
+    from mmdet.registry import HOOKS
+    from mmfrozen.engine import FreezeHook
+
+    assert run_mode(Config.fromfile(FROZEN_CFG)) == 'frozen'
+    ft = Config.fromfile(FT_CFG)
+    assert run_mode(ft) == 'ft'
+    ft.model.backbone.init_cfg = None
+    assert run_mode(ft) == 'scratch'
+    ft.load_from = 'detector.pth'
+    assert run_mode(ft) == 'ft'
+    frozen = Config.fromfile(FROZEN_CFG)
+    frozen.model.backbone.adapter_cfg = dict(reduction=4)
+    assert run_mode(frozen) == 'frozen-adapters'
+
+    @HOOKS.register_module(force=True)
+    class _TestSubclassFreezeHook(FreezeHook):
+        pass
+
+    frozen = Config.fromfile(FROZEN_CFG)
+    frozen.custom_hooks = [dict(type='_TestSubclassFreezeHook', module='backbone')]
+    assert run_mode(frozen) == 'frozen'
+
+
+def test_config_names_and_twins():
+    name = ConfigName.parse('cascade-mask-rcnn_r101-frozen-adapters_nasfpn_lsj-72e_coco.py')
+    assert (name.algorithm, name.backbone, name.mode, name.neck, name.schedule, name.dataset) == (
+        'cascade-mask-rcnn', 'r101', 'frozen-adapters', 'nasfpn', 'lsj-72e', 'coco')
+    assert name.twin == 'cascade-mask-rcnn_r101-ft_nasfpn_lsj-72e_coco'
+    assert ConfigName.parse('faster-rcnn_r50-ft_fpn_1x_coco').twin is None
+    assert ConfigName.parse('faster-rcnn_r50-scratch_fpn_1x_coco').twin == \
+        'faster-rcnn_r50-ft_fpn_1x_coco'
+    assert ConfigName.parse('faster-rcnn_r50_fpn_1x_coco') is None  # no mode
+    assert ConfigName.parse('work_dir') is None
