@@ -39,6 +39,9 @@ class FreezeProbeHook(Hook):
 
     def before_train(self, runner):
         self._snap(runner, 'before_train')
+        model = unwrap(runner.model)
+        self.before_digests = {name: state_digest(getattr(model, name))
+                               for name in ('backbone', 'neck')}
         module = self._sub(runner)
 
         def record(m, inputs, outputs):
@@ -61,7 +64,10 @@ class FreezeProbeHook(Hook):
         self._snap(runner, 'after_train')
 
     def after_run(self, runner):
+        if not hasattr(self, 'before_digests'):
+            return  # a test/val-only run: nothing trained
         model = unwrap(runner.model)
         out = {name: state_digest(getattr(model, name)) for name in ('backbone', 'neck')}
+        out.update({f'{k}_before_train': v for k, v in self.before_digests.items()})
         with open(osp.join(runner.work_dir, f'probe_rank{get_rank()}.json'), 'w') as f:
             json.dump(out, f)

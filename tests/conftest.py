@@ -1,12 +1,7 @@
-import os
-import os.path as osp
-
 import pytest
 
 from mmfrozen.testing import make_tiny_coco
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = osp.join(REPO, 'configs')
+from tests.utils import CONFIGS, REPO  # noqa: F401  (re-exported for test modules)
 
 
 @pytest.fixture(scope='session')

@@ -5,34 +5,13 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import RandomInitFrozenError
 from mmfrozen.freezing import FrozenModuleChanged, frozen_parameters, optimizer_holds
-from mmfrozen.testing import make_local_pretrained, shrink_model, tiny_overrides
 from tests._probe_hook import FreezeProbeHook
-
-from ..conftest import CONFIGS
-
-FROZEN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
-
-
-def make_cfg(tiny_coco, tmp_path, config=FROZEN, **kw):
-    """The real frozen Faster R-CNN config, shrunk (ResNet-18/8, 32-wide heads), tiny data."""
-    cfg = shrink_model(Config.fromfile(config))
-    cfg = tiny_overrides(cfg, tiny_coco, str(tmp_path / 'work'), **kw)
-    make_local_pretrained(cfg, str(tmp_path / 'pretrained.pth'))
-    return cfg
-
-
-def build(cfg, probe=None):
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    if probe is not None:
-        runner.register_hook(probe)
-    return runner
+from tests.utils import build_runner as build
+from tests.utils import tiny_frozen_cfg as make_cfg
 
 
 def sub_state(state, prefix):
