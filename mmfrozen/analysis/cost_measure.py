@@ -12,7 +12,9 @@ The *limit* of a frozen step is measured as its parts on the same model: the dat
 the frozen backbone's forward under ``torch.no_grad()``, and the forward, backward and optimizer
 step of the trainable rest on the backbone's detached features.
 
-Run as ``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``.
+Run as ``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``: a request object
+is measured alone (time, peak memory, parameters, optimizer state, FLOPs); a list of requests is
+timed interleaved in one process (:func:`time_interleaved`).
 """
 import copy
 import gc
@@ -207,53 +209,75 @@ def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
     return total
 
 
-def measure(request: CostRequest) -> Dict[str, Any]:
-    """Build, run ``warmup + iters`` training steps and return the measurements."""
-    from mmengine.logging import MMLogger
-    from mmengine.runner import set_random_seed
+class _Bench:
+    """One variant, built and ready to step: model, optimizer wrapper, hooks, batch."""
 
-    from .cost_batch import synthetic_batch
+    def __init__(self, request: CostRequest) -> None:
+        from mmengine.runner import set_random_seed
+
+        from .cost_batch import synthetic_batch
+        if request.device == 'cuda' and not torch.cuda.is_available():
+            raise RuntimeError('--device cuda but torch sees no CUDA device')
+        self.request = request
+        self.cfg, self.mode = load_config(request)
+        set_random_seed(request.seed)  # same weights for every variant of one architecture
+        self.model, self.optim_wrapper, self.hooks = build_for_training(self.cfg, request.device)
+        if request.limit and not self.hooks:
+            raise ValueError(f'the limit of a frozen step needs a frozen config; '
+                             f'{request.config} has no freeze hook')
+        self.batch = synthetic_batch(request.batch_size, request.image_size,
+                                     _num_classes(self.cfg.model), request.num_boxes,
+                                     bool(getattr(self.model, 'with_mask', False)),
+                                     seed=request.seed)
+        self.state = _IterState(self.model, self.optim_wrapper)
+        self.model.train()  # what the loop does at the start of an epoch
+        self.batches = [copy.deepcopy(self.batch)
+                        for _ in range(request.warmup + request.iters)]
+
+    def step(self, i: int) -> Dict[str, float]:
+        """Training iteration ``i`` (on its own copy of the batch); seconds, or seconds per
+        part for the limit."""
+        data, device = self.batches[i], self.request.device
+        self.state.iter = i
+        if self.request.limit:
+            return _limit_step(self.model, self.optim_wrapper, data, device)
+        _sync(device)
+        start = time.perf_counter()
+        for hook in self.hooks:
+            hook.before_train_iter(self.state, i, data)
+        outputs = self.model.train_step(data, optim_wrapper=self.optim_wrapper)
+        for hook in self.hooks:
+            hook.after_train_iter(self.state, i, data, outputs)
+        _sync(device)
+        return {'step': time.perf_counter() - start}
+
+
+def _summarise(times: List[Dict[str, float]]) -> Dict[str, Any]:
+    """Median seconds per iteration; a limit is the sum of its parts' medians."""
+    if 'step' in times[0]:
+        steps = [t['step'] for t in times]
+        return dict(sec_per_iter=statistics.median(steps), sec_per_iter_all=steps)
+    parts = {k: statistics.median(t[k] for t in times) for k in times[0]}
+    return dict(sec_per_iter=sum(parts.values()), limit_parts_sec=parts,
+                sec_per_iter_all=[sum(t.values()) for t in times])
+
+
+def measure(request: CostRequest) -> Dict[str, Any]:
+    """Build, run ``warmup + iters`` training steps and return the measurements.
+
+    Peak memory is taken over these steps, above the process's memory before the first one
+    (model, optimizer and batch built).
+    """
+    from mmengine.logging import MMLogger
+
     from .cost_flops import train_step_flops
 
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
-    if request.device == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError('--device cuda but torch sees no CUDA device')
-    cfg, mode = load_config(request)
-    set_random_seed(request.seed)  # same weights for every variant of one architecture
-    model, optim_wrapper, hooks = build_for_training(cfg, request.device)
-    if request.limit and not hooks:
-        raise ValueError(f'the limit of a frozen step needs a frozen config; {request.config} '
-                         'has no freeze hook')
-    num_classes = _num_classes(cfg.model)
-    with_mask = bool(getattr(model, 'with_mask', False))
-    batch = synthetic_batch(request.batch_size, request.image_size, num_classes,
-                            request.num_boxes, with_mask, seed=request.seed)
-    state = _IterState(model, optim_wrapper)
+    bench = _Bench(request)
+    model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
-    model.train()  # what the loop does at the start of an epoch
-    batches = [copy.deepcopy(batch) for _ in range(request.warmup + request.iters)]
     memory.start()
-    times: List[float] = []
-    parts: Dict[str, List[float]] = {'preprocess': [], 'backbone_no_grad': [],
-                                     'trainable_step': []}
-    for i, data in enumerate(batches):
-        state.iter = i
-        if request.limit:
-            t = _limit_step(model, optim_wrapper, data, request.device)
-            if i >= request.warmup:
-                for key, value in t.items():
-                    parts[key].append(value)
-            continue
-        _sync(request.device)
-        start = time.perf_counter()
-        for hook in hooks:
-            hook.before_train_iter(state, i, data)
-        outputs = model.train_step(data, optim_wrapper=optim_wrapper)
-        for hook in hooks:
-            hook.after_train_iter(state, i, data, outputs)
-        _sync(request.device)
-        if i >= request.warmup:
-            times.append(time.perf_counter() - start)
+    times = [bench.step(i) for i in range(request.warmup + request.iters)]
     peak = memory.peak_mb()
 
     backbone_params = {id(p) for p in model.backbone.parameters()}
@@ -261,7 +285,7 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         config=_stem(request.config),
         config_path=request.config,
         variant=request.label,
-        mode=mode,
+        mode=bench.mode,
         freezing=('mmdet frozen_stages' if request.stock else
                   'mmfrozen' if hooks else 'none'),
         precision=_frozen_precision(hooks),
@@ -277,20 +301,40 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         optimizer_state_mb=_optimizer_state_bytes(optim_wrapper) / _MB,
         backbone_optimizer_state_mb=_optimizer_state_bytes(optim_wrapper, backbone_params) / _MB,
     )
-    if request.limit:
-        medians = {k: statistics.median(v) for k, v in parts.items()}
-        result['limit_parts_sec'] = medians
-        result['sec_per_iter'] = sum(medians.values())
-    else:
-        result['sec_per_iter'] = statistics.median(times)
-        result['sec_per_iter_all'] = times
+    result.update(_summarise(times[request.warmup:]))
     result['train_flops'] = None
     if request.flops and not request.limit:
-        data = model.data_preprocessor(copy.deepcopy(batch), True)
+        data = model.data_preprocessor(copy.deepcopy(bench.batch), True)
         flops = train_step_flops(model, data)
         result['train_flops'] = flops['total']
         result['flops'] = flops
     return result
+
+
+def time_interleaved(requests: List[CostRequest]) -> Dict[str, Dict[str, Any]]:
+    """Time several variants in one process, one iteration of each in turn.
+
+    On a shared machine the load changes from minute to minute; stepping the variants
+    round-robin exposes them to the same load, so their ratios stay meaningful. Returns, per
+    request label, the median seconds per iteration (and the limit's parts).
+    """
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
+    labels = [r.label for r in requests]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f'labels must be unique, got {labels}')
+    rounds = {(r.warmup, r.iters) for r in requests}
+    if len(rounds) != 1:
+        raise ValueError('interleaved variants need the same warmup and iters')
+    warmup, iters = rounds.pop()
+    benches = [_Bench(r) for r in requests]
+    times: Dict[str, List[Dict[str, float]]] = {label: [] for label in labels}
+    for i in range(warmup + iters):
+        for bench in benches:
+            t = bench.step(i)
+            if i >= warmup:
+                times[bench.request.label].append(t)
+    return {label: _summarise(t) for label, t in times.items()}
 
 
 def _limit_step(model: nn.Module, optim_wrapper, data: dict, device: str) -> Dict[str, float]:
@@ -354,8 +398,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     logging.getLogger('py.warnings').setLevel(logging.ERROR)
     with open(argv[0]) as f:
         raw = json.load(f)
-    raw['image_size'] = tuple(raw['image_size'])
-    result = measure(CostRequest(**raw))
+    if isinstance(raw, list):
+        result = time_interleaved([request_from_json(r) for r in raw])
+    else:
+        result = measure(request_from_json(raw))
     with open(argv[1], 'w') as f:
         json.dump(result, f, indent=1)
 
@@ -365,6 +411,11 @@ def request_to_json(request: CostRequest) -> Dict[str, Any]:
     d = asdict(request)
     d['image_size'] = list(d['image_size'])
     return d
+
+
+def request_from_json(d: Dict[str, Any]) -> CostRequest:
+    """Inverse of :func:`request_to_json`."""
+    return CostRequest(**dict(d, image_size=tuple(d['image_size'])))
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ import platform
 import subprocess
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .cost_measure import CostRequest, request_to_json
 
@@ -106,8 +107,11 @@ def plan(configs: Sequence[str],
     return planned
 
 
-def run_request(request: CostRequest) -> Dict[str, Any]:
+def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any]:
     """Measure ``request`` in a fresh Python process and return its result dict.
+
+    A list of requests is timed interleaved in one process
+    (:func:`mmfrozen.analysis.cost_measure.time_interleaved`).
 
     Raises:
         RuntimeError: the measurement process failed (its stderr is included).
@@ -118,14 +122,16 @@ def run_request(request: CostRequest) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix='mmfrozen_cost_') as tmp:
         req, res = osp.join(tmp, 'request.json'), osp.join(tmp, 'result.json')
         with open(req, 'w') as f:
-            json.dump(request_to_json(request), f)
+            json.dump([request_to_json(r) for r in request] if isinstance(request, list) else
+                      request_to_json(request), f)
         proc = subprocess.run(
             [sys.executable, '-m', 'mmfrozen.analysis.cost_measure', req, res],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0 or not osp.isfile(res):
             tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-            raise RuntimeError(f'measuring {request.label} of {request.config} failed '
-                               f'(exit code {proc.returncode}):\n{tail}')
+            what = ([r.label for r in request] if isinstance(request, list) else
+                    f'{request.label} of {request.config}')
+            raise RuntimeError(f'measuring {what} failed (exit code {proc.returncode}):\n{tail}')
         with open(res) as f:
             return json.load(f)
 
@@ -221,20 +227,44 @@ def machine_description() -> str:
     return f'{platform.machine()}, {os.cpu_count()} cores ({cpu}), {gpu}'
 
 
-def run(planned: List[Tuple[str, CostRequest]], log=sys.stderr) -> Dict[str, Any]:
-    """Measure every planned request, one fresh process each; return the JSON document."""
+def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
+        log=sys.stderr) -> Dict[str, Any]:
+    """Measure every planned request; return the JSON document.
+
+    Every request is measured in a fresh process of its own (peak memory, parameters,
+    optimizer state, FLOPs, and its time). With ``timing='interleaved'`` those processes run
+    only 1 warm-up + 1 timed step, and the seconds per iteration come from one more process per
+    config that steps all its variants round-robin for ``warmup + iters`` rounds, so every
+    variant sees the same machine load; the isolated time is kept as ``sec_per_iter_isolated``.
+    """
     import torch
+    if timing not in ('interleaved', 'isolated'):
+        raise ValueError(f'timing must be interleaved or isolated, got {timing!r}')
     results = []
     for i, (group, request) in enumerate(planned, 1):
-        print(f'[{i}/{len(planned)}] {group}: {request.label} ...', file=log, flush=True)
-        row = run_request(request)
+        print(f'[{i}/{len(planned)}] {group}: {request.label} (fresh process)', file=log,
+              flush=True)
+        alone = replace(request, warmup=1, iters=1) if timing == 'interleaved' else request
+        row = run_request(alone)
         row['group'] = group
         missing = [k for k in _SCHEMA_KEYS if k not in row]
         if missing:
             raise RuntimeError(f'measurement result lacks {missing}')
         print(f'    {row["sec_per_iter"]:.3f} s/iter, {row["peak_memory_mb"]:.0f} MB peak',
               file=log, flush=True)
+        row['timing'] = 'isolated'
         results.append(row)
+    if timing == 'interleaved':
+        for group in dict.fromkeys(g for g, _ in planned):
+            requests = [r for g, r in planned if g == group]
+            print(f'{group}: timing {[r.label for r in requests]} interleaved', file=log,
+                  flush=True)
+            times = run_request(requests)
+            for row, request in zip([r for r in results if r['group'] == group], requests):
+                row['sec_per_iter_isolated'] = row['sec_per_iter']
+                row.pop('limit_parts_sec', None)
+                row.update(times[request.label], timing='interleaved', iters=request.iters,
+                           warmup=request.warmup)
     return dict(machine=machine_description(),
                 date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%MZ'),
                 torch=torch.__version__, results=add_ratios(results))
@@ -262,6 +292,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
                         help='default: cuda if available, else cpu')
     parser.add_argument('--iters', type=int, default=3, help='timed iterations (median)')
+    parser.add_argument('--timing', choices=['interleaved', 'isolated'], default='interleaved',
+                        help='interleaved (default): time all variants of a config round-robin '
+                        'in one process; isolated: time each in its own process')
     parser.add_argument('--warmup', type=int, default=1, help='untimed iterations first')
     parser.add_argument('--num-boxes', type=int, default=8, help='boxes per synthetic image')
     parser.add_argument('--no-flops', dest='flops', action='store_false',
@@ -283,7 +316,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
                    image_size=args.image_size, device=device, iters=args.iters,
                    warmup=args.warmup, flops=args.flops, num_boxes=args.num_boxes,
                    cfg_options=args.cfg_options)
-    doc = run(planned)
+    doc = run(planned, timing=args.timing)
     out = args.out or osp.join('work_dirs', 'train_cost',
                                doc['date'].replace(':', '') + '.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
