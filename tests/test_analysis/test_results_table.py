@@ -343,6 +343,50 @@ def test_empty_dir(twins, tmp_path):
         ResultsTable.from_work_dirs([str(tmp_path / 'missing')])
 
 
+@slow
+def test_lvis_frequency_mask_and_per_class_key_variants(twins, tmp_path):
+    """LVISMetric / CocoFrequencyMetric keys, mask AP and ``coco/bbox_<class>_precision``."""
+    work = copy_run(twins['frozen'], tmp_path)
+    records = []
+    for r in read_lines(scalars(work)):
+        if 'iter' not in r:
+            r = {('lvis/bbox_AP' if k == 'coco/bbox_mAP' else
+                  k.replace('coco/', 'coco/bbox_') if k.endswith('_precision') else k): v
+                 for k, v in r.items()}
+            r.update({'lvis/bbox_APr': 0.1, 'lvis/bbox_APc': 0.2, 'lvis/bbox_APf': 0.3,
+                      'coco/segm_mAP': 0.05})
+        records.append(r)
+    write_lines(scalars(work), records)
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    last = twins['frozen'].evals[-1]
+    assert row.final['box_ap'] == pytest.approx(100 * last['coco/bbox_mAP'])
+    assert (row.final['apr'], row.final['apc'], row.final['apf']) == pytest.approx((10, 20, 30))
+    assert row.final['mask_ap'] == pytest.approx(5.0)
+    assert row.per_class_metric == 'bbox' and set(row.per_class) <= {'shape0', 'shape1',
+                                                                    'shape2'}
+    assert row.per_class
+    header = [c.strip() for c in table.to_markdown().split('\n')[2].strip('|').split('|')]
+    assert {'APr', 'APc', 'APf', 'mask AP', 'box AP'} <= set(header)
+
+
+@slow
+def test_iteration_based_logs(twins, tmp_path):
+    """IterBasedTrainLoop: no ``epoch`` key, validation logged with step 0 every time."""
+    work = copy_run(twins['ft'], tmp_path)
+    records = [{k: v for k, v in r.items() if k != 'epoch'} if 'iter' in r else dict(r, step=0)
+               for r in read_lines(scalars(work))]
+    write_lines(scalars(work), records)
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    per_epoch = twins['ft'].iters // twins['ft'].epochs
+    assert row.run.epochs is None and row.run.iters == twins['ft'].iters
+    assert [(e['iter'], e['epoch']) for e in row.run.evals] == [(per_epoch, None),
+                                                                 (2 * per_epoch, None)]
+    assert row.best_at.startswith('i') and table.warnings == []
+    assert row.curve('box_ap')[-1][0] == 2 * per_epoch
+
+
 # -- fast unit tests -----------------------------------------------------------------------------
 def test_empty_work_dir_session_and_stray_folder(tmp_path):
     (tmp_path / 'runs' / 'stray').mkdir(parents=True)
