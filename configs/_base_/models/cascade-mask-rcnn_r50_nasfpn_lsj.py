@@ -6,11 +6,13 @@ model = dict(
         batch_augments=[dict(type='BatchFixedSizePad', size={{_base_.lsj_size}}, pad_mask=True)]),
     roi_head=dict(
         mask_roi_extractor=dict(
+            _delete_=True,
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
             out_channels=256,
             featmap_strides=[8, 16, 32, 64]),
         mask_head=dict(
+            _delete_=True,
             type='FCNMaskHead',
             num_convs=4,
             in_channels=256,
