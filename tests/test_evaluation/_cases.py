@@ -201,3 +201,30 @@ def data_samples(dets: List[dict], cat_ids: List[int], image_ids: List[int]) -> 
                                    dtype=torch.long)
         samples.append(dict(img_id=img, ori_shape=(SIZE, SIZE), pred_instances=pred.to_dict()))
     return samples
+
+
+def tiny_lvis(tiny_coco, name: str = 'val') -> str:
+    """Rewrite a split of ``make_tiny_coco`` data in LVIS v1 format; return the file path.
+
+    Every category absent from an image is in its ``neg_category_ids`` (exhaustive labels), no
+    category is not-exhaustive, ``coco_url`` carries the file name as in LVIS v1, and the
+    categories are rare/common/frequent in turn.
+    """
+    import json
+    import os.path as osp
+    src = osp.join(tiny_coco.root, getattr(tiny_coco, f'{name}_ann'))
+    data = json.load(open(src))
+    cat_ids = [c['id'] for c in data['categories']]
+    present: Dict[int, set] = {}
+    for a in data['annotations']:
+        present.setdefault(a['image_id'], set()).add(a['category_id'])
+    for img in data['images']:
+        img['coco_url'] = 'http://images.cocodataset.org/' + tiny_coco.img_prefix + img['file_name']
+        img['neg_category_ids'] = [c for c in cat_ids if c not in present.get(img['id'], ())]
+        img['not_exhaustive_category_ids'] = []
+    for i, c in enumerate(data['categories']):
+        c['frequency'] = FREQS[i % 3]
+    out = osp.join(tiny_coco.root, f'lvis_{name}.json')
+    with open(out, 'w') as f:
+        json.dump(data, f)
+    return out
