@@ -10,6 +10,12 @@ _DATASETS = {'CocoDataset': 'COCO', 'LVISV1Dataset': 'LVIS v1', 'LVISV05Dataset'
              'LVISDataset': 'LVIS v0.5'}
 
 
+def _portable(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    rel = osp.relpath(path)
+    return osp.abspath(path) if rel.startswith('..') else rel
+
+
 def _round(value: Optional[float], digits: int = 1) -> Optional[float]:
     return None if value is None else round(float(value), digits)
 
@@ -53,14 +59,12 @@ def metafile_dict(rows: List[RunSummary], config_paths: Dict[int, str],
             results.append({'Task': 'Instance Segmentation', 'Dataset': dataset,
                             'Metrics': {'mask AP': _round(row.final['mask_ap'])}})
         entry = {'Name': name, 'In Collection': collection,
-                 'Config': config_paths.get(id(row), row.run.config_path or ''),
+                 'Config': _portable(config_paths.get(id(row), row.run.config_path or '')),
                  'Metadata': metadata, 'Results': results}
         if row.run.checkpoint and osp.isfile(row.run.checkpoint):
-            entry['Weights'] = row.run.checkpoint
+            entry['Weights'] = _portable(row.run.checkpoint)
         models.append(entry)
-    return {'Collections': [{'Name': collection, 'Metadata': {'Training Resources': 'see the '
-                                                             'results table notes'}}],
-            'Models': models}
+    return {'Collections': [{'Name': collection}], 'Models': models}
 
 
 def write_metafile(path: str, rows: List[RunSummary], config_paths: Dict[int, str],

@@ -23,6 +23,12 @@ def _safe(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', name)
 
 
+def _file_stem(row: RunSummary) -> str:
+    """The config name, plus the run's folder when that is not named after the config."""
+    run = row.run.label.rstrip('/').split('/')[-1]
+    return _safe(row.config if run == row.config else f'{row.config}__{run}')
+
+
 def _label(row: RunSummary) -> str:
     return f'{row.config} [{MODE_WORDS.get(row.mode, "mode unknown")}]'
 
@@ -64,8 +70,7 @@ def plot_twin_curves(pairs: List[TwinPair], out_dir: str) -> List[str]:
         ax_loss.legend(fontsize=7)
         fig.suptitle(f'{row.config} vs {twin.config}', fontsize=9)
         fig.tight_layout()
-        path = osp.join(out_dir, f'curves_{_safe(row.run.label.split("/")[-1])}_'
-                                 f'{_safe(row.config)}.png')
+        path = osp.join(out_dir, f'curves_{_file_stem(row)}.png')
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)
@@ -79,7 +84,9 @@ def plot_twin_deltas(rows: List[RunSummary], path: str) -> Optional[str]:
         return None
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(bars) + 2), 4))
     values = [r.deltas['box_ap'] for r in bars]
-    ax.bar(range(len(bars)), values, color=[_COLOURS.get(r.mode, 'tab:red') for r in bars])
+    ax.bar(range(len(bars)), values, width=0.6,
+           color=[_COLOURS.get(r.mode, 'tab:red') for r in bars])
+    ax.set_xlim(-1, len(bars))
     for i, v in enumerate(values):
         ax.annotate(f'{v:+.1f}', (i, v), ha='center', va='bottom' if v >= 0 else 'top',
                     fontsize=8)
@@ -88,7 +95,7 @@ def plot_twin_deltas(rows: List[RunSummary], path: str) -> Optional[str]:
     ax.set_xticklabels([f'{r.config}\n({MODE_WORDS.get(r.mode, "?")})' for r in bars],
                        rotation=20, ha='right', fontsize=7)
     ax.set_ylabel('box AP minus fine-tuned twin (points)')
-    ax.set_title('frozen (and other modes) minus fine-tuned, final box AP')
+    ax.set_title('final box AP minus the fine-tuned twin', fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -146,8 +153,7 @@ def plot_per_class(pairs: List[TwinPair], out_dir: str, warnings: List[str]) -> 
         ax.set_title(f'{row.config}\nper class, {MODE_WORDS.get(row.mode, "?")} minus '
                      'fine-tuned', fontsize=9)
         fig.tight_layout()
-        path = osp.join(out_dir, f'per_class_{_safe(row.run.label.split("/")[-1])}_'
-                                 f'{_safe(row.config)}.png')
+        path = osp.join(out_dir, f'per_class_{_file_stem(row)}.png')
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)

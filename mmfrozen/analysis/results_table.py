@@ -36,7 +36,9 @@ def _fmt(value: Optional[float], digits: int = 1, sign: bool = False) -> str:
 
 
 def _millions(n: Optional[int]) -> str:
-    return '' if n is None else f'{n / 1e6:.2f}M'
+    if n is None:
+        return ''
+    return f'{n / 1e6:.2f}M' if n >= 1e6 else f'{n / 1e3:.1f}K'
 
 
 @dataclass
@@ -202,7 +204,7 @@ class ResultsTable:
             ('optimizer state (MB)', lambda r: _fmt(r.cost.get('optimizer_state_mb'), 1)),
             ('train GFLOPs/iter', lambda r: '' if r.cost.get('train_flops') is None else
              f'{r.cost["train_flops"] / 1e9:.1f}'),
-            ('Log', lambda r: link(r.run.label.rstrip('/').split('/')[-1],
+            ('Log', lambda r: link(r.run.sessions[-1] if r.run.sessions else 'log',
                                    r.run.log_files[-1] if r.run.log_files else None)),
             ('Checkpoint', lambda r: link(osp.basename(r.run.checkpoint or ''),
                                           r.run.checkpoint)),
@@ -210,9 +212,21 @@ class ResultsTable:
         return cols
 
     def to_markdown(self, base: str = '.', config_paths: Optional[Dict[int, str]] = None,
-                    title: str = 'Results', notes: Sequence[str] = ()) -> str:
-        """Markdown table (empty columns dropped) followed by numbered notes and warnings."""
+                    title: str = 'Results', notes: Sequence[str] = (),
+                    file_columns: bool = True) -> str:
+        """Markdown table (empty columns dropped) followed by numbered notes and warnings.
+
+        Args:
+            base: Folder the links are relative to (where the markdown is written).
+            config_paths: ``id(row)`` -> config file, linked from the Config column.
+            title: Heading.
+            notes: Extra numbered notes (hardware, seeds, ...), listed first.
+            file_columns: Keep the Log and Checkpoint columns (drop them for a table
+                published away from the work dirs).
+        """
         cols = self.columns(base, config_paths or {}, links=True)
+        if not file_columns:
+            cols = [c for c in cols if c[0] not in ('Log', 'Checkpoint')]
         cells = [[str(get(r)) for _, get in cols] for r in self.rows]
         keep = [i for i in range(len(cols)) if any(c[i] for c in cells)]
         lines = [f'# {title}', '',
@@ -240,7 +254,7 @@ class ResultsTable:
 
     def write_csv(self, path: str, base: str = '.',
                   config_paths: Optional[Dict[int, str]] = None) -> str:
-        """All columns (empty ones too, so the schema is stable), full precision."""
+        """All columns (empty ones too, so the schema is stable), floats to 4 decimals."""
         cols = [('config', lambda r: r.config), ('run', lambda r: r.run.label),
                 ('detector', lambda r: r.detector), ('backbone', lambda r: r.backbone),
                 ('neck', lambda r: r.neck), ('mode', lambda r: r.mode or ''),
@@ -264,11 +278,14 @@ class ResultsTable:
             writer = csv.writer(f)
             writer.writerow([c for c, _ in cols])
             for r in self.rows:
-                writer.writerow(['' if get(r) is None else get(r) for _, get in cols])
+                values = [get(r) for _, get in cols]
+                writer.writerow(['' if v is None else round(v, 4) if isinstance(v, float) else v
+                                 for v in values])
         return path
 
     def write(self, out_dir: str, config_root: Optional[str] = 'configs', plots: bool = True,
-              title: str = 'Results', notes: Sequence[str] = ()) -> Dict[str, Any]:
+              title: str = 'Results', notes: Sequence[str] = (),
+              file_columns: bool = True) -> Dict[str, Any]:
         """Write results.md, results.csv, metafile.yml and (optionally) plots into ``out_dir``.
 
         Returns:
@@ -290,7 +307,7 @@ class ResultsTable:
             self._warn(*warnings)
         md = osp.join(out_dir, 'results.md')
         with open(md, 'w') as f:
-            f.write(self.to_markdown(out_dir, config_paths, title, notes))
+            f.write(self.to_markdown(out_dir, config_paths, title, notes, file_columns))
         out['markdown'] = md
         out['csv'] = self.write_csv(osp.join(out_dir, 'results.csv'), out_dir, config_paths)
         out['metafile'] = write_metafile(osp.join(out_dir, 'metafile.yml'), self.rows,
@@ -328,6 +345,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--note', action='append', default=[],
                         help='extra numbered note for results.md (hardware, seeds; repeatable)')
     parser.add_argument('--no-plots', action='store_true', help='skip the PNG plots')
+    parser.add_argument('--no-file-columns', action='store_true',
+                        help='leave the Log and Checkpoint columns out of results.md (for a '
+                             'table published away from the work dirs; the CSV keeps them)')
     parser.add_argument('--no-params', action='store_true',
                         help='do not build the models to count parameters')
     return parser.parse_args(argv)
@@ -353,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f'({platform.machine()}, Python {platform.python_version()}).']
     printed = len(table.warnings)
     out = table.write(args.out_dir, args.config_root, plots=not args.no_plots,
-                      title=args.title, notes=notes)
+                      title=args.title, notes=notes, file_columns=not args.no_file_columns)
     for w in table.warnings[printed:]:
         print(f'warning: {w}', file=sys.stderr)
     print(f'{len(table.rows)} runs -> {out["markdown"]}, {out["csv"]}, {out["metafile"]}'

@@ -165,9 +165,10 @@ def test_cli_with_cost_json(twins, tmp_path):
     out = tmp_path / 'out'
     tool = runpy.run_path(osp.join(REPO, 'tools', 'analysis', 'results_table.py'))
     rc = tool['main']([osp.dirname(twins['ft'].work_dir), '--out-dir', str(out),
-                       '--cost', str(cost), '--no-plots', '--no-params'])
+                       '--cost', str(cost), '--no-plots', '--no-params', '--no-file-columns'])
     assert rc == 0 and not (out / 'plots').exists()
     md = (out / 'results.md').read_text()
+    assert '| Log |' not in md and '| Checkpoint |' not in md
     assert 'cost s/iter' in md and '0.250' in md and 'train GFLOPs/iter' in md
     assert 'measured on test box, 2026-01-01' in md
     assert "no run of config 'retinanet_r50-ft_fpn_1x_coco'" in md
@@ -187,12 +188,16 @@ def test_cli_with_cost_json(twins, tmp_path):
 def test_truncated_last_line(twins, tmp_path):
     work = copy_run(twins['frozen'], tmp_path)
     path = scalars(work)
-    text = open(path).read().rstrip('\n')
+    lines = open(path).read().rstrip('\n').split('\n')
+    lines[1] = lines[1][:20]  # a damaged line in the middle (the second training line)
+    text = '\n'.join(lines)
     with open(path, 'w') as f:
         f.write(text[:len(text) - 40])  # killed while writing the last validation line
     table = ResultsTable.from_work_dirs([work], params=False)
     (row,) = table.rows
     assert any('last line' in w and 'truncated' in w for w in table.warnings)
+    assert any('line 2 is not valid JSON' in w for w in table.warnings)
+    assert 2 not in [r['iter'] for r in row.run.train]
     assert len(row.run.evals) == 1  # the first validation survives
     first = twins['frozen'].evals[0]['coco/bbox_mAP']
     assert row.final['box_ap'] == pytest.approx(100 * first)
