@@ -1,0 +1,69 @@
+"""Downstream step: one detector variant trained and evaluated on the long-tailed shapes set."""
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.config import Config
+
+from ..datasets import ShapesDetection
+from ..testing import set_image_scale, set_num_classes
+from .progress import Progress
+from .runner_utils import train_and_validate
+
+
+def _backbone_pretrained(cfg: Config) -> Optional[dict]:
+    init_cfg = cfg.model.backbone.get('init_cfg')
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        return init_cfg
+    return None
+
+
+def detection_config(config: str, data: ShapesDetection, pretrained: str, work_dir: str,
+                     max_iters: Optional[int] = None, seed: int = 0) -> Config:
+    """The detection config pointed at ``data`` and the upstream checkpoint ``pretrained``.
+
+    Only paths, classes, the iteration budget (schedule shape kept) and the seed change; a
+    backbone without a Pretrained ``init_cfg`` (from scratch) stays without one.
+    """
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    classes = list(data.classes)
+    for split in ('train', 'val', 'test'):
+        ds = cfg[f'{split}_dataloader'].dataset
+        while 'dataset' in ds:  # wrappers such as RepeatDataset
+            ds = ds.dataset
+        ds.data_root = data.root
+        ds.ann_file = data.train_ann if split == 'train' else data.val_ann
+        ds.data_prefix = dict(img=data.img_prefix)
+        ds.metainfo = dict(classes=classes)
+    set_num_classes(cfg.model, len(classes))
+    set_image_scale(cfg, (data.image_size, data.image_size))
+    for key in ('val_evaluator', 'test_evaluator'):
+        cfg[key].ann_file = osp.join(data.root, data.val_ann)
+    init_cfg = _backbone_pretrained(cfg)
+    if init_cfg is not None:
+        init_cfg.checkpoint = pretrained
+    if max_iters is not None:
+        old = cfg.train_cfg.max_iters
+        cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = max_iters
+        cfg.default_hooks.checkpoint.interval = max_iters
+        cfg.default_hooks.logger.interval = min(cfg.default_hooks.logger.interval, max_iters)
+        for sched in cfg.param_scheduler:
+            for key in ('begin', 'end'):
+                if key in sched:
+                    sched[key] = int(round(sched[key] * max_iters / old))
+            if 'milestones' in sched:
+                sched['milestones'] = [int(round(m * max_iters / old)) for m in sched.milestones]
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    return cfg
+
+
+def train_detector(config: str, data: ShapesDetection, pretrained: str, work_dir: str,
+                   progress: Progress, label: str, max_iters: Optional[int] = None,
+                   seed: int = 0, verbose: bool = False) -> Dict[str, float]:
+    """Train and evaluate one detector variant; returns its validation metrics."""
+    cfg = detection_config(config, data, pretrained, work_dir, max_iters, seed)
+    metrics = train_and_validate(cfg, label, progress, verbose)
+    if 'coco/bbox_mAP' not in metrics:
+        raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
+                           f'{sorted(metrics)}); see the log under {work_dir}')
+    return metrics

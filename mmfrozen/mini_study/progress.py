@@ -1,0 +1,59 @@
+"""Progress display of the mini-study: stages, runs, iterations and the time left."""
+import sys
+import time
+from typing import Optional, TextIO
+
+
+def fmt_seconds(seconds: Optional[float]) -> str:
+    """``'1:02:03'`` / ``'2:03'`` for a duration in seconds, ``'?'`` when unknown."""
+    if seconds is None:
+        return '?'
+    seconds = int(round(max(seconds, 0)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f'{h}:{m:02d}:{s:02d}' if h else f'{m}:{s:02d}'
+
+
+class Progress:
+    """Prints one line per stage and run, and iteration progress with an ETA.
+
+    The study's ETA counts the training iterations still to run at the speed measured so far.
+
+    Args:
+        num_stages: Number of stages of the study.
+        stream: Where to print (default: stdout).
+    """
+
+    def __init__(self, num_stages: int, stream: Optional[TextIO] = None) -> None:
+        self.num_stages = num_stages
+        self.stream = stream or sys.stdout
+        self.start = time.monotonic()
+        self.stage_no = 0
+        self.iters_left = 0  # training iterations of the study not run yet
+        self.sec_per_iter: Optional[float] = None
+
+    def print(self, text: str) -> None:
+        print(f'[mini-study {fmt_seconds(time.monotonic() - self.start)}] {text}',
+              file=self.stream, flush=True)
+
+    def stage(self, name: str, detail: str = '') -> None:
+        """Announce the next stage."""
+        self.stage_no += 1
+        self.print(f'== stage {self.stage_no}/{self.num_stages}: {name}'
+                   + (f' -- {detail}' if detail else ''))
+
+    def study_eta(self, run_iters_left: int = 0) -> Optional[float]:
+        """Seconds of training left in the whole study, None before a speed is known."""
+        if self.sec_per_iter is None:
+            return None
+        return (self.iters_left + run_iters_left) * self.sec_per_iter
+
+    def iteration(self, label: str, it: int, total: int, sec_per_iter: float,
+                  loss: Optional[float]) -> None:
+        """Report training iteration ``it`` of ``total`` of the run called ``label``."""
+        self.sec_per_iter = sec_per_iter if self.sec_per_iter is None else (
+            0.7 * self.sec_per_iter + 0.3 * sec_per_iter)
+        loss_text = f'loss {loss:.3f}  ' if loss is not None else ''
+        self.print(f'   {label}: iter {it}/{total} ({100 * it // total}%)  {loss_text}'
+                   f'{sec_per_iter:.2f} s/it  run eta {fmt_seconds((total - it) * sec_per_iter)}'
+                   f'  study eta {fmt_seconds(self.study_eta(total - it))}')
