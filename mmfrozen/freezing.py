@@ -288,7 +288,8 @@ def optimizer_holds(optimizer: torch.optim.Optimizer,
     return sorted(set(names))
 
 
-def _digest(tensor: torch.Tensor) -> str:
+def tensor_digest(tensor: torch.Tensor) -> str:
+    """Digest of a tensor's dtype, shape and bytes (any device, any dtype)."""
     t = tensor.detach()
     h = hashlib.blake2b(digest_size=12)
     h.update(f'{t.dtype}{tuple(t.shape)}'.encode())
@@ -311,7 +312,7 @@ class Fingerprint:
     def of(cls, model: nn.Module, path: str) -> 'Fingerprint':
         """Fingerprint the frozen tensors of ``model``'s module at ``path``."""
         root = resolve_module(model, path)
-        return cls(path, {n: _digest(t) for n, t in frozen_tensors(root)})
+        return cls(path, {n: tensor_digest(t) for n, t in frozen_tensors(root)})
 
     def first_difference(self, other: 'Fingerprint') -> Optional[str]:
         """Name of the first tensor that differs (or is missing on one side), else None."""

@@ -8,11 +8,11 @@ from mmengine.hooks import Hook
 from mmdet.registry import HOOKS
 
 from mmfrozen.engine.hooks.freeze_hook import unwrap
-from mmfrozen.freezing import _digest
+from mmfrozen.freezing import tensor_digest
 
 
 def state_digest(module: torch.nn.Module) -> str:
-    return _digest(torch.cat([t.detach().float().reshape(-1)
+    return tensor_digest(torch.cat([t.detach().float().reshape(-1)
                               for t in module.state_dict().values()]))
 
 

@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from ..freezing import FreezeSpec, frozen_tensors, resolve_module
+from ..freezing import FreezeSpec, tensor_digest, frozen_tensors, resolve_module
 
 _PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
 
@@ -83,17 +83,33 @@ def _checkpoint_state_dict(cfg: Dict[str, Any]) -> Dict[str, torch.Tensor]:
     return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
 
 
-def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec) -> Optional[str]:
-    """Check that the frozen parameters now equal the pretrained checkpoint's tensors.
+def _loads_itself(module: nn.Module) -> bool:
+    """True if the module's class overrides ``init_weights`` (own checkpoint conversion,
+    e.g. mmdet's Swin with ``convert_weights=True``)."""
+    for cls in type(module).__mro__:
+        if 'init_weights' in vars(cls):
+            return cls.__module__.split('.')[0] not in ('mmengine', 'torch')
+    return False
+
+
+def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
+                                  max_converted: float = 0.25) -> Optional[str]:
+    """Check that the frozen parameters now hold the pretrained checkpoint's tensors.
 
     mmengine loads ``init_cfg`` checkpoints with ``strict=False``, so a checkpoint whose keys do
-    not match (wrong prefix, another architecture) leaves the module at its random init with
-    only a warning. Call this after ``init_weights``. Returns a one-line summary, or None when
-    the module is not loaded by an ``init_cfg`` (``load_from``/resume load the whole model).
+    not match (wrong prefix, another architecture, a format conversion that mangles names)
+    leaves the module at its random init with only a warning. Call this after
+    ``init_weights``. A parameter counts as loaded if it equals the checkpoint tensor of the
+    same name, or any checkpoint tensor (backbones that convert an official checkpoint in their
+    own ``init_weights`` rename keys). Backbones that convert may also reorder a few tensors
+    (Swin's patch merging): for them up to ``max_converted`` of the parameters may match no
+    checkpoint tensor, with a warning naming them.
+
+    Returns a one-line summary, or None when no ``init_cfg`` loads the module (``load_from`` or
+    resume load the whole model).
 
     Raises:
-        RandomInitFrozenError: a frozen parameter is missing from the checkpoint or differs
-            from it.
+        RandomInitFrozenError: frozen parameters were not loaded from the checkpoint.
     """
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is None:
@@ -103,25 +119,35 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec) -> Optiona
     prefix = f'{rel}.' if rel else ''
     root = resolve_module(model, spec.path)
     params = dict(root.named_parameters())
-    checked = 0
+    by_value = {(tuple(v.shape), tensor_digest(v)) for v in state.values()
+                if isinstance(v, torch.Tensor)}
+    unmatched, checked = [], 0
     for name, tensor in frozen_tensors(root, spec):
         if name not in params:
             continue  # buffers: torchvision checkpoints lack num_batches_tracked, for example
-        src = state.get(prefix + name)
-        if src is None:
-            raise RandomInitFrozenError(
-                f'mmfrozen: frozen parameter {spec.path}.{name} is not in the pretrained '
-                f'checkpoint {cfg["checkpoint"]} (looked for key {prefix + name!r}; the '
-                f'checkpoint has {len(state)} keys, e.g. {list(state)[:3]}). It would stay at its '
-                'random initialisation. Fix the checkpoint or the init_cfg prefix.')
-        if tuple(src.shape) != tuple(tensor.shape) or not torch.equal(
-                src.to(tensor.dtype), tensor.detach().cpu()):
-            raise RandomInitFrozenError(
-                f'mmfrozen: frozen parameter {spec.path}.{name} differs from the pretrained '
-                f'checkpoint {cfg["checkpoint"]} after weight initialisation (shape '
-                f'{tuple(tensor.shape)} vs {tuple(src.shape)}); it was not loaded from it.')
         checked += 1
-    msg = (f'mmfrozen: {spec.path}: all {checked} frozen parameters equal the pretrained '
-           f'checkpoint {cfg["checkpoint"]}')
+        src = state.get(prefix + name)
+        t = tensor.detach().cpu()
+        if src is not None and tuple(src.shape) == tuple(t.shape) and torch.equal(
+                src.to(t.dtype), t):
+            continue
+        if (tuple(t.shape), tensor_digest(t)) not in by_value:
+            unmatched.append(name)
+    source = cfg['checkpoint']
+    if unmatched and (not _loads_itself(root) or len(unmatched) > max_converted * checked):
+        raise RandomInitFrozenError(
+            f'mmfrozen: {len(unmatched)} of {checked} frozen parameters of {spec.path!r} do not '
+            f'hold the pretrained checkpoint {source} after weight initialisation (first: '
+            f'{spec.path}.{unmatched[0]}; looked for key {prefix + unmatched[0]!r} among '
+            f'{len(state)} keys such as {list(state)[:3]}). They would stay frozen at their '
+            'random initialisation. Fix the checkpoint, its init_cfg prefix or the backbone\'s '
+            'conversion option (e.g. convert_weights).')
+    if unmatched:
+        print_log(f'mmfrozen: {len(unmatched)} of {checked} frozen parameters of {spec.path!r} '
+                  f'differ from every tensor of {source}, as expected where '
+                  f'{type(root).__name__}.init_weights converts the checkpoint: {unmatched}',
+                  logger='current', level=30)
+    msg = (f'mmfrozen: {spec.path}: {checked - len(unmatched)} of {checked} frozen parameters '
+           f'hold the pretrained checkpoint {source}')
     print_log(msg, logger='current')
     return msg

@@ -106,8 +106,10 @@ def make_local_pretrained(cfg: Config, path: str, module: str = 'backbone') -> s
         net.init_weights()
     finally:
         logger.setLevel(level)
-    torch.save({'state_dict': net.state_dict()}, path)
-    cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=path)
+    # Keys as in a detector checkpoint ('backbone.conv1.weight'): backbones with their own
+    # loading code (mmdet's Swin) expect that prefix; mmengine's loader strips it.
+    torch.save({'state_dict': {f'{module}.{k}': v for k, v in net.state_dict().items()}}, path)
+    cfg.model[module]['init_cfg'] = dict(type='Pretrained', checkpoint=path, prefix=f'{module}.')
     return path
 
 

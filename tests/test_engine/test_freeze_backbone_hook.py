@@ -29,7 +29,7 @@ def test_frozen_training_keeps_backbone_and_trains_the_rest(tiny_coco, tmp_path)
     pretrained = torch.load(tmp_path / 'pretrained.pth')['state_dict']
     for k, v in sub_state(before, 'backbone.').items():
         assert torch.equal(v, after[k]), k
-        assert torch.equal(v, pretrained[k[len('backbone.'):]]), k
+        assert torch.equal(v, pretrained[k]), k
     assert any('running_mean' in k for k in sub_state(before, 'backbone.'))
     # neck and heads trained
     for prefix in ('neck.', 'rpn_head.', 'roi_head.'):
@@ -105,7 +105,7 @@ def test_refuses_checkpoint_that_does_not_load(tiny_coco, tmp_path):
     torch.save({'state_dict': {'other.' + k: v for k, v in torch.load(
         tmp_path / 'pretrained.pth')['state_dict'].items()}}, bad)
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(bad))
-    with pytest.raises(RandomInitFrozenError, match='is not in the pretrained checkpoint'):
+    with pytest.raises(RandomInitFrozenError, match='do not hold the pretrained checkpoint'):
         build(cfg).train()
 
 

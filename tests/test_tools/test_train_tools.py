@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from mmfrozen.freezing import _digest
+from mmfrozen.freezing import tensor_digest
 from tests.utils import REPO, tiny_frozen_cfg
 
 
@@ -37,7 +37,7 @@ def _probe_cfg(tiny_coco, tmp_path, **kw):
 
 def _pretrained_digest(tmp_path) -> str:
     state = torch.load(tmp_path / 'pretrained.pth')['state_dict']
-    return _digest(torch.cat([t.float().reshape(-1) for t in state.values()]))
+    return tensor_digest(torch.cat([t.float().reshape(-1) for t in state.values()]))
 
 
 def _run(cmd, tmp_path, timeout=600):
