@@ -17,34 +17,11 @@ from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_parameters, opti
 from mmfrozen.testing import make_local_pretrained, tiny_overrides
 
 from ..conftest import CONFIGS
+from ..test_evaluation._cases import shrink
 
 LVIS = osp.join(CONFIGS, 'lvis')
 STAGE1 = osp.join(LVIS, 'mask-rcnn_r50-frozen_fpn_rfs-ms-1x_lvis-v1.py')
 STAGE2 = osp.join(LVIS, 'mask-rcnn_r50-frozen_fpn_stage2-cb-2e_lvis-v1.py')
-
-
-def shrink(model_cfg):
-    """Same detector structure, tiny: ResNet-18 of 8 base channels, 32-channel neck and heads,
-    64-wide fully connected layers, 64 sampled RoIs."""
-    model_cfg.backbone.update(depth=18, base_channels=8)
-    model_cfg.neck.in_channels = [8, 16, 32, 64]
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ('in_channels', 'feat_channels', 'out_channels', 'conv_out_channels'):
-                if node.get(key) == 256:
-                    node[key] = 32
-            if 'fc_out_channels' in node:
-                node['fc_out_channels'] = 64
-            if node.get('type') == 'RandomSampler' and node.get('num', 0) > 64:
-                node['num'] = 64
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, (list, tuple)):
-            for v in node:
-                walk(v)
-    for key in ('neck', 'rpn_head', 'roi_head', 'train_cfg'):
-        walk(model_cfg[key])
 
 
 def tiny(cfg, tiny_coco, work_dir, tmp_path, **kw):

@@ -137,12 +137,12 @@ def test_mmdet_lvis_config_tests_end_to_end(tiny_coco, tmp_path):
     from mmfrozen.testing import tiny_overrides
 
     from ..conftest import CONFIGS
-    from ._cases import tiny_lvis
+    from ._cases import shrink, tiny_lvis
 
     cfg = Config.fromfile(osp.join(CONFIGS, 'lvis', 'mask-rcnn_r50-ft_fpn_rfs-ms-1x_lvis-v1.py'))
     cfg = tiny_overrides(cfg, tiny_coco, str(tmp_path / 'work'), val=False)
-    cfg.model.backbone.update(depth=18, base_channels=8, init_cfg=None)
-    cfg.model.neck.in_channels = [8, 16, 32, 64]
+    cfg.model.backbone.init_cfg = None
+    shrink(cfg.model)
     ann = tiny_lvis(tiny_coco, 'val')
     cfg.test_dataloader.dataset.update(type='LVISV1Dataset', data_root='', ann_file=ann,
                                        data_prefix=dict(img=tiny_coco.root + '/'))
