@@ -1,0 +1,79 @@
+"""count_params: per-component parameter table of real configs, frozen as configured."""
+import os.path as osp
+import runpy
+import sys
+
+import pytest
+from mmengine.config import Config
+
+import mmfrozen  # noqa: F401
+from mmfrozen.analysis.count_params import (config_mode, count_config, count_model, main,
+                                            markdown_table)
+from mmfrozen.analysis.count_params import build_model
+
+from ..conftest import CONFIGS, REPO
+
+FRCNN = osp.join(CONFIGS, 'faster_rcnn')
+DIAL = [osp.join(FRCNN, f'faster-rcnn_r50-frozen_bifpn-r{r}_1x_coco.py') for r in (1, 3, 6)]
+
+
+def test_frozen_adapters_and_ft_counts_of_one_detector():
+    ft = count_config(osp.join(FRCNN, 'faster-rcnn_r50-ft_fpn_1x_coco.py'))
+    frozen = count_config(osp.join(FRCNN, 'faster-rcnn_r50-frozen_fpn_1x_coco.py'))
+    adapters = count_config(osp.join(FRCNN, 'faster-rcnn_r50-frozen-adapters_fpn_1x_coco.py'))
+    assert (ft.mode, frozen.mode, adapters.mode) == ('ft', 'frozen', 'frozen-adapters')
+    # same detector: totals equal (adapters add their own parameters on top)
+    assert ft.total == frozen.total
+    bb_total, bb_trainable = frozen.components['backbone']
+    assert bb_trainable == 0 and bb_total > 20e6
+    # fine-tuning trains the backbone except mmdet's frozen stem + stage 1 (frozen_stages=1)
+    assert 0 < ft.components['backbone'][1] < bb_total
+    assert frozen.trainable == frozen.components['neck'][1] + frozen.components['heads'][1]
+    assert frozen.trainable < ft.trainable
+    ad_total, ad_trainable = adapters.components['adapters']
+    assert ad_total == ad_trainable > 0
+    assert adapters.total == frozen.total + ad_total
+    assert adapters.trainable == frozen.trainable + ad_total
+    assert adapters.components['backbone'] == frozen.components['backbone']
+
+
+def test_capacity_dial_changes_trainable_params_monotonically():
+    counts = [count_config(p) for p in DIAL]
+    necks = [c.components['neck'][1] for c in counts]
+    assert necks == sorted(necks) and len(set(necks)) == 3
+    assert [c.trainable for c in counts] == sorted(c.trainable for c in counts)
+    shares = [c.trainable_share for c in counts]
+    assert shares == sorted(shares)
+    narrow = count_config(osp.join(FRCNN, 'faster-rcnn_r50-frozen_bifpn-r3-w128_1x_coco.py'))
+    assert narrow.trainable < counts[1].trainable
+
+
+def test_counts_match_the_built_model():
+    cfg = Config.fromfile(osp.join(FRCNN, 'faster-rcnn_r50-frozen_fpn_1x_coco.py'))
+    model = build_model(cfg)
+    c = count_model(model, 'x', config_mode(cfg))
+    assert c.total == sum(p.numel() for p in model.parameters())
+    assert c.trainable == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    table = markdown_table([c])
+    assert table.splitlines()[0].startswith('| config | mode | trainable | total |')
+    assert f'{c.trainable / 1e6:.1f}M' in table and f'{c.total / 1e6:.1f}M' in table
+
+
+def test_cli_writes_the_table(tmp_path, capsys):
+    out = tmp_path / 'params.md'
+    assert main(DIAL[:2] + ['--out', str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed == out.read_text()
+    rows = printed.strip().splitlines()
+    assert len(rows) == 4 and 'faster-rcnn_r50-frozen_bifpn-r1_1x_coco | frozen' in rows[2]
+
+
+def test_cli_script_and_bad_input(tmp_path, monkeypatch, capsys):
+    with pytest.raises(FileNotFoundError, match='no config file matches'):
+        main([str(tmp_path / 'missing_*.py')])
+    monkeypatch.setattr(sys, 'argv', ['count_params.py', DIAL[0]])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(osp.join(REPO, 'tools', 'analysis', 'count_params.py'),
+                       run_name='__main__')
+    assert exit_info.value.code == 0
+    assert '| faster-rcnn_r50-frozen_bifpn-r1_1x_coco | frozen |' in capsys.readouterr().out
