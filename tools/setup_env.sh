@@ -5,6 +5,7 @@
 #
 #   bash tools/setup_env.sh            # set up if .venv/ is missing or stale, else do nothing
 #   bash tools/setup_env.sh --force    # run every step again (cached mmcv wheel still reused)
+#   bash tools/setup_env.sh --check    # exit 0 if .venv/ is up to date, 1 if missing or stale
 #
 # Environment knobs:
 #   PYTHON=python3.11        interpreter used to create the venv
@@ -24,7 +25,13 @@ TORCH_SPEC="${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
 MMCV_VERSION=2.1.0
 CACHE="${MMFROZEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmfrozen}"
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+CHECK=0
+case "${1:-}" in
+  --force) FORCE=1 ;;
+  --check) CHECK=1 ;;
+  "") ;;
+  *) echo "usage: bash tools/setup_env.sh [--force|--check]" >&2; exit 2 ;;
+esac
 
 STEP="start"
 T0=$SECONDS
@@ -41,6 +48,11 @@ WANT="$(fingerprint)"
 if [[ $FORCE -eq 0 && -x "$PY" && -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
   trap - EXIT
   exit 0
+fi
+if [[ $CHECK -eq 1 ]]; then
+  trap - EXIT
+  echo ".venv/ is missing or stale: run bash tools/setup_env.sh" >&2
+  exit 1
 fi
 
 step "1/6 python venv at .venv/ ($PYTHON)"
