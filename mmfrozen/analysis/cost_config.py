@@ -184,24 +184,36 @@ def _train_pipeline(cfg: Config) -> List[dict]:
 
 
 def training_image_size(cfg: Config) -> Tuple[int, int]:
-    """The largest training image (h, w) of the config's train pipeline.
+    """The largest training image (h, w) the config feeds its model.
 
-    An absolute ``RandomCrop`` or a ``FixedShapeResize`` sets it; otherwise a ``Resize`` or
-    ``RandomResize`` scale (mmdet's ``scale`` is ``(w, h)``; with ``keep_ratio`` the image fits
-    inside it, so the scale itself is the upper bound).
+    A ``BatchFixedSizePad`` batch augment of the data preprocessor sets it (LSJ configs pad every
+    batch to it); otherwise the last crop of the train pipeline (``RandomCrop`` of type
+    ``absolute`` or ``absolute_range``, ``FixedShapeResize``), otherwise the largest
+    ``Resize``/``RandomResize`` scale (mmdet's ``scale`` is ``(w, h)``; with ``keep_ratio`` the
+    image fits inside it, so the scale is the upper bound).
 
     Raises:
-        ValueError: no resize or crop transform in the train pipeline.
+        ValueError: the size cannot be read (a relative crop, no resize at all).
     """
+    for aug in cfg.model.get('data_preprocessor', {}).get('batch_augments') or []:
+        if aug.get('type') == 'BatchFixedSizePad':
+            return (int(aug['size'][0]), int(aug['size'][1]))
     size: Optional[Tuple[int, int]] = None
     for t in _train_pipeline(cfg):
         kind = t.get('type', '')
         kind = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
-        if kind == 'RandomCrop' and t.get('crop_type', 'absolute') == 'absolute':
-            size = (int(t['crop_size'][0]), int(t['crop_size'][1]))  # crop_size is (h, w)
+        if kind == 'RandomCrop':
+            crop, crop_type = t['crop_size'], t.get('crop_type', 'absolute')
+            if crop_type == 'absolute':
+                size = (int(crop[0]), int(crop[1]))  # (h, w)
+            elif crop_type == 'absolute_range':
+                size = (int(crop[1]), int(crop[1]))  # h and w drawn from [crop[0], crop[1]]
+            else:
+                size = None  # relative crop: the resize before it decides, read no further
+                break
         elif kind == 'FixedShapeResize':
             size = (int(t['height']), int(t['width']))
-        elif kind in ('Resize', 'RandomResize', 'RandomChoiceResize') and size is None:
+        elif kind in ('Resize', 'RandomResize', 'RandomChoiceResize'):
             scales = t.get('scale') or t.get('scales')
             if isinstance(scales, (list, tuple)) and scales and isinstance(
                     scales[0], (list, tuple)):
@@ -213,8 +225,9 @@ def training_image_size(cfg: Config) -> Tuple[int, int]:
                     w, h = w * ratio[1], h * ratio[1]
                 size = (int(h), int(w))
     if size is None:
-        raise ValueError('cannot read the training resolution from the config\'s train pipeline '
-                         '(no Resize/RandomResize/RandomCrop); pass --image-size H W')
+        raise ValueError('cannot read the training resolution from the config (no '
+                         'BatchFixedSizePad, absolute crop or resize in the train pipeline); '
+                         'pass --image-size H W')
     return size
 
 

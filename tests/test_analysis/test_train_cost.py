@@ -80,8 +80,12 @@ def test_training_settings_and_variants_from_the_config():
     lsj.train_dataloader.dataset.pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='RandomResize', scale=(1024, 1024), ratio_range=(0.1, 2.0), keep_ratio=True),
-        dict(type='RandomCrop', crop_size=(1024, 1024), crop_type='absolute')]
+        dict(type='RandomCrop', crop_size=(512, 1024), crop_type='absolute_range')]
     assert training_image_size(lsj) == (1024, 1024)
+    lsj.train_dataloader.dataset.pipeline[-1] = dict(type='RandomCrop', crop_size=(512, 768))
+    assert training_image_size(lsj) == (512, 768)
+    lsj.model.data_preprocessor.batch_augments = [dict(type='BatchFixedSizePad', size=(640, 800))]
+    assert training_image_size(lsj) == (640, 800)
     stock = stock_frozen_stages(Config.fromfile(FT))
     assert stock.model.backbone.frozen_stages == 4 and stock.model.backbone.norm_eval
     with pytest.raises(ValueError, match='fine-tuned config'):
