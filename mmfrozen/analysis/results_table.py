@@ -27,6 +27,8 @@ from .run_summary import METRIC_KEYS, MODE_WORDS, RunSummary, summarize
 DELTA_KEYS = tuple(METRIC_KEYS) + ('best_box_ap',)
 #: Keys every entry of a training-cost JSON must have (see tools/analysis/train_cost.py).
 COST_KEYS = ('config', 'sec_per_iter', 'peak_memory_mb')
+#: ``variant`` values of train_cost.py entries that measure a config as written.
+AS_CONFIGURED = ('as-config', 'ft-twin')
 
 
 def _fmt(value: Optional[float], digits: int = 1, sign: bool = False) -> str:
@@ -99,14 +101,29 @@ class ResultsTable:
             raise ValueError(f'{path}: a training-cost JSON needs a "results" list (written by '
                              'tools/analysis/train_cost.py)')
         by_config: Dict[str, dict] = {}
+        other_variants = 0
         for i, entry in enumerate(data['results']):
             missing = [k for k in COST_KEYS if not isinstance(entry, dict) or k not in entry]
             if missing:
                 raise ValueError(f'{path}: results[{i}] lacks {missing}')
-            if entry['config'] in by_config:
-                self._warn(f'{path}: several entries for {entry["config"]!r}; using the last '
-                           f'(device {entry.get("device")})')
+            # train_cost.py also measures variants that are not the config as written
+            # (stock mmdet freezing, the frozen step's limit, other precisions): not a run's cost
+            variant = entry.get('variant', 'as-config')
+            if variant not in AS_CONFIGURED:
+                other_variants += 1
+                continue
+            old = by_config.get(entry['config'])
+            if old is not None:
+                if old.get('variant', 'as-config') == variant:
+                    self._warn(f'{path}: several {variant!r} entries for {entry["config"]!r}; '
+                               f'using the last (device {entry.get("device")})')
+                elif variant != 'as-config':
+                    continue  # the config measured directly wins over its twin measurement
             by_config[entry['config']] = entry
+        if other_variants:
+            self._warn(f'{path}: {other_variants} measurement(s) of other variants (stock '
+                       'freezing, limits, precisions) are not runs of a config as written; '
+                       'left out of the table')
         self.cost_sources.append((path, str(data.get('machine', '?')),
                                   str(data.get('date', '?')), str(data.get('torch', '?'))))
         configs = {r.config for r in self.rows}
@@ -118,6 +135,9 @@ class ResultsTable:
             if entry is None:
                 continue
             row.cost = entry
+            if entry.get('mode') not in (None, row.mode) and row.mode is not None:
+                self._warn(f'{path}: {row.config!r} was measured as mode {entry["mode"]!r} but '
+                           f'its run trains {row.mode!r}')
             if row.trainable_params is None and entry.get('trainable_params') is not None:
                 row.trainable_params = int(entry['trainable_params'])
             if row.total_params is None and entry.get('total_params') is not None:
@@ -149,6 +169,11 @@ class ResultsTable:
                 theirs = [v for v in theirs if v is not None]
                 row.deltas[key] = (mine - statistics.mean(theirs)
                                    if mine is not None and theirs else None)
+            for key in ('sec_per_iter', 'peak_memory_mb'):
+                theirs = [t.cost[key] for t in twins if t.cost.get(key)]
+                mine = row.cost.get(key)
+                row.cost_ratios[key] = (mine / statistics.mean(theirs)
+                                        if mine is not None and theirs else None)
 
     def twin_pairs(self) -> List[Tuple[RunSummary, RunSummary]]:
         """(row, twin row) for every row with a twin; the twin's last run when it has several."""
@@ -200,7 +225,9 @@ class ResultsTable:
             ('Peak mem (MB)', lambda r: _fmt(r.peak_memory_mb, 0)),
             ('s/iter', lambda r: _fmt(r.sec_per_iter, 3)),
             ('cost s/iter', lambda r: _fmt(r.cost.get('sec_per_iter'), 3)),
+            ('cost s/iter x twin', lambda r: _fmt(r.cost_ratios.get('sec_per_iter'), 2)),
             ('cost peak mem (MB)', lambda r: _fmt(r.cost.get('peak_memory_mb'), 0)),
+            ('cost mem x twin', lambda r: _fmt(r.cost_ratios.get('peak_memory_mb'), 2)),
             ('optimizer state (MB)', lambda r: _fmt(r.cost.get('optimizer_state_mb'), 1)),
             ('train GFLOPs/iter', lambda r: '' if r.cost.get('train_flops') is None else
              f'{r.cost["train_flops"] / 1e9:.1f}'),
@@ -271,6 +298,8 @@ class ResultsTable:
         cols += [(f'cost_{k}', lambda r, k=k: r.cost.get(k))
                  for k in ('device', 'batch_size', 'sec_per_iter', 'peak_memory_mb',
                            'optimizer_state_mb', 'train_flops')]
+        cols += [(f'cost_{k}_x_twin', lambda r, k=k: r.cost_ratios.get(k))
+                 for k in ('sec_per_iter', 'peak_memory_mb')]
         cols += [('config_path', lambda r: (config_paths or {}).get(id(r), r.run.config_path)),
                  ('log', lambda r: r.run.log_files[-1] if r.run.log_files else None),
                  ('checkpoint', lambda r: r.run.checkpoint)]

@@ -51,7 +51,8 @@ class RunSummary:
         per_class: Class name -> AP at the last evaluation, when the metric was class-wise.
         trainable_params / total_params: Parameter counts of the model as configured.
         cost: The run's entry of a training-cost JSON, when one was merged.
-        twin: Stem of the fine-tuned twin config; deltas: column -> this run minus the twin.
+        twin: Stem of the fine-tuned twin config; deltas: column -> this run minus the twin;
+            cost_ratios: measured s/iter and peak memory divided by the twin's.
     """
     run: RunLog
     name: Optional[ConfigName]
@@ -75,6 +76,7 @@ class RunSummary:
     twin: Optional[str] = None
     twin_runs: int = 0
     deltas: Dict[str, Optional[float]] = field(default_factory=dict)
+    cost_ratios: Dict[str, Optional[float]] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
 
     @property

@@ -160,6 +160,11 @@ def test_cli_with_cost_json(twins, tmp_path):
                for m, s, mem, o, f in (('ft', 0.5, 300.0, 1.5, 4e9), ('frozen', 0.25, 120.0,
                                                                      0.75, 2e9))]
     entries.append(dict(entries[0], config='retinanet_r50-ft_fpn_1x_coco'))
+    for e in entries:
+        e['variant'] = 'as-config'
+    # other variants of train_cost.py are not the run's cost
+    entries.append(dict(entries[1], variant='limit', sec_per_iter=0.1))
+    entries.append(dict(entries[0], variant='stock-frozen-stages', sec_per_iter=0.3))
     cost.write_text(json.dumps(dict(machine='test box', date='2026-01-01', torch='2.x',
                                     results=entries)))
     out = tmp_path / 'out'
@@ -172,9 +177,14 @@ def test_cli_with_cost_json(twins, tmp_path):
     assert 'cost s/iter' in md and '0.250' in md and 'train GFLOPs/iter' in md
     assert 'measured on test box, 2026-01-01' in md
     assert "no run of config 'retinanet_r50-ft_fpn_1x_coco'" in md
+    assert '2 measurement(s) of other variants' in md
     with open(out / 'results.csv') as f:
         rows = {r['config']: r for r in csv.DictReader(f)}
     assert float(rows[NAMES['frozen']]['cost_optimizer_state_mb']) == 0.75
+    assert float(rows[NAMES['frozen']]['cost_sec_per_iter']) == 0.25
+    assert float(rows[NAMES['ft']]['cost_sec_per_iter']) == 0.5
+    assert float(rows[NAMES['frozen']]['cost_sec_per_iter_x_twin']) == 0.5
+    assert float(rows[NAMES['frozen']]['cost_peak_memory_mb_x_twin']) == 0.4
     # with --no-params, the counts come from the cost JSON
     assert rows[NAMES['frozen']]['trainable_params'] == '1'
 
