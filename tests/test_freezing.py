@@ -136,3 +136,34 @@ def test_reduced_precision_forward(precision, channels_last):
         assert (o - r).abs().max() <= tol * r.abs().max() + 1e-6
     with pytest.raises(ValueError, match='trainable parts'):
         freeze_module(Tiny(), FreezeSpec('backbone', trainable=('layer4',), precision='bf16'))
+
+
+BACKBONES = {
+    'resnext': dict(type='ResNeXt', depth=50, groups=4, base_width=4, base_channels=16,
+                    frozen_stages=-1, norm_eval=False),
+    'regnet': dict(type='RegNet', arch='regnetx_400mf', frozen_stages=-1, norm_eval=False),
+    'swin': dict(type='SwinTransformer', embed_dims=24, depths=(1, 1, 1, 1), num_heads=(1, 2, 2, 4),
+                 window_size=4, drop_path_rate=0.2, frozen_stages=-1),
+    'mmpretrain-convnext': dict(type='mmpretrain.ConvNeXt', arch='atto', drop_path_rate=0.2,
+                                out_indices=(0, 1, 2, 3), gap_before_final_norm=False),
+}
+
+
+@pytest.mark.parametrize('name', sorted(BACKBONES))
+def test_freeze_any_backbone(name):
+    if name.startswith('mmpretrain'):
+        import mmpretrain.models  # noqa: F401
+    backbone = MODELS.build(BACKBONES[name])
+    model = nn.Module()
+    model.backbone = backbone
+    freeze_module(model, FreezeSpec('backbone'))
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    model.train()
+    x = torch.randn(2, 3, 64, 64)
+    outs = backbone(x)
+    assert all(not o.requires_grad and o.grad_fn is None for o in outs)
+    assert not any(m.training for m in backbone.modules())  # incl. norms and drop-path
+    again = backbone(x)  # deterministic: no dropout/drop-path, no batch statistics
+    assert all(torch.equal(a, b) for a, b in zip(outs, again))
+    assert all(torch.equal(v, before[k]) for k, v in backbone.state_dict().items())
+    assert not any(p.requires_grad for p in backbone.parameters())
