@@ -358,6 +358,7 @@ class ResultsTable:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Command-line arguments of the tool (``argv`` defaults to ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(
         description='Results table (markdown, CSV), metafile.yml and plots from mmengine work '
                     'dirs; frozen and other runs are compared with their fine-tuned twins.')

@@ -286,7 +286,11 @@ def find_work_dirs(paths: Sequence[str], warnings: List[str]) -> List[str]:
 
 
 def read_work_dir(work_dir: str) -> List[RunLog]:
-    """The training runs logged in ``work_dir``: usually one; one per independent restart."""
+    """The training runs logged in ``work_dir``: usually one; one per independent restart.
+
+    When no session holds training records, a single run with no records is returned, carrying
+    the warnings that say why (the table makes no row of it).
+    """
     warnings: List[str] = []
     sessions = [
         _read_session(osp.join(work_dir, name), warnings)
@@ -307,7 +311,7 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             chains.append([s])
             continue
         start = s.resumed_iter if s.resumed_iter is not None else s.train[0]['iter'] - 1
-        done = max(r['iter'] for r in chains[-1][-1].train)
+        done = max((r['iter'] for old in chains[-1] for r in old.train), default=0)
         if done > start:
             warnings.append(
                 f'{work_dir}: session {s.timestamp} resumes at iteration {start} but the run had '

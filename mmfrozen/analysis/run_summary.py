@@ -81,10 +81,12 @@ class RunSummary:
 
     @property
     def config(self) -> str:
+        """Config file name without ``.py``."""
         return self.run.config_stem
 
     @property
     def schedule(self) -> str:
+        """Schedule part of the name (``1x``, ``lsj-72e``), else ``<max_epochs>e``."""
         if self.name is not None:
             return self.name.schedule
         return f'{self.max_epochs}e' if self.max_epochs else ''
@@ -255,9 +257,7 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
         warnings.append(f'{where}: no training records; no row')
         return None, warnings
     keys = {k for e in run.evals for k in e['metrics']}
-    if run.evals and not any(metric_value(e['metrics'], 'box_ap') is not None or
-                             any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys)
-                             for e in run.evals):
+    if run.evals and not any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys):
         warnings.append(f'{where}: the evaluations report {sorted(keys)[:6]}, no detection '
                         'metric (bbox_mAP / bbox_AP); not a detection run, no row')
         return None, warnings

@@ -15,6 +15,7 @@ from mmfrozen.analysis.results_table import parse_args  # noqa: F401  (the tool'
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the tool; the exit status is 0, or 1 when no usable run was found."""
     return _main(argv)
 
 
