@@ -1,9 +1,9 @@
 # More decoder capacity, backbone fine-tuned: the StackedBiFPN neck of
 # ../faster_rcnn/faster-rcnn_r50-ft_bifpn-r3_1x_coco.py (P3-P7) at mini-study size, twice as wide
 # as the base FPN, and a wider box head.
-_base_ = './faster-rcnn_r18-ft_fpn_600it_shapes.py'
+_base_ = './faster-rcnn_r18-ft_fpn_200it_shapes.py'
 
-bifpn_repeats = 2  # stacked top-down + bottom-up fusion stages (the depth dial)
+bifpn_repeats = 1  # stacked top-down + bottom-up fusion stages (the depth dial)
 bifpn_channels = 64  # width of every pyramid level (the width dial); the heads follow it
 fc_channels = 256  # the two shared fc layers of the box head (base: 128)
 

@@ -46,7 +46,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help=f'run only these variants (default: all of '
                         f'{[v.key for v in VARIANTS]})')
     parser.add_argument('--iters', type=int, default=None,
-                        help='detector iterations (default: the configs\' 600; quick: '
+                        help='detector iterations (default: the configs\' 200; quick: '
                         f'{QUICK_ITERS[1]})')
     parser.add_argument('--upstream-iters', type=int, default=None,
                         help='upstream classifier iterations (default: the config\'s; quick: '
@@ -101,14 +101,22 @@ def _load_json(path: str) -> Optional[dict]:
 
 def _detector_job(config: str, data, pretrained: str, run_dir: str, label: str,
                   max_iters: Optional[int], seed: int, verbose: bool, threads: int) -> dict:
-    """One detector run in a worker process (``--jobs`` > 1); returns its metrics."""
+    """One detector run in a worker process (``--jobs`` > 1); returns metrics and seconds."""
     import torch
 
     import mmfrozen  # noqa: F401
     from .downstream import train_detector
     torch.set_num_threads(threads)
-    return train_detector(config, data, pretrained, run_dir, Progress(num_stages=0), label,
-                          max_iters=max_iters, seed=seed, verbose=verbose)
+    t0 = time.time()
+    metrics = train_detector(config, data, pretrained, run_dir, Progress(num_stages=0), label,
+                             max_iters=max_iters, seed=seed, verbose=verbose)
+    return dict(metrics=metrics, seconds=time.time() - t0)
+
+
+def _cost_job(cost_args: List[str]) -> None:
+    """The train-cost tool on the variants' configs (each measurement in a fresh process)."""
+    from mmfrozen.analysis import train_cost
+    train_cost.main(cost_args)
 
 
 def run_study(args: argparse.Namespace) -> dict:
@@ -189,20 +197,27 @@ def run_study(args: argparse.Namespace) -> dict:
         f'{v.key}/s{s}' for v, s in runs))
     done = {(r['variant'], r['seed']) for r in state['records']}
     todo = [(v, s) for v, s in runs if (v.key, s) not in done]
-    first_cfg_iters = det_iters or 600
+    first_cfg_iters = det_iters or 200
     progress.iters_left = first_cfg_iters * len(todo)
     progress.sec_per_iter = None
-    def finished(variant, seed, run_dir, t0, metrics, label):
+    def finished(variant, seed, run_dir, seconds, metrics, label):
         state['records'].append(dict(variant=variant.key, config=variant.stem, seed=seed,
-                                     work_dir=run_dir, seconds=round(time.time() - t0, 1),
+                                     work_dir=run_dir, seconds=round(seconds, 1),
                                      metrics=metrics))
         save_state()
         m = {k: 100 * metrics.get(f'coco/bbox_{k}', float('nan')) for k in
              ('mAP', 'mAP_50', 'APr', 'APc', 'APf')}
         progress.print(f'   {label}: AP {m["mAP"]:.1f}  AP50 {m["mAP_50"]:.1f}  APr '
                        f'{m["APr"]:.1f}  APc {m["APc"]:.1f}  APf {m["APf"]:.1f}  '
-                       f'({fmt_seconds(time.time() - t0)})')
+                       f'({fmt_seconds(seconds)})')
 
+    cost_path = osp.join(work_dir, 'train_cost.json')
+    cost_args = [osp.join(CONFIG_DIR, v.config) for v in variants]
+    cost_args += ['--no-limit', '--out', cost_path, '--image-size', str(preset.det_image_size),
+                  str(preset.det_image_size)]
+    cost_args += ['--iters', '1', '--warmup', '1', '--no-flops'] if args.quick else \
+        ['--iters', '3', '--warmup', '1']
+    cost_future = None
     jobs = []
     for i, (variant, seed) in enumerate(runs, 1):
         label = f'[{i}/{len(runs)}] {variant.key} seed {seed}'
@@ -220,36 +235,40 @@ def run_study(args: argparse.Namespace) -> dict:
             metrics = train_detector(osp.join(CONFIG_DIR, variant.config), det_data, pretrained,
                                      run_dir, progress, label, max_iters=det_iters, seed=seed,
                                      verbose=args.verbose)
-            finished(variant, seed, run_dir, t0, metrics, label)
+            finished(variant, seed, run_dir, time.time() - t0, metrics, label)
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
         os.environ['OMP_NUM_THREADS'] = str(args.threads)
         progress.print(f'   {len(jobs)} runs in {args.jobs} worker processes')
-        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context('spawn')) as ex:
+        pool = ProcessPoolExecutor(args.jobs + int(args.cost),
+                                   mp_context=multiprocessing.get_context('spawn'))
+        with pool as ex:
+            if args.cost:
+                cost_future = ex.submit(_cost_job, cost_args)
             futures = {}
             for variant, seed, run_dir, label in jobs:
                 fut = ex.submit(_detector_job, osp.join(CONFIG_DIR, variant.config), det_data,
                                 pretrained, run_dir, label, det_iters, seed, args.verbose,
                                 args.threads)
-                futures[fut] = (variant, seed, run_dir, label, time.time())
+                futures[fut] = (variant, seed, run_dir, label)
             for fut in as_completed(futures):
-                variant, seed, run_dir, label, t0 = futures[fut]
-                finished(variant, seed, run_dir, t0, fut.result(), label)
+                variant, seed, run_dir, label = futures[fut]
+                out = fut.result()
+                finished(variant, seed, run_dir, out['seconds'], out['metrics'], label)
+            if cost_future is not None:
+                cost_future.result()
 
     # 4. training cost
-    cost_path = osp.join(work_dir, 'train_cost.json')
     cost = None
     if args.cost:
-        from mmfrozen.analysis import train_cost
         progress.stage('training cost', 'one step per variant, each in a fresh process')
-        cost_args = [osp.join(CONFIG_DIR, v.config) for v in variants]
-        cost_args += ['--no-limit', '--out', cost_path, '--image-size',
-                      str(preset.det_image_size), str(preset.det_image_size)]
-        cost_args += ['--iters', '1', '--warmup', '1', '--no-flops'] if args.quick else \
-            ['--iters', '3', '--warmup', '1']
         t0 = time.time()
-        train_cost.main(cost_args)
+        if cost_future is None:
+            _cost_job(cost_args)
+        else:
+            progress.print('   (measured while the detectors trained: --jobs > 1)')
+            cost_future.result()
         cost = _load_json(cost_path)
         if not cost or not cost.get('results'):
             raise RuntimeError(f'mmfrozen mini-study: the train-cost tool wrote no results to '

@@ -147,8 +147,9 @@ def headline_lines(summary: dict) -> List[str]:
     head = pairs.get(HEADLINE[::-1])
     if head:
         d = head['diff']
-        out.append(f'3. rare classes, {HEADLINE[1]} − {HEADLINE[0]}: ΔAPr {_pm(d["APr"], True)}, '
-                   f'ΔAPc {_pm(d["APc"], True)}, ΔAPf {_pm(d["APf"], True)}')
+        out.append(f'3. rare classes, {HEADLINE[1]} − {HEADLINE[0]}: '
+                   f'ΔAPr {_pm(d["APr"], True)}, ΔAPc {_pm(d["APc"], True)}, '
+                   f'ΔAPf {_pm(d["APf"], True)}')
     return out
 
 

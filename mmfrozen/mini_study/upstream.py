@@ -70,7 +70,8 @@ def pretrain_backbone(config: str, data: ShapesClassification, work_dir: str, pr
     from mmengine.runner import find_latest_checkpoint
     ckpt = find_latest_checkpoint(work_dir)
     if ckpt is None:
-        raise RuntimeError(f'mmfrozen mini-study: the upstream run left no checkpoint in {work_dir}')
+        raise RuntimeError(f'mmfrozen mini-study: the upstream run left no checkpoint in '
+                           f'{work_dir}')
     state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
     path = export_backbone(state, osp.join(work_dir, 'backbone.pth'),
                            meta=dict(config=osp.basename(config), classes=list(data.classes),

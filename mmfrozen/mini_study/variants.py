@@ -17,17 +17,17 @@ class Variant:
 
 
 VARIANTS: Tuple[Variant, ...] = (
-    Variant('ft', 'faster-rcnn_r18-ft_fpn_600it_shapes.py',
+    Variant('ft', 'faster-rcnn_r18-ft_fpn_200it_shapes.py',
             'fine-tuned backbone, small FPN decoder (control)'),
-    Variant('frozen', 'faster-rcnn_r18-frozen_fpn_600it_shapes.py',
+    Variant('frozen', 'faster-rcnn_r18-frozen_fpn_200it_shapes.py',
             'frozen backbone, small FPN decoder'),
-    Variant('ft-capacity', 'faster-rcnn_r18-ft_bifpn-r2-w64_600it_shapes.py',
-            'fine-tuned backbone, bigger decoder (StackedBiFPN x2, 64 wide, wider box head)'),
-    Variant('frozen-capacity', 'faster-rcnn_r18-frozen_bifpn-r2-w64_600it_shapes.py',
+    Variant('ft-capacity', 'faster-rcnn_r18-ft_bifpn-r1-w64_200it_shapes.py',
+            'fine-tuned backbone, bigger decoder (StackedBiFPN, 64 wide, wider box head)'),
+    Variant('frozen-capacity', 'faster-rcnn_r18-frozen_bifpn-r1-w64_200it_shapes.py',
             'frozen backbone, bigger decoder'),
-    Variant('frozen-adapters', 'faster-rcnn_r18-frozen-adapters_fpn_600it_shapes.py',
+    Variant('frozen-adapters', 'faster-rcnn_r18-frozen-adapters_fpn_200it_shapes.py',
             'frozen backbone with trained residual adapters, small FPN decoder'),
-    Variant('scratch', 'faster-rcnn_r18-scratch_fpn_600it_shapes.py',
+    Variant('scratch', 'faster-rcnn_r18-scratch_fpn_200it_shapes.py',
             'no upstream weights, small FPN decoder'),
 )
 #: The pair run with several seeds by ``--seeds``: the paper's headline comparison, frozen vs
