@@ -95,6 +95,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r'class_balanced_beta must be in \[0, 1\)'):
         ClassifierRetrainHook(class_balanced_beta=1.0)
     assert effective_number_weights([1, 10, 1000], 0.99).mean() == pytest.approx(1.0)
-    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))  # no roi_head.bbox_head.fc_cls
+    patterns = ClassifierRetrainHook().specs[0].trainable
     with pytest.raises(KeyError, match='no sub-module'):
-        freeze_module(model, FreezeSpec(path='', trainable=ClassifierRetrainHook().specs[0].trainable))
+        freeze_module(model, FreezeSpec(path='', trainable=patterns))

@@ -101,12 +101,13 @@ class ClassifierRetrainHook(FreezeHook):
         counts = instance_counts(runner.train_loop.dataloader.dataset, num_classes.pop())
         self.class_weights = effective_number_weights(counts, self.class_balanced_beta)
         for name, head in heads.items():
-            if not isinstance(head.loss_cls, CrossEntropyLoss) or head.loss_cls.use_sigmoid:
+            is_ce = isinstance(head.loss_cls, CrossEntropyLoss)
+            if not is_ce or head.loss_cls.use_sigmoid:
                 raise TypeError(
                     f'mmfrozen: class_balanced_beta sets class weights on a softmax '
                     f'CrossEntropyLoss, but {name}.loss_cls is {type(head.loss_cls).__name__}'
-                    f'{" with use_sigmoid=True" if isinstance(head.loss_cls, CrossEntropyLoss) else ""}'
-                    '. Set class_balanced_beta=None and balance the loss in the config.')
+                    f'{" with use_sigmoid=True" if is_ce else ""}. Set '
+                    'class_balanced_beta=None and balance the loss in the config.')
             head.loss_cls.class_weight = self.class_weights.tolist() + [1.0]  # + background
         print_log(f'mmfrozen: class-balanced loss (beta={self.class_balanced_beta}) on '
                   f'{sorted(heads)}: weights {self.class_weights.min():.3f} (most frequent class) '

@@ -39,7 +39,8 @@ def per_category_ap(precision: np.ndarray, area_index: int = 0,
     return out
 
 
-def frequency_bucket_ap(category_ap: Sequence[float], frequencies: Sequence[str]) -> Dict[str, float]:
+def frequency_bucket_ap(category_ap: Sequence[float],
+                        frequencies: Sequence[str]) -> Dict[str, float]:
     """Mean AP of each LVIS frequency bucket.
 
     Args:
