@@ -36,6 +36,7 @@ def build(cfg):
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
+@pytest.mark.slow  # trains a tiny Mask R-CNN twice (stage 1, stage 2)
 def test_stage2_changes_only_the_classifier(tiny_coco, tmp_path):
     # stage 1: a tiny frozen-backbone LVIS Mask R-CNN, trained a few steps
     cfg1 = tiny(Config.fromfile(STAGE1), tiny_coco, tmp_path / 'stage1', tmp_path,

@@ -125,6 +125,7 @@ def test_rejects_bad_input(tmp_path):
         LVISMetric(ann_file=None)
 
 
+@pytest.mark.slow  # a Runner test loop of a (shrunk) LVIS Mask R-CNN
 def test_mmdet_lvis_config_tests_end_to_end(tiny_coco, tmp_path):
     """An LVIS config of the repository (mmdet's LVISV1Dataset + LVISMetric) runs a real test
     loop on tiny LVIS-format data: the dataset loads through the lvis API and the metric logs
