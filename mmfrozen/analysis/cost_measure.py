@@ -52,6 +52,7 @@ class CostRequest:
         flops: Also count FLOPs per step with ``mmengine.analysis``.
         num_boxes: Ground-truth boxes per synthetic image.
         seed: Seed of the weights and of the synthetic batch.
+        threads: torch CPU threads (``None``: torch's default, one per core).
         cfg_options: mmengine ``--cfg-options`` applied to the config.
     """
     config: str
@@ -68,6 +69,7 @@ class CostRequest:
     flops: bool = True
     num_boxes: int = 8
     seed: int = 0
+    threads: Optional[int] = None
     cfg_options: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -273,6 +275,7 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     from .cost_flops import train_step_flops
 
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
+    _set_threads([request])
     bench = _Bench(request)
     model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
@@ -327,6 +330,7 @@ def time_interleaved(requests: List[CostRequest]) -> Dict[str, Dict[str, Any]]:
     if len(rounds) != 1:
         raise ValueError('interleaved variants need the same warmup and iters')
     warmup, iters = rounds.pop()
+    _set_threads(requests)
     benches = [_Bench(r) for r in requests]
     times: Dict[str, List[Dict[str, float]]] = {label: [] for label in labels}
     for i in range(warmup + iters):
@@ -335,6 +339,17 @@ def time_interleaved(requests: List[CostRequest]) -> Dict[str, Dict[str, Any]]:
             if i >= warmup:
                 times[bench.request.label].append(t)
     return {label: _summarise(t) for label, t in times.items()}
+
+
+def _set_threads(requests: List[CostRequest]) -> None:
+    threads = {r.threads for r in requests}
+    if len(threads) != 1:
+        raise ValueError(f'one thread count per process, got {threads}')
+    n = threads.pop()
+    if n is not None:
+        if n < 1:
+            raise ValueError(f'threads must be >= 1, got {n}')
+        torch.set_num_threads(n)
 
 
 def _limit_step(model: nn.Module, optim_wrapper, data: dict, device: str) -> Dict[str, float]:

@@ -48,6 +48,7 @@ def plan(configs: Sequence[str],
          warmup: int = 1,
          flops: bool = True,
          num_boxes: int = 8,
+         threads: Optional[int] = None,
          cfg_options: Optional[Dict[str, Any]] = None) -> List[Tuple[str, CostRequest]]:
     """The measurements to make, as ``(group, request)``; ``group`` is the config's stem.
 
@@ -79,7 +80,7 @@ def plan(configs: Sequence[str],
         common = dict(
             batch_size=batch_size or training_batch_size(cfg),
             image_size=tuple(image_size or training_image_size(cfg)),
-            device=device, iters=iters, warmup=warmup, num_boxes=num_boxes,
+            device=device, iters=iters, warmup=warmup, num_boxes=num_boxes, threads=threads,
             cfg_options=dict(cfg_options or {}))
         group = osp.splitext(osp.basename(path))[0]
         ft_path = path if mode == 'ft' else None
@@ -296,6 +297,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='interleaved (default): time all variants of a config round-robin '
                         'in one process; isolated: time each in its own process')
     parser.add_argument('--warmup', type=int, default=1, help='untimed iterations first')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads per measurement process (default: torch\'s, one '
+                        'per core; 1 is far more stable on a machine shared with other jobs)')
     parser.add_argument('--num-boxes', type=int, default=8, help='boxes per synthetic image')
     parser.add_argument('--no-flops', dest='flops', action='store_false',
                         help='skip the FLOP count')
@@ -315,6 +319,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
                    frozen_precision=args.frozen_precision, batch_size=args.batch_size,
                    image_size=args.image_size, device=device, iters=args.iters,
                    warmup=args.warmup, flops=args.flops, num_boxes=args.num_boxes,
+                   threads=args.threads,
                    cfg_options=args.cfg_options)
     doc = run(planned, timing=args.timing)
     out = args.out or osp.join('work_dirs', 'train_cost',

@@ -146,7 +146,7 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
     out = tmp_path / 'cost.json'
     train_cost.main([frozen, '--twin', '--stock', '--frozen-precision', 'bf16-cl',
                      '--image-size', '64', '64', '--batch-size', '2', '--iters', '2',
-                     '--warmup', '1', '--out', str(out)])
+                     '--warmup', '1', '--threads', '1', '--out', str(out)])
     stdout = capsys.readouterr().out
     doc = json.loads(out.read_text())
     assert set(doc) >= {'machine', 'date', 'torch', 'results'}
@@ -161,6 +161,8 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
                           ('total_params', int), ('optimizer_state_mb', float)):
             assert isinstance(r[key], kind), (r['variant'], key)
         assert r['device'] == 'cpu' and r['batch_size'] == 2 and r['image_size'] == [64, 64]
+        assert r['threads'] == 1 and r['timing'] == 'interleaved' and r['iters'] == 2
+        assert len(r['sec_per_iter_all']) == 2 and r['sec_per_iter_isolated'] > 0
         assert r['sec_per_iter'] > 0 and r['peak_memory_mb'] > 0
         # one SGD momentum buffer (float32) per trainable parameter, nothing for frozen ones
         assert r['optimizer_state_mb'] * MB == pytest.approx(r['trainable_params'] * 4)
