@@ -1,6 +1,9 @@
-# Control: Cascade Mask R-CNN R101 + NAS-FPN, ImageNet (torchvision) backbone fine-tuned,
-# LSJ 72 epochs.
-_base_ = ['../_base_/models/cascade-mask-rcnn_r50_nasfpn_lsj.py', '../_base_/common/lsj-72e_coco-instance.py']
+# Control: Cascade Mask R-CNN R101 + NAS-FPN,
+# ImageNet (torchvision) backbone fine-tuned, LSJ 72 epochs.
+_base_ = [
+    '../_base_/models/cascade-mask-rcnn_r50_nasfpn_lsj.py',
+    '../_base_/common/lsj-72e_coco-instance.py'
+]
 
 model = dict(
     backbone=dict(

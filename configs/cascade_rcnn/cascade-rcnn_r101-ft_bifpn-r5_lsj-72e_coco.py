@@ -1,6 +1,9 @@
-# Control: Cascade R-CNN R101 + StackedBiFPN (5 repeats), ImageNet (torchvision) backbone fine-tuned,
-# LSJ 72 epochs.
-_base_ = ['../_base_/models/cascade-rcnn_r50_bifpn_lsj.py', '../_base_/common/lsj-72e_coco-detection.py']
+# Control: Cascade R-CNN R101 + StackedBiFPN (5 repeats),
+# ImageNet (torchvision) backbone fine-tuned, LSJ 72 epochs.
+_base_ = [
+    '../_base_/models/cascade-rcnn_r50_bifpn_lsj.py',
+    '../_base_/common/lsj-72e_coco-detection.py'
+]
 
 model = dict(
     backbone=dict(

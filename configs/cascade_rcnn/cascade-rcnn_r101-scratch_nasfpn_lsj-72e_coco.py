@@ -1,6 +1,7 @@
-# Twin of cascade-rcnn_r101-ft_nasfpn_lsj-72e_coco.py trained from scratch: no ImageNet weights, and GN instead of BN in backbone and
-# neck, since a random network has no ImageNet statistics to freeze (mmdet's scratch recipe,
-# He et al., "Rethinking ImageNet Pre-training", ICCV 2019).
+# Twin of cascade-rcnn_r101-ft_nasfpn_lsj-72e_coco.py
+# trained from scratch: no ImageNet weights, and GN instead of BN in backbone and neck, since
+# a random network has no ImageNet statistics to freeze (mmdet's scratch recipe, He et al.,
+# "Rethinking ImageNet Pre-training", ICCV 2019).
 _base_ = './cascade-rcnn_r101-ft_nasfpn_lsj-72e_coco.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)  # every backbone and neck norm

@@ -1,4 +1,5 @@
-# Twin of faster-rcnn_r101-ft_nasfpn_lsj-72e_coco.py with the ImageNet backbone frozen and residual adapters (zero-initialised
+# Twin of faster-rcnn_r101-ft_nasfpn_lsj-72e_coco.py
+# with the ImageNet backbone frozen and residual adapters (zero-initialised
 # 1x1-conv bottlenecks beside every residual block) trained inside it.
 _base_ = './faster-rcnn_r101-frozen_nasfpn_lsj-72e_coco.py'
 

@@ -1,6 +1,9 @@
-# Control: Mask R-CNN R101 + FPN, ImageNet (torchvision) backbone fine-tuned,
-# LSJ 72 epochs.
-_base_ = ['../_base_/models/mask-rcnn_r50_fpn_lsj.py', '../_base_/common/lsj-72e_coco-instance.py']
+# Control: Mask R-CNN R101 + FPN,
+# ImageNet (torchvision) backbone fine-tuned, LSJ 72 epochs.
+_base_ = [
+    '../_base_/models/mask-rcnn_r50_fpn_lsj.py',
+    '../_base_/common/lsj-72e_coco-instance.py'
+]
 
 model = dict(
     backbone=dict(

@@ -1,4 +1,5 @@
-# Twin of mask-rcnn_r50-ft_fpn_1x_coco.py with the ImageNet backbone frozen and residual adapters (zero-initialised
+# Twin of mask-rcnn_r50-ft_fpn_1x_coco.py
+# with the ImageNet backbone frozen and residual adapters (zero-initialised
 # 1x1-conv bottlenecks beside every residual block) trained inside it.
 _base_ = './mask-rcnn_r50-frozen_fpn_1x_coco.py'
 

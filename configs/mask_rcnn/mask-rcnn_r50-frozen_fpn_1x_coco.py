@@ -1,2 +1,3 @@
-# Twin of mask-rcnn_r50-ft_fpn_1x_coco.py with the ImageNet backbone frozen: only neck and heads train.
+# Twin of mask-rcnn_r50-ft_fpn_1x_coco.py
+# with the ImageNet backbone frozen: only neck and heads train.
 _base_ = ['./mask-rcnn_r50-ft_fpn_1x_coco.py', '../_base_/freeze_backbone.py']

@@ -1,6 +1,9 @@
-# Control: RetinaNet R101 + FPN, ImageNet (torchvision) backbone fine-tuned,
-# LSJ 72 epochs.
-_base_ = ['../_base_/models/retinanet_r50_fpn_lsj.py', '../_base_/common/lsj-72e-b256_coco-detection.py']
+# Control: RetinaNet R101 + FPN,
+# ImageNet (torchvision) backbone fine-tuned, LSJ 72 epochs.
+_base_ = [
+    '../_base_/models/retinanet_r50_fpn_lsj.py',
+    '../_base_/common/lsj-72e-b256_coco-detection.py'
+]
 
 model = dict(
     backbone=dict(

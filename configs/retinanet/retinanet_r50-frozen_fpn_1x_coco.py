@@ -1,2 +1,3 @@
-# Twin of retinanet_r50-ft_fpn_1x_coco.py with the ImageNet backbone frozen: only neck and heads train.
+# Twin of retinanet_r50-ft_fpn_1x_coco.py
+# with the ImageNet backbone frozen: only neck and heads train.
 _base_ = ['./retinanet_r50-ft_fpn_1x_coco.py', '../_base_/freeze_backbone.py']

@@ -6,12 +6,12 @@ and fixed-size batch padding shrunk to the tiny input, so no download and no dat
 """
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import torch
 from mmengine.config import Config
 
-from ..analysis.count_params import build_model, config_freeze_specs
+from ..analysis.count_params import build_model
 from ..freezing import frozen_parameters
 from .overrides import set_image_scale
 
@@ -106,9 +106,7 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':
         data = _classification_batch(num_images, size)
     else:
-        with_mask = 'mask_head' in str(cfg.model) and 'mask_head=None' not in str(cfg.model)
-        data = _detection_batch(with_mask and getattr(model, 'with_mask', True), num_images,
-                                size)
+        data = _detection_batch(bool(getattr(model, 'with_mask', False)), num_images, size)
     batch = model.data_preprocessor(copy.deepcopy(data), True)
     losses = model(**batch, mode='loss')
     loss, log_vars = model.parse_losses(losses)
@@ -119,10 +117,6 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     model.eval()
     with torch.no_grad():
         preds = model(**model.data_preprocessor(copy.deepcopy(data), False), mode='predict')
-    return SmokeResult(float(loss.detach()), {k: float(v) for k, v in log_vars.items()}, no_grad, leaked,
-                       list(preds))
+    scalars = {k: float(torch.as_tensor(v).detach()) for k, v in log_vars.items()}
+    return SmokeResult(float(loss.detach()), scalars, no_grad, leaked, list(preds))
 
-
-def freeze_paths(cfg: Config) -> Tuple[str, ...]:
-    """Paths of the modules the config freezes."""
-    return tuple(s.path for s in config_freeze_specs(cfg))
