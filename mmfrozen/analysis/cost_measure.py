@@ -85,6 +85,9 @@ def load_config(request: CostRequest):
         cfg.merge_from_dict(request.cfg_options)
     mode = 'frozen' if request.stock else run_mode(cfg)
     disable_pretrained(cfg)
+    for aug in cfg.model.get('data_preprocessor', {}).get('batch_augments') or []:
+        if aug.get('type') == 'BatchFixedSizePad':  # LSJ: pads every batch to this size
+            aug['size'] = tuple(request.image_size)
     if request.stock:
         stock_frozen_stages(cfg)
     if request.precision is not None:

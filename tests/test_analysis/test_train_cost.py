@@ -97,6 +97,15 @@ def test_training_settings_and_variants_from_the_config():
             parse_precision_variant(bad)
 
 
+def test_requested_size_replaces_the_fixed_size_pad():
+    lsj = osp.join(CONFIGS, 'cascade_rcnn', 'cascade-rcnn_r50-frozen_nasfpn_lsj-600e_coco.py')
+    assert training_image_size(Config.fromfile(lsj)) == (1024, 1024)
+    cfg, mode = load_config(CostRequest(lsj, image_size=(96, 128)))
+    assert mode == 'frozen' and cfg.model.backbone.init_cfg is None
+    assert [a['size'] for a in cfg.model.data_preprocessor.batch_augments
+            if a['type'] == 'BatchFixedSizePad'] == [(96, 128)]
+
+
 def test_plan(tiny_configs):
     ft, frozen = tiny_configs
     planned = train_cost.plan([frozen], twin=True, stock=True, frozen_precision=['bf16-cl'],
