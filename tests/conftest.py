@@ -12,9 +12,13 @@ def tiny_coco(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_mmengine_state():
-    """Each test builds its own Runner: drop mmengine's global instances between tests."""
+    """Each test builds its own Runner: drop mmengine's global instances (loggers, message
+    hubs, visualizers and their subclasses such as mmdet's DetLocalVisualizer) between tests."""
     yield
-    from mmengine.logging import MMLogger, MessageHub
-    from mmengine.visualization import Visualizer
-    for cls in (MMLogger, MessageHub, Visualizer):
-        cls._instance_dict.clear()
+    from mmengine.utils import ManagerMixin
+    stack = [ManagerMixin]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if '_instance_dict' in vars(cls):
+            cls._instance_dict.clear()
