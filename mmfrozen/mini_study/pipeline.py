@@ -54,6 +54,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--reuse', action='store_true',
                         help='keep data, upstream checkpoint and finished runs of an earlier '
                         'invocation with the same settings (e.g. to add seeds)')
+    parser.add_argument('--report-only', action='store_true',
+                        help='with --reuse: train nothing, write the report from the finished '
+                        'runs and the existing train_cost.json')
     parser.add_argument('--no-cost', dest='cost', action='store_false',
                         help='skip the training-cost measurement')
     parser.add_argument('--threads', type=int, default=1,
@@ -72,6 +75,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {value}')
+    if args.report_only and not args.reuse:
+        parser.error('--report-only needs --reuse (it reports the runs of an earlier invocation)')
     try:
         select(args.variants)
     except ValueError as exc:
@@ -212,7 +217,9 @@ def run_study(args: argparse.Namespace) -> dict:
                        f'({fmt_seconds(seconds)})')
 
     cost_path = osp.join(work_dir, 'train_cost.json')
-    cost_args = [osp.join(CONFIG_DIR, v.config) for v in variants]
+    # quick: only the small-FPN twins (each measurement starts a fresh process)
+    cost_variants = [v for v in variants if not args.quick or v.key in ('ft', 'frozen')]
+    cost_args = [osp.join(CONFIG_DIR, v.config) for v in cost_variants]
     cost_args += ['--no-limit', '--out', cost_path, '--image-size', str(preset.det_image_size),
                   str(preset.det_image_size)]
     cost_args += ['--iters', '1', '--warmup', '1', '--no-flops'] if args.quick else \
@@ -224,10 +231,15 @@ def run_study(args: argparse.Namespace) -> dict:
         if (variant.key, seed) in done:
             progress.print(f'   {label}: reusing the finished run')
             continue
+        if args.report_only:
+            progress.print(f'   {label}: not run (--report-only), left out of the report')
+            continue
         run_dir = osp.join(runs_dir, variant.stem, f'seed{seed}')
         shutil.rmtree(run_dir, ignore_errors=True)
         jobs.append((variant, seed, run_dir, label))
-    if args.jobs == 1:
+    if args.report_only:
+        pass
+    elif args.jobs == 1:
         for variant, seed, run_dir, label in jobs:
             progress.iters_left -= first_cfg_iters
             progress.print(f'   {label}: {variant.description} ({variant.config})')
@@ -264,7 +276,9 @@ def run_study(args: argparse.Namespace) -> dict:
     if args.cost:
         progress.stage('training cost', 'one step per variant, each in a fresh process')
         t0 = time.time()
-        if cost_future is None:
+        if args.report_only:
+            progress.print('   reusing the measured cost')
+        elif cost_future is None:
             _cost_job(cost_args)
         else:
             progress.print('   (measured while the detectors trained: --jobs > 1)')
@@ -280,12 +294,18 @@ def run_study(args: argparse.Namespace) -> dict:
     progress.stage('report', 'results table, twin differences, plots, summary')
     report_dir = osp.join(work_dir, 'report')
     shutil.rmtree(report_dir, ignore_errors=True)
-    table = ResultsTable.from_work_dirs([runs_dir], [cost_path] if cost else [])
+    finished_dirs = [r['work_dir'] for r in state['records']]
+    if not finished_dirs:
+        raise RuntimeError('mmfrozen mini-study: no finished detector run to report')
+    table = ResultsTable.from_work_dirs(finished_dirs, [cost_path] if cost else [])
     date = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     machine = (f'{platform.machine()}, {os.cpu_count()} CPU cores, no GPU'
                if not torch.cuda.is_available() else f'{platform.machine()}, CUDA')
-    seeds_note = (f'Training seeds 0..{args.seeds - 1} for {HEADLINE[0]} and {HEADLINE[1]}, '
-                  'seed 0 for the other variants' if args.seeds > 1 else 'Training seed 0')
+    seeds_of: Dict[str, List[int]] = {}
+    for r in state['records']:
+        seeds_of.setdefault(r['variant'], []).append(r['seed'])
+    seeds_note = 'training seeds ' + ', '.join(
+        f'{k} {sorted(v)}' for k, v in seeds_of.items())
     notes = [f'mmfrozen mini-study{" (quick)" if args.quick else ""}, {date}, {machine}; '
              f'data seed {args.data_seed}; {seeds_note}.']
     out = table.write(report_dir, config_root=osp.join(REPO, 'configs'),

@@ -54,6 +54,8 @@ class Progress:
         self.sec_per_iter = sec_per_iter if self.sec_per_iter is None else (
             0.7 * self.sec_per_iter + 0.3 * sec_per_iter)
         loss_text = f'loss {loss:.3f}  ' if loss is not None else ''
+        study = (f'  study eta {fmt_seconds(self.study_eta(total - it))}'
+                 if self.num_stages else '')  # a worker process does not know the study
         self.print(f'   {label}: iter {it}/{total} ({100 * it // total}%)  {loss_text}'
                    f'{sec_per_iter:.2f} s/it  run eta {fmt_seconds((total - it) * sec_per_iter)}'
-                   f'  study eta {fmt_seconds(self.study_eta(total - it))}')
+                   + study)
