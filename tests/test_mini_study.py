@@ -1,6 +1,7 @@
 """The mini-study pipeline: quick mode end to end (every artefact, sane values), and its parts."""
 import json
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -93,7 +94,16 @@ def test_quick_run_produces_every_artefact(tmp_path):
         if 'frozen' in v.key:
             logs = list((work / 'runs' / v.stem).rglob('*.log'))
             text = ''.join(p.read_text() for p in logs)
-            assert 'frozen parameters equal the pretrained checkpoint' in text, v.key
+            assert re.search(r'frozen parameters (equal|hold) the pretrained checkpoint', text), \
+                v.key
+    # every run logged into its own folder (one session, its own scalars and config)
+    for r in state['records']:
+        sessions = [p for p in (work / 'runs').glob(f'{r["config"]}/seed{r["seed"]}/2*')]
+        assert len(sessions) == 1, sessions
+        vis = sessions[0] / 'vis_data'
+        assert [p.name for p in vis.glob('2*.json')] == [sessions[0].name + '.json']
+        dumped = work / 'runs' / r['config'] / f'seed{r["seed"]}' / f'{r["config"]}.py'
+        assert (vis / 'config.py').read_text() == dumped.read_text()
     # training cost, results table, plots, summary
     cost = json.load(open(work / 'train_cost.json'))
     assert {e['config'] for e in cost['results']} == {VARIANTS[0].stem, VARIANTS[1].stem}

@@ -217,14 +217,21 @@ def run_study(args: argparse.Namespace) -> dict:
                        f'({fmt_seconds(seconds)})')
 
     cost_path = osp.join(work_dir, 'train_cost.json')
-    # quick: only the small-FPN twins (each measurement starts a fresh process)
-    cost_variants = [v for v in variants if not args.quick or v.key in ('ft', 'frozen')]
+    # the twins of the cost claim (quick: only the small-FPN pair); each measurement starts a
+    # fresh process
+    cost_keys = ('ft', 'frozen') if args.quick else ('ft', 'frozen', *HEADLINE)
+    cost_variants = [v for v in variants if v.key in cost_keys]
     cost_args = [osp.join(CONFIG_DIR, v.config) for v in cost_variants]
     cost_args += ['--no-limit', '--out', cost_path, '--image-size', str(preset.det_image_size),
                   str(preset.det_image_size)]
     cost_args += ['--iters', '1', '--warmup', '1', '--no-flops'] if args.quick else \
         ['--iters', '3', '--warmup', '1']
     cost_future = None
+    if args.reuse and args.cost and not args.report_only:
+        measured = {e.get('config') for e in (_load_json(cost_path) or {}).get('results', [])}
+        if measured >= {v.stem for v in cost_variants}:
+            progress.print(f'   reusing the measured cost in {osp.relpath(cost_path)}')
+            args.report_only_cost = True
     jobs = []
     for i, (variant, seed) in enumerate(runs, 1):
         label = f'[{i}/{len(runs)}] {variant.key} seed {seed}'
@@ -256,7 +263,7 @@ def run_study(args: argparse.Namespace) -> dict:
         pool = ProcessPoolExecutor(args.jobs + int(args.cost),
                                    mp_context=multiprocessing.get_context('spawn'))
         with pool as ex:
-            if args.cost:
+            if args.cost and not getattr(args, 'report_only_cost', False):
                 cost_future = ex.submit(_cost_job, cost_args)
             futures = {}
             for variant, seed, run_dir, label in jobs:
@@ -276,7 +283,7 @@ def run_study(args: argparse.Namespace) -> dict:
     if args.cost:
         progress.stage('training cost', 'one step per variant, each in a fresh process')
         t0 = time.time()
-        if args.report_only:
+        if args.report_only or getattr(args, 'report_only_cost', False):
             progress.print('   reusing the measured cost')
         elif cost_future is None:
             _cost_job(cost_args)
@@ -284,11 +291,15 @@ def run_study(args: argparse.Namespace) -> dict:
             progress.print('   (measured while the detectors trained: --jobs > 1)')
             cost_future.result()
         cost = _load_json(cost_path)
-        if not cost or not cost.get('results'):
+        if args.report_only and not cost:
+            progress.print(f'   no {osp.relpath(cost_path)}: the report goes without the '
+                           'measured cost')
+        elif not cost or not cost.get('results'):
             raise RuntimeError(f'mmfrozen mini-study: the train-cost tool wrote no results to '
                                f'{cost_path}')
-        progress.print(f'   {len(cost["results"])} measurements -> {osp.relpath(cost_path)} '
-                       f'({fmt_seconds(time.time() - t0)})')
+        else:
+            progress.print(f'   {len(cost["results"])} measurements -> '
+                           f'{osp.relpath(cost_path)} ({fmt_seconds(time.time() - t0)})')
 
     # 5. report
     progress.stage('report', 'results table, twin differences, plots, summary')

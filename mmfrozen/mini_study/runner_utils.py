@@ -26,6 +26,14 @@ def build_runner(cfg: Config, experiment_name: str, verbose: bool = False) -> Ru
     """Build the config's Runner (``runner_type`` honoured); in quiet mode its console log is
     dropped while its log files are written in full."""
     cfg.experiment_name = experiment_name
+    # mmengine keeps one Visualizer / MessageHub per name and process; configs name theirs
+    # 'visualizer', so a second run in the same process would log into the first one's folder
+    from mmengine.logging import MessageHub
+    from mmengine.visualization import Visualizer
+    for cls in (Visualizer, MessageHub):
+        cls._instance_dict.clear()
+    if cfg.get('visualizer') is not None:
+        cfg.visualizer.name = experiment_name
     with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_Discard()):
         runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     if not verbose:
