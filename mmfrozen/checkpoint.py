@@ -8,10 +8,10 @@ objects, so ``resume=True`` and ``load_from`` fail with ``UnpicklingError``.
 The fix stays narrow on purpose: mmengine's loader for local paths is replaced by one that
 still loads with ``weights_only=True`` but allows, for that one call, exactly the types an
 mmengine/mmdet checkpoint is made of (numpy arrays, scalars and dtypes, mmengine's
-``HistoryBuffer`` and its statistics methods, config dicts). Nothing is allowed globally, pickles that reference any
-other type are still refused, and remote schemes (``torchvision://``, ``https://``) are
-untouched. A refused file gets an error that names the type and how to allow it if the file is
-trusted.
+``HistoryBuffer`` and its statistics methods, config dicts). Nothing is allowed globally,
+pickles that reference any other type are still refused, and remote schemes
+(``torchvision://``, ``https://``) are untouched. A refused file gets an error that names
+the type and how to allow it if the file is trusted.
 """
 import os.path as osp
 import pickle
@@ -30,7 +30,10 @@ def _numpy_globals() -> List[Any]:
     except ImportError:  # pragma: no cover - numpy 1.x
         from numpy.core.multiarray import _reconstruct, scalar
     dtype_classes = [type(np.dtype(t)) for t in np.sctypeDict.values()]
-    return [_reconstruct, scalar, np.ndarray, np.dtype, *set(dtype_classes)]
+    # checkpoints written under numpy 1.x name numpy.core, numpy 2 numpy._core
+    aliases = [(_reconstruct, 'numpy.core.multiarray._reconstruct'),
+               (scalar, 'numpy.core.multiarray.scalar')]
+    return [_reconstruct, scalar, np.ndarray, np.dtype, *set(dtype_classes), *aliases]
 
 
 def _history_buffer_method(obj: Any, name: str) -> Any:

@@ -55,6 +55,10 @@ class FreezeSpec:
     def __post_init__(self):
         if not isinstance(self.path, str):
             raise TypeError(f'FreezeSpec.path must be a str, got {self.path!r}')
+        path = self.path.strip('.')
+        if any(not part for part in path.split('.')) and path:
+            raise ValueError(f'FreezeSpec.path {self.path!r} has an empty part')
+        object.__setattr__(self, 'path', path)
         if isinstance(self.trainable, str):
             object.__setattr__(self, 'trainable', (self.trainable, ))
         object.__setattr__(self, 'trainable', tuple(self.trainable))
@@ -150,9 +154,13 @@ class _ReducedPrecisionForward:
 
 
 def _keep_eval(module: nn.Module, args) -> None:
-    """Forward pre-hook of a frozen module: its frozen parts always run in inference mode."""
-    for m in module._mmfrozen_eval_modules:
-        m.training = False
+    """Forward pre-hook of a frozen module: its frozen parts always run in inference mode.
+
+    Sub-modules are looked up by name at every call, so modules swapped in after freezing
+    (``convert_sync_batchnorm`` when the model is wrapped for DDP) are covered too.
+    """
+    for name in module._mmfrozen_eval_names:
+        module.get_submodule(name).training = False
 
 
 @dataclass
@@ -213,14 +221,17 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
         else:
             param.requires_grad_(False)
             frozen += param.numel()
-    # Inference mode for every sub-module without a trainable parameter below it.
-    eval_modules = [
-        m for m in root.modules() if not any(p.requires_grad for p in m.parameters())
+    # Inference mode for every sub-module outside the trainable parts that has no trainable
+    # parameter below it (norm layers, dropout, drop-path, whole frozen blocks).
+    eval_names = [
+        n for n, m in root.named_modules()
+        if not _in_any(n, list(keep)) and not any(p.requires_grad for p in m.parameters())
     ]
+    eval_modules = [root.get_submodule(n) for n in eval_names]
     for m in eval_modules:
         m.training = False
     if old is None:
-        root._mmfrozen_eval_modules = eval_modules
+        root._mmfrozen_eval_names = eval_names
         root.register_forward_pre_hook(_keep_eval)
         if spec.precision != 'fp32' or spec.channels_last:
             if spec.channels_last:
@@ -235,6 +246,22 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
         trainable_params=trainable,
         norm_layers=sum(is_norm(m) for m in eval_modules),
         trainable_modules=sorted(keep))
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DDP/mmengine model wrapper, or the model itself."""
+    from mmengine.model import is_model_wrapper
+    return model.module if is_model_wrapper(model) else model
+
+
+def optimizers(optim_wrapper: Any) -> List[torch.optim.Optimizer]:
+    """The torch optimizers inside an mmengine ``OptimWrapper`` or ``OptimWrapperDict``."""
+    from mmengine.optim import OptimWrapperDict
+    if optim_wrapper is None or isinstance(optim_wrapper, dict):
+        return []
+    if isinstance(optim_wrapper, OptimWrapperDict):
+        return [w.optimizer for w in optim_wrapper.values()]
+    return [optim_wrapper.optimizer]
 
 
 def frozen_specs(model: nn.Module) -> Dict[str, FreezeSpec]:

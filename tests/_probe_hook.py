@@ -7,7 +7,7 @@ from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmdet.registry import HOOKS
 
-from mmfrozen.engine.hooks.freeze_hook import unwrap
+from mmfrozen.freezing import unwrap
 from mmfrozen.freezing import tensor_digest
 
 

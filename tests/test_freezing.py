@@ -167,3 +167,44 @@ def test_freeze_any_backbone(name):
     assert all(torch.equal(a, b) for a, b in zip(outs, again))
     assert all(torch.equal(v, before[k]) for k, v in backbone.state_dict().items())
     assert not any(p.requires_grad for p in backbone.parameters())
+
+
+def test_norms_swapped_after_freezing_stay_in_eval():
+    """DDP wrapping with sync_bn converts BN to SyncBN after the model was frozen."""
+    from mmengine.model import convert_sync_batchnorm
+    model = Tiny()
+    freeze_module(model, FreezeSpec('backbone'))
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    model = convert_sync_batchnorm(model)
+    assert isinstance(model.backbone.bn1, nn.SyncBatchNorm)
+    model.train()
+    model(torch.randn(2, 3, 64, 64))  # SyncBN in eval mode needs no process group
+    assert not model.backbone.bn1.training
+    assert all(torch.equal(v, before[k]) for k, v in model.backbone.state_dict().items())
+
+
+def test_parameter_free_modules_inside_trainable_parts_follow_train_mode():
+    class Adapter(nn.Module):
+        mmfrozen_trainable = True
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(64, 64, 1)
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x):
+            return self.drop(self.conv(x))
+
+    model = Tiny()
+    model.backbone.adapter = Adapter()
+    freeze_module(model, FreezeSpec('backbone'))
+    model.train()
+    model.backbone(torch.randn(2, 3, 32, 32))
+    assert model.backbone.adapter.training and model.backbone.adapter.drop.training
+    assert not model.backbone.layer1.training
+
+
+def test_spec_path_is_normalised():
+    assert FreezeSpec('backbone.').path == 'backbone'
+    with pytest.raises(ValueError, match='empty part'):
+        FreezeSpec('roi_head..bbox_head')

@@ -2,18 +2,28 @@
 import subprocess
 import sys
 
-from mmengine.config import Config
-from mmengine.registry import RUNNERS
-
 from tests.utils import FROZEN, REPO
 
 
 def test_custom_imports_registers_everything():
-    cfg = Config.fromfile(FROZEN)  # imports mmfrozen through custom_imports
-    assert cfg.custom_imports.imports == ['mmfrozen']
-    from mmdet.registry import HOOKS
-    assert HOOKS.get('FreezeBackboneHook').__module__.startswith('mmfrozen.')
-    assert RUNNERS.get(cfg.runner_type).__name__ == 'FrozenRunner'
+    """In a fresh interpreter, only the config's custom_imports imports mmfrozen."""
+    code = f"""
+import sys
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmdet.registry import HOOKS, METRICS, MODELS
+assert 'mmfrozen' not in sys.modules and HOOKS.get('FreezeBackboneHook') is None
+cfg = Config.fromfile({FROZEN!r})
+assert cfg.custom_imports.imports == ['mmfrozen'] and 'mmfrozen' in sys.modules
+assert RUNNERS.get(cfg.runner_type).__module__.startswith('mmfrozen.')
+assert HOOKS.get('FreezeBackboneHook').__module__.startswith('mmfrozen.')
+assert METRICS.get('CocoFrequencyMetric').__module__.startswith('mmfrozen.')
+assert MODELS.get('AdaptedResNet').__module__.startswith('mmfrozen.')
+print('registered')
+"""
+    proc = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and 'registered' in proc.stdout, proc.stderr[-2000:]
 
 
 def test_unsupported_mmdet_version_is_refused():

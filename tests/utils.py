@@ -2,9 +2,8 @@
 import os.path as osp
 
 from mmengine.config import Config
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
+from mmfrozen.engine.launch import build_runner as _build_runner
 from mmfrozen.testing import make_local_pretrained, shrink_model, tiny_overrides
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -25,7 +24,7 @@ def tiny_frozen_cfg(tiny_coco, tmp_path, config=FROZEN, shrink=True, **kw) -> Co
 
 def build_runner(cfg, probe=None):
     """Build the runner the way tools/train.py does (runner_type honoured)."""
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    runner = _build_runner(cfg)
     if probe is not None:
         runner.register_hook(probe)
     return runner

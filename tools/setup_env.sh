@@ -114,7 +114,10 @@ PYEOF
       echo "mmcv build failed; full log: $LOG" >&2
       exit 1
     fi
-    cp "$BUILD"/dist/mmcv-*.whl "$WHEEL_DIR/"
+    # copy then rename, so an interrupted set-up never leaves a truncated wheel in the cache
+    for whl in "$BUILD"/dist/mmcv-*.whl; do
+      cp "$whl" "$WHEEL_DIR/.$(basename "$whl").part" && mv "$WHEEL_DIR/.$(basename "$whl").part" "$WHEEL_DIR/$(basename "$whl")"
+    done
     rm -rf "$BUILD"
   else
     echo "reusing cached wheel from $WHEEL_DIR"

@@ -19,15 +19,20 @@ def setup_cpu_distributed(cfg: Config) -> bool:
     """
     if torch.cuda.is_available():
         return False
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+               if k not in os.environ]
     if missing:
-        raise RuntimeError(f'mmfrozen: a distributed launch needs {missing} in the environment; '
-                           'start the job with torchrun (tools/dist_train.sh) or slurm_train.sh.')
+        raise RuntimeError(
+            f'mmfrozen: launcher {cfg.get("launcher")!r} on a machine without CUDA: the gloo '
+            f'process group is initialised from torchrun\'s environment, but {missing} are not '
+            'set. Start CPU jobs with tools/dist_train.sh (torchrun).')
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = dict(cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel'))
     wrapper.setdefault('broadcast_buffers', False)
+    # mmengine reads cfg.find_unused_parameters only when model_wrapper_cfg is None
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True

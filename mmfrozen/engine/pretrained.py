@@ -4,14 +4,14 @@ A frozen module that was never loaded from a pretrained checkpoint is a random f
 extractor that no training step will ever fix. These checks run before training starts.
 """
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from ..freezing import FreezeSpec, tensor_digest, frozen_tensors, resolve_module
+from ..freezing import FreezeSpec, frozen_tensors, resolve_module, tensor_digest
 
 _PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
 
@@ -34,14 +34,14 @@ def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]
     ``'owner'``, the path of the module that carries it.
     """
     target = resolve_module(model, path)
-    found = [dict(c, owner=path) for c in _pretrained_cfgs(target)]
+    found = [dict(c, owner=path) for c in _pretrained_cfgs(target) if c.get('checkpoint')]
     if found:
         return found[0]
     parts = [p for p in path.split('.') if p]
     for depth in range(len(parts)):
         owner = '.'.join(parts[:depth])
         for cfg in _pretrained_cfgs(resolve_module(model, owner)):
-            if cfg.get('prefix') is None:
+            if cfg.get('prefix') is None and cfg.get('checkpoint'):
                 return dict(cfg, owner=owner)
     return None
 
@@ -54,20 +54,23 @@ def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[st
         RandomInitFrozenError: no ``init_cfg`` of type Pretrained covers the module and the run
             neither resumes nor uses ``load_from``.
     """
-    if resume:
-        return 'resume'
-    if load_from:
-        return f'load_from={load_from}'
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is not None:
         return f"init_cfg Pretrained checkpoint={cfg.get('checkpoint')}"
+    # Whether a checkpoint is really found and holds the module is checked before training.
+    if load_from:
+        return f'load_from={load_from} (checked once loaded)'
+    if resume:
+        return 'resume (checked once loaded)'
+    where = f'model.{spec.path}' if spec.path else 'model'
+
     module = resolve_module(model, spec.path)
     raise RandomInitFrozenError(
         f'mmfrozen: refusing to freeze {spec.path or "the model"!r} ({type(module).__name__}): '
         'nothing loads it from a pretrained checkpoint (no init_cfg=dict(type=\'Pretrained\', '
         'checkpoint=...) on it or on an enclosing module, no load_from, no resume), so it would '
         'stay frozen at its random initialisation and the detector would train on random '
-        f'features. Set model.{spec.path}.init_cfg=dict(type=\'Pretrained\', checkpoint=...), '
+        f'features. Set {where}.init_cfg=dict(type=\'Pretrained\', checkpoint=...), '
         'or load_from=..., or, if a frozen random module is really what you want, '
         'allow_random_init=True on the freeze hook.')
 
@@ -93,7 +96,8 @@ def _loads_itself(module: nn.Module) -> bool:
 
 
 def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
-                                  max_converted: float = 0.25) -> Optional[str]:
+                                  max_converted: float = 0.25,
+                                  names: Optional[Set[str]] = None) -> Optional[str]:
     """Check that the frozen parameters now hold the pretrained checkpoint's tensors.
 
     mmengine loads ``init_cfg`` checkpoints with ``strict=False``, so a checkpoint whose keys do
@@ -105,8 +109,9 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     (Swin's patch merging): for them up to ``max_converted`` of the parameters may match no
     checkpoint tensor, with a warning naming them.
 
-    Returns a one-line summary, or None when no ``init_cfg`` loads the module (``load_from`` or
-    resume load the whole model).
+    Only the parameters in ``names`` (relative to the module) are checked when it is given.
+
+    Returns a one-line summary, or None when no ``init_cfg`` loads the module.
 
     Raises:
         RandomInitFrozenError: frozen parameters were not loaded from the checkpoint.
@@ -123,7 +128,7 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
                 if isinstance(v, torch.Tensor)}
     unmatched, checked = [], 0
     for name, tensor in frozen_tensors(root, spec):
-        if name not in params:
+        if name not in params or (names is not None and name not in names):
             continue  # buffers: torchvision checkpoints lack num_batches_tracked, for example
         checked += 1
         src = state.get(prefix + name)
@@ -151,3 +156,51 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
            f'hold the pretrained checkpoint {source}')
     print_log(msg, logger='current')
     return msg
+
+
+def checkpoint_digests(checkpoint: Dict[str, Any]) -> Dict[str, str]:
+    """Digests of a loaded runner checkpoint's model tensors, by model-level name."""
+    state = checkpoint.get('state_dict', checkpoint)
+    return {re.sub(r'^module\.', '', k): tensor_digest(v) for k, v in state.items()
+            if isinstance(v, torch.Tensor)}
+
+
+def verify_frozen_weights_loaded(model: nn.Module, spec: FreezeSpec,
+                                 loaded: Optional[Dict[str, str]]) -> str:
+    """Check, before training, where every frozen parameter's value came from.
+
+    Parameters present in the checkpoint loaded by ``load_from``/resume (``loaded``: digests by
+    model-level name, None when no checkpoint was loaded) must equal it; all others must hold
+    the tensors of the module's ``init_cfg`` Pretrained checkpoint
+    (:func:`verify_loaded_from_pretrained`).
+
+    Raises:
+        RandomInitFrozenError: a frozen parameter came from neither.
+    """
+    root = resolve_module(model, spec.path)
+    prefix = f'{spec.path}.' if spec.path else ''
+    params = dict(root.named_parameters())
+    rest = set()
+    for name, tensor in frozen_tensors(root, spec):
+        if name not in params:
+            continue
+        digest = (loaded or {}).get(prefix + name)
+        if digest is None:
+            rest.add(name)
+        elif digest != tensor_digest(tensor):
+            raise RandomInitFrozenError(
+                f'mmfrozen: frozen parameter {prefix + name} differs from the checkpoint that '
+                'was loaded into the model (shape mismatch?). Check the load_from checkpoint.')
+    from_ckpt = len(params) - len(rest) if loaded else 0
+    if not rest:
+        return f'mmfrozen: {spec.path!r}: all frozen parameters come from the loaded checkpoint'
+    msg = verify_loaded_from_pretrained(model, spec, names=rest)
+    if msg is None:
+        first = sorted(rest)[0]
+        raise RandomInitFrozenError(
+            f'mmfrozen: {len(rest)} frozen parameters of {spec.path or "the model"!r} (first: '
+            f'{prefix + first}) were loaded neither from a checkpoint (load_from/resume: '
+            f'{"none was loaded" if loaded is None else "not in it"}) nor from an init_cfg '
+            'Pretrained checkpoint: they would stay frozen at their random initialisation. '
+            'Point load_from at a checkpoint that holds them, or set init_cfg on the module.')
+    return msg + (f' ({from_ckpt} from the loaded checkpoint)' if from_ckpt else '')

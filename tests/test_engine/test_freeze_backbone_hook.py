@@ -156,3 +156,62 @@ def test_load_from_and_test_with_runner_checkpoint(tiny_coco, tmp_path):
     test_cfg.work_dir = str(tmp_path / 'test')
     metrics = build(test_cfg).test()
     assert 'coco/bbox_mAP' in metrics and 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
+
+
+def test_resume_without_a_checkpoint_is_not_pretrained(tiny_coco, tmp_path):
+    """`--resume` on a first run finds nothing to resume: the backbone would stay random."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.model.backbone.init_cfg = None
+    cfg.resume = True
+    with pytest.raises(RandomInitFrozenError, match='none was loaded'):
+        build(cfg).train()
+
+
+def test_load_from_must_hold_the_frozen_module(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False)
+    build(cfg).train()
+    ckpt = torch.load(tmp_path / 'work' / 'epoch_1.pth', weights_only=False)
+    # a checkpoint of the whole detector provides the frozen backbone: fine without init_cfg
+    cfg2 = copy.deepcopy(cfg)
+    cfg2.model.backbone.init_cfg = None
+    cfg2.load_from = str(tmp_path / 'work' / 'epoch_1.pth')
+    cfg2.work_dir = str(tmp_path / 'work2')
+    probe = FreezeProbeHook()
+    build(cfg2, probe).train()
+    assert all(torch.equal(v, probe.snapshots['before_train'][k])
+               for k, v in ckpt['state_dict'].items() if k.startswith('backbone.'))
+    # a checkpoint without the backbone leaves it random (mmengine only warns): refused
+    ckpt['state_dict'] = {k: v for k, v in ckpt['state_dict'].items()
+                          if not k.startswith('backbone.')}
+    torch.save(ckpt, tmp_path / 'heads_only.pth')
+    cfg2.load_from = str(tmp_path / 'heads_only.pth')
+    cfg2.work_dir = str(tmp_path / 'work3')
+    with pytest.raises(RandomInitFrozenError, match='were loaded neither from a checkpoint'):
+        build(cfg2).train()
+
+
+def test_resume_from_tampered_checkpoint_is_caught(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, max_epochs=1, val=False)
+    build(cfg).train()
+    path = tmp_path / 'work' / 'epoch_1.pth'
+    ckpt = torch.load(path, weights_only=False)
+    ckpt['state_dict']['backbone.layer1.0.conv1.weight'] += 0.1
+    torch.save(ckpt, path)
+    cfg2 = copy.deepcopy(cfg)
+    cfg2.train_cfg.max_epochs = 2
+    cfg2.resume = True
+    with pytest.raises(FrozenModuleChanged,
+                       match=r"backbone\.layer1\.0\.conv1\.weight' changed \(after loading"):
+        build(cfg2).train()
+
+
+def test_hook_priority_key_and_hook_instance(tiny_coco, tmp_path):
+    from mmfrozen.engine import FreezeBackboneHook, FrozenRunner
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', priority='HIGHEST')]
+    assert frozen_parameters(build(cfg).model)
+    # hooks given as objects (Runner(custom_hooks=[...]) without a config) are found too
+    hook = FreezeBackboneHook(module='neck')
+    found = FrozenRunner._find_freeze_hooks([hook, dict(type='EMAHook'),
+                                             dict(type='FreezeBackboneHook')])
+    assert found[0] is hook and [h.specs[0].path for h in found] == ['neck', 'backbone']

@@ -1,30 +1,18 @@
 """Hook that freezes modules of a detector and guards them for the whole run."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapperDict
+from mmengine.runner import EpochBasedTrainLoop
 from mmdet.registry import HOOKS
 
 from ...freezing import (Fingerprint, FreezeSpec, frozen_parameters, frozen_specs,
-                         optimizer_holds, resolve_module)
-from ..pretrained import verify_loaded_from_pretrained
+                         optimizer_holds, optimizers, resolve_module, unwrap)
+from ..pretrained import checkpoint_digests, verify_frozen_weights_loaded
 
 CHECKPOINT_KEY = 'mmfrozen_fingerprints'
 
-
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
-def optimizers(optim_wrapper) -> List:
-    """The torch optimizers inside an OptimWrapper or OptimWrapperDict."""
-    if optim_wrapper is None or isinstance(optim_wrapper, dict):
-        return []
-    if isinstance(optim_wrapper, OptimWrapperDict):
-        return [w.optimizer for w in optim_wrapper.values()]
-    return [optim_wrapper.optimizer]
+__all__ = ['FreezeHook', 'unwrap', 'optimizers']
 
 
 @HOOKS.register_module()
@@ -38,10 +26,12 @@ class FreezeHook(Hook):
     * ``before_run``: checks the freeze was applied as configured and that the optimizer holds
       no frozen parameter;
     * ``before_train`` (after pretrained weights are loaded or a checkpoint is resumed): checks
-      the frozen parameters equal the pretrained checkpoint, and fingerprints every frozen
-      parameter and buffer;
-    * after every epoch (or every ``check_interval`` iterations), before every checkpoint save
-      and after training: compares against the fingerprint and raises
+      that every frozen parameter holds the checkpoint loaded by ``load_from``/resume or, for
+      those that checkpoint lacks, the module's ``init_cfg`` Pretrained checkpoint; then
+      fingerprints every frozen parameter and buffer;
+    * after every epoch (iteration-based loops: every ``val_interval`` iterations) or every
+      ``check_interval`` iterations, before every checkpoint save and after training: compares
+      against the fingerprint and raises
       :class:`~mmfrozen.freezing.FrozenModuleChanged` naming the first changed tensor.
 
     Args:
@@ -75,9 +65,13 @@ class FreezeHook(Hook):
         self.check_interval = check_interval
         self.fingerprints: Dict[str, Fingerprint] = {}
         self._saved: Dict[str, Fingerprint] = {}
+        self._loaded: Optional[Dict[str, str]] = None
+        self._interval = check_interval
 
     # -- set-up checks -------------------------------------------------------------------------
     def before_run(self, runner) -> None:
+        self.fingerprints, self._saved, self._loaded = {}, {}, None
+        self._interval = self.check_interval
         model = unwrap(runner.model)
         applied = frozen_specs(model)
         for spec in self.specs:
@@ -101,19 +95,23 @@ class FreezeHook(Hook):
 
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
+        if self._interval is None and not isinstance(runner.train_loop, EpochBasedTrainLoop):
+            # an iteration-based loop has no epochs: check at its validation interval
+            self._interval = getattr(runner.train_loop, 'val_interval', None) or 1000
         for spec in self.specs:
-            if not runner._resume and not runner._load_from:
-                verify_loaded_from_pretrained(model, spec)
+            if not self.allow_random_init:
+                print_log(verify_frozen_weights_loaded(model, spec, self._loaded),
+                          logger='current')
             self.fingerprints[spec.path] = Fingerprint.of(model, spec.path)
             saved = self._saved.get(spec.path)
             if saved is not None:
                 # the loaded weights must be exactly what was fingerprinted at save time
                 saved.check(model, 'after loading the checkpoint that recorded it')
+            every = f'{self._interval} iterations' if self._interval else 'epoch'
             print_log(
                 f'mmfrozen: fingerprinted {len(self.fingerprints[spec.path].digests)} frozen '
-                f'tensors of {spec.path!r}; checked every '
-                f'{f"{self.check_interval} iterations" if self.check_interval else "epoch"}, '
-                'before each checkpoint and at the end', logger='current')
+                f'tensors of {spec.path!r}; checked every {every}, before each checkpoint and at '
+                'the end', logger='current')
 
     # -- the integrity guard ---------------------------------------------------------------------
     def check(self, runner, when: str) -> None:
@@ -123,7 +121,7 @@ class FreezeHook(Hook):
             fp.check(model, when)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if self.check_interval and self.every_n_train_iters(runner, self.check_interval):
+        if self._interval and self.every_n_train_iters(runner, self._interval):
             self.check(runner, f'at iteration {runner.iter + 1}')
 
     def after_train_epoch(self, runner) -> None:
@@ -141,6 +139,7 @@ class FreezeHook(Hook):
         }
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._loaded = checkpoint_digests(checkpoint)
         saved = (checkpoint.get('meta') or {}).get(CHECKPOINT_KEY) or {}
         self._saved = {
             path: Fingerprint.from_dict(d)

@@ -1,14 +1,16 @@
 """``FrozenRunner``: an mmengine Runner that freezes modules before DDP and the optimizer."""
 import inspect
-from typing import List
+from typing import Dict, List, Optional, Union
 
 from mmengine.logging import print_log
+from mmengine.optim import OptimWrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from mmdet.registry import HOOKS
+from torch import nn
 
-from ...freezing import freeze_module, frozen_parameters, prune_optimizer
-from ..hooks.freeze_hook import FreezeHook, optimizers, unwrap
+from ...freezing import freeze_module, frozen_parameters, optimizers, prune_optimizer, unwrap
+from ..hooks.freeze_hook import FreezeHook
 from ..pretrained import assert_pretrained
 from .checks import warn_lr_mult_zero
 
@@ -40,7 +42,7 @@ class FrozenRunner(Runner):
         super().__init__(*args, **kwargs)
 
     @staticmethod
-    def _find_freeze_hooks(custom_hooks) -> List[FreezeHook]:
+    def _find_freeze_hooks(custom_hooks: Optional[List]) -> List[FreezeHook]:
         found = []
         for hook in custom_hooks or []:
             if isinstance(hook, FreezeHook):
@@ -48,10 +50,12 @@ class FrozenRunner(Runner):
             elif isinstance(hook, dict):
                 cls = hook['type'] if inspect.isclass(hook['type']) else HOOKS.get(hook['type'])
                 if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-                    found.append(HOOKS.build(dict(hook)))
+                    cfg = dict(hook)
+                    cfg.pop('priority', None)  # a Runner argument, as in register_hook
+                    found.append(HOOKS.build(cfg))
         return found
 
-    def build_model(self, model):
+    def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
         model = super().build_model(model)
         for hook in self._freeze_hooks:
             for spec in hook.specs:
@@ -69,7 +73,7 @@ class FrozenRunner(Runner):
             warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
         return model
 
-    def build_optim_wrapper(self, optim_wrapper):
+    def build_optim_wrapper(self, optim_wrapper: Union[OptimWrapper, Dict]) -> OptimWrapper:
         optim_wrapper = super().build_optim_wrapper(optim_wrapper)
         frozen = list(frozen_parameters(unwrap(self.model)).values())
         if frozen:
