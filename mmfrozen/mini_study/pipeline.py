@@ -265,6 +265,9 @@ def run_study(args: argparse.Namespace) -> dict:
         with pool as ex:
             if args.cost and not getattr(args, 'report_only_cost', False):
                 cost_future = ex.submit(_cost_job, cost_args)
+                cost_future.add_done_callback(  # say so at once, not after all the training
+                    lambda f: f.exception() and progress.print(
+                        f'   the training-cost measurement failed: {f.exception()!r}'))
             futures = {}
             for variant, seed, run_dir, label in jobs:
                 fut = ex.submit(_detector_job, osp.join(CONFIG_DIR, variant.config), det_data,
