@@ -27,7 +27,7 @@ for _name, (_have, _lo, _hi) in _SUPPORTED.items():
 
 from .checkpoint import register_checkpoint_loader  # noqa: E402
 from . import datasets, evaluation, models  # noqa: E402,F401  (register their classes)
-from .engine import *  # noqa: E402,F401,F403
+from .engine import FreezeBackboneHook, FreezeHook, FrozenRunner  # noqa: E402
 from .freezing import FreezeSpec, freeze_module  # noqa: E402,F401
 
 register_checkpoint_loader()

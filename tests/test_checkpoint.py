@@ -1,5 +1,4 @@
 """mmfrozen.checkpoint: Runner checkpoints load on torch>=2.6, anything else stays refused."""
-import io
 import os
 import pickle
 import zipfile

@@ -18,37 +18,16 @@ _PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
 def freeze_hook_cfgs(cfg: Config) -> List[dict]:
     """The entries of ``cfg.custom_hooks`` whose class is ``FreezeHook`` or a subclass."""
     import mmfrozen  # noqa: F401  (registers the hooks)
-    from mmdet.registry import HOOKS
-
-    from ..engine.hooks.freeze_hook import FreezeHook
-    found = []
-    for hook in cfg.get('custom_hooks') or []:
-        cls = hook.get('type') if isinstance(hook, dict) else type(hook)
-        if isinstance(cls, str):
-            cls = HOOKS.get(cls)
-        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-            found.append(hook)
-    return found
-
-
-def _has_pretrained(init_cfg: Any) -> bool:
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(isinstance(c, dict) and c.get('type') in _PRETRAINED_TYPES for c in cfgs)
+    from ..engine.config_mode import freeze_hook_cfgs as _freeze_hook_cfgs
+    return _freeze_hook_cfgs(cfg.get('custom_hooks'))
 
 
 def run_mode(cfg: Config) -> str:
-    """``'frozen'``, ``'adapters'``, ``'scratch'`` or ``'ft'``, read from the config.
-
-    frozen: a freeze hook in ``custom_hooks``; adapters: frozen and ``model.backbone.adapter_cfg``
-    set; scratch: not frozen, no Pretrained ``init_cfg`` on the backbone and no ``load_from``;
-    otherwise fine-tuned.
-    """
-    backbone = cfg.model.get('backbone', {}) or {}
-    if freeze_hook_cfgs(cfg):
-        return 'adapters' if backbone.get('adapter_cfg') else 'frozen'
-    if _has_pretrained(backbone.get('init_cfg')) or cfg.get('load_from'):
-        return 'ft'
-    return 'scratch'
+    """``'ft'``, ``'frozen'``, ``'frozen-adapters'`` or ``'scratch'``, read from the config
+    (:func:`mmfrozen.engine.config_mode.config_mode`)."""
+    import mmfrozen  # noqa: F401
+    from ..engine.config_mode import config_mode
+    return config_mode(cfg)
 
 
 def name_mode(config_path: str) -> Tuple[str, str]:

@@ -9,7 +9,6 @@ weights, and counts what a run would train.
 """
 import argparse
 import glob
-import inspect
 import os.path as osp
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from ..freezing import TRAINABLE_ATTR, FreezeSpec, freeze_module
 
 #: Components a parameter is attributed to, in table order.
 COMPONENTS = ('backbone', 'adapters', 'neck', 'heads')
-MODES = ('ft', 'frozen', 'frozen-adapters', 'scratch')
+from ..engine.config_mode import MODES  # noqa: E402,F401  (re-exported)
 
 
 @dataclass
@@ -62,40 +61,16 @@ def import_config_modules(cfg: Config) -> None:
 def config_freeze_specs(cfg: Config) -> List[FreezeSpec]:
     """The :class:`FreezeSpec` of every ``FreezeHook`` (or subclass) in ``custom_hooks``."""
     import_config_modules(cfg)
-    from mmdet.registry import HOOKS
-
-    from ..engine.hooks.freeze_hook import FreezeHook
-    specs = []
-    for hook in cfg.get('custom_hooks') or []:
-        kind = hook['type']
-        cls = kind if inspect.isclass(kind) else HOOKS.get(kind)
-        if cls is None:
-            raise KeyError(f'custom_hooks type {kind!r} is not registered in mmdet.registry.HOOKS;'
-                           ' add the package that defines it to custom_imports.')
-        if issubclass(cls, FreezeHook):
-            specs += HOOKS.build(dict(hook)).specs
-    return specs
-
-
-def _has_pretrained(init_cfg) -> bool:
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(isinstance(c, dict) and c.get('type') in ('Pretrained', 'PretrainedInit')
-               for c in cfgs)
+    from ..engine.runner import FrozenRunner
+    return [spec for hook in FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks'))
+            for spec in hook.specs]
 
 
 def config_mode(cfg: Config) -> str:
-    """The run's mode, read from the config (not from its name).
-
-    frozen: a FreezeHook is configured; frozen-adapters: frozen and ``model.backbone.adapter_cfg``
-    is set; scratch: not frozen, no Pretrained ``init_cfg`` on the backbone and no ``load_from``;
-    otherwise ft (fine-tuned).
-    """
-    backbone = cfg.model.get('backbone') or {}
-    if config_freeze_specs(cfg):
-        return 'frozen-adapters' if backbone.get('adapter_cfg') else 'frozen'
-    if not _has_pretrained(backbone.get('init_cfg')) and not cfg.get('load_from'):
-        return 'scratch'
-    return 'ft'
+    """The run's mode, read from the config (:func:`mmfrozen.engine.config_mode.config_mode`)."""
+    import_config_modules(cfg)
+    from ..engine.config_mode import config_mode as _config_mode
+    return _config_mode(cfg)
 
 
 def build_model(cfg: Config, freeze: bool = True) -> nn.Module:

@@ -7,7 +7,6 @@ subclass); adapters = frozen and ``model.backbone.adapter_cfg`` is set; scratch 
 nothing loads pretrained weights (no ``Pretrained`` ``init_cfg`` on the backbone, no
 ``load_from``); fine-tuned otherwise.
 """
-import inspect
 import json
 import math
 import os.path as osp
@@ -175,25 +174,9 @@ def annotation_counts(ann_file: str) -> Dict[str, int]:
 
 def run_mode(cfg) -> str:
     """``ft``, ``frozen``, ``frozen-adapters`` or ``scratch``, read from a loaded config."""
-    import mmfrozen  # noqa: F401  (registers FreezeHook)
-    from mmdet.registry import HOOKS
-    from mmfrozen.engine import FreezeHook
-
-    frozen = False
-    for hook in cfg.get('custom_hooks') or []:
-        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
-        cls = kind if inspect.isclass(kind) else HOOKS.get(kind)
-        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-            frozen = True
-    backbone = cfg.get('model', {}).get('backbone', {}) or {}
-    if frozen:
-        return 'frozen-adapters' if backbone.get('adapter_cfg') else 'frozen'
-    init = backbone.get('init_cfg') or []
-    inits = init if isinstance(init, (list, tuple)) else [init]
-    pretrained = any(isinstance(i, dict) and i.get('type') == 'Pretrained' for i in inits)
-    if not pretrained and not cfg.get('load_from'):
-        return 'scratch'
-    return 'ft'
+    import mmfrozen  # noqa: F401  (registers the freeze hooks)
+    from mmfrozen.engine.config_mode import config_mode
+    return config_mode(cfg)
 
 
 def count_parameters(cfg) -> Tuple[int, int]:
@@ -204,18 +187,16 @@ def count_parameters(cfg) -> Tuple[int, int]:
     does.
     """
     import mmfrozen  # noqa: F401
-    from mmdet.registry import HOOKS, MODELS
+    from mmdet.registry import MODELS
     from mmengine.registry import init_default_scope
-    from mmfrozen.engine import FreezeHook
+    from mmfrozen.engine import FrozenRunner
     from mmfrozen.freezing import freeze_module
 
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model)
-    for hook in cfg.get('custom_hooks') or []:
-        cls = hook['type'] if inspect.isclass(hook['type']) else HOOKS.get(hook['type'])
-        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-            for spec in HOOKS.build(dict(hook)).specs:
-                freeze_module(model, spec)
+    for hook in FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks')):
+        for spec in hook.specs:
+            freeze_module(model, spec)
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return trainable, total

@@ -2,7 +2,7 @@
 import contextlib
 import logging
 import time
-from typing import Dict, Optional
+from typing import Dict
 
 from mmengine.config import Config
 from mmengine.registry import RUNNERS

@@ -57,7 +57,7 @@ def test_run_mode_is_read_from_the_config():
     assert run_mode(scratch) == 'ft'
     adapters = Config.fromfile(FROZEN)
     adapters.model.backbone.adapter_cfg = dict(type='ResidualAdapter')
-    assert run_mode(adapters) == 'adapters'
+    assert run_mode(adapters) == 'frozen-adapters'
 
 
 def test_twin_by_naming_rule(tmp_path):

@@ -10,6 +10,7 @@ from mmdet.registry import HOOKS
 from torch import nn
 
 from ...freezing import freeze_module, frozen_parameters, optimizers, prune_optimizer, unwrap
+from ..config_mode import freeze_hook_cfgs
 from ..hooks.freeze_hook import FreezeHook
 from ..pretrained import assert_pretrained
 from .checks import warn_lr_mult_zero
@@ -44,15 +45,12 @@ class FrozenRunner(Runner):
     @staticmethod
     def _find_freeze_hooks(custom_hooks: Optional[List]) -> List[FreezeHook]:
         found = []
-        for hook in custom_hooks or []:
-            if isinstance(hook, FreezeHook):
-                found.append(hook)
-            elif isinstance(hook, dict):
-                cls = hook['type'] if inspect.isclass(hook['type']) else HOOKS.get(hook['type'])
-                if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-                    cfg = dict(hook)
-                    cfg.pop('priority', None)  # a Runner argument, as in register_hook
-                    found.append(HOOKS.build(cfg))
+        for hook in freeze_hook_cfgs(custom_hooks):
+            if isinstance(hook, dict):
+                hook = dict(hook)
+                hook.pop('priority', None)  # a Runner argument, as in register_hook
+                hook = HOOKS.build(hook)
+            found.append(hook)
         return found
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
