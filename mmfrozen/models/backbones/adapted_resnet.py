@@ -1,14 +1,12 @@
 """``AdaptedResNet``: mmdet's ResNet with residual adapters for a frozen backbone."""
-from typing import Iterator, Optional
-
 from mmdet.models.backbones import ResNet
 from mmdet.registry import MODELS
 
-from .residual_adapter import ResidualAdapter, attach_residual_adapters
+from .residual_adapter import ResidualAdaptersMixin
 
 
 @MODELS.register_module()
-class AdaptedResNet(ResNet):
+class AdaptedResNet(ResidualAdaptersMixin, ResNet):
     """mmdet ResNet whose residual blocks each get a trainable :class:`ResidualAdapter`.
 
     All of ResNet's arguments are accepted unchanged (``depth``, ``init_cfg`` with
@@ -21,20 +19,3 @@ class AdaptedResNet(ResNet):
             ``dict(reduction=16, stages=(True, True, True, True))``.
         **kwargs: Arguments of :class:`mmdet.models.backbones.ResNet`.
     """
-
-    def __init__(self, adapter_cfg: Optional[dict] = None, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.adapter_cfg = dict(adapter_cfg or {})
-        self.num_adapters = attach_residual_adapters(self, self.adapter_cfg)
-
-    def adapters(self) -> Iterator[ResidualAdapter]:
-        """All adapters of the backbone."""
-        return (m for m in self.modules() if isinstance(m, ResidualAdapter))
-
-    def train(self, mode: bool = True) -> 'AdaptedResNet':
-        super().train(mode)  # may put stage 1 / all norms in eval and stop their gradients
-        for adapter in self.adapters():
-            adapter.train(mode)
-            for param in adapter.parameters():
-                param.requires_grad_(True)
-        return self

@@ -10,7 +10,7 @@ one carries the block's stride), added to the output of its residual block:
 ``y = block(x) + adapter(x)``. The last convolution starts at zero, so at step 0 the adapted
 backbone computes exactly what the plain one does.
 """
-from typing import Optional
+from typing import Iterator, Optional
 
 import torch
 from mmcv.cnn import build_norm_layer
@@ -127,3 +127,29 @@ def attach_residual_adapters(backbone: nn.Module, adapter_cfg: dict) -> int:
             block.register_forward_hook(_add_adapter_output)
             count += 1
     return count
+
+
+class ResidualAdaptersMixin:
+    """Gives an mmdet ResNet-family backbone trainable residual adapters (``adapter_cfg``).
+
+    Put it before the backbone class: ``class AdaptedResNet(ResidualAdaptersMixin, ResNet)``.
+    The adapters stay trainable and follow the train/eval mode whatever ``frozen_stages`` or
+    ``norm_eval`` do to the rest of the backbone.
+    """
+
+    def __init__(self, adapter_cfg: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.adapter_cfg = dict(adapter_cfg or {})
+        self.num_adapters = attach_residual_adapters(self, self.adapter_cfg)
+
+    def adapters(self) -> Iterator[ResidualAdapter]:
+        """All adapters of the backbone."""
+        return (m for m in self.modules() if isinstance(m, ResidualAdapter))
+
+    def train(self, mode: bool = True):
+        super().train(mode)  # may put stage 1 / all norms in eval and stop their gradients
+        for adapter in self.adapters():
+            adapter.train(mode)
+            for param in adapter.parameters():
+                param.requires_grad_(True)
+        return self
