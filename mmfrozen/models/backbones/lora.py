@@ -1,0 +1,200 @@
+"""LoRA: trainable low-rank updates of the linear layers of a frozen backbone.
+
+Low-rank adaptation (Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models", ICLR
+2022) keeps a pretrained weight ``W`` frozen and learns ``W + (alpha / r) * B A`` with
+``A: in -> r`` and ``B: r -> out``. Here it adapts the attention (and optionally MLP) linears
+of a frozen ViT to detection, the transformer counterpart of the residual adapters that
+"Proper Reuse of Image Classification Features Improves Object Detection" (Vasconcelos,
+Birodkar, Dumoulin, CVPR 2022) adds to a frozen ResNet.
+
+Each adapted ``nn.Linear`` gets a ``lora`` sub-module and a forward hook that adds its output:
+``y = linear(x) + linear.lora(x)``. The keys of the pretrained weights are unchanged, so the
+backbone's checkpoint loads as before, and ``B`` starts at zero, so at step 0 the adapted
+backbone computes exactly the plain one. :func:`merge_lora` folds the updates into the weights
+for inference, leaving the plain architecture.
+"""
+import fnmatch
+import math
+from typing import Iterator, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+
+from mmdet.registry import MODELS
+
+#: Linear layers adapted by default: the attention's input and output projections of
+#: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).
+ATTENTION_TARGETS = ('*.attn.qkv', '*.attn.proj')
+#: The MLP linears of mmpretrain's ViT (``ffn.layers``) and EVA-02 (``mlp.w12``/``w3``/...).
+MLP_TARGETS = ('*.ffn.layers.*', '*.mlp.*')
+_HOOK_ATTR = '_mmfrozen_lora_hook'
+
+
+@MODELS.register_module()
+class LoRA(BaseModule):
+    """The low-rank update ``x -> (alpha / rank) * B(A(dropout(x)))`` of one linear layer.
+
+    The class sets ``mmfrozen_trainable = True``: inside a module frozen by
+    :func:`mmfrozen.freezing.freeze_module` (``FreezeBackboneHook``) it stays trainable, and the
+    integrity guard fingerprints the frozen weights only.
+
+    Args:
+        in_features: Input width of the adapted linear layer.
+        out_features: Output width of the adapted linear layer.
+        rank: Rank ``r`` of the update.
+        alpha: Scale numerator; the update is multiplied by ``alpha / rank``. Defaults to
+            ``rank`` (scale 1).
+        dropout: Dropout on the input of the low-rank branch.
+        init_cfg: Initialisation config (``B`` is zeroed regardless).
+    """
+    mmfrozen_trainable = True
+
+    def __init__(self,
+                 in_features: int,
+                 out_features: int,
+                 rank: int = 8,
+                 alpha: Optional[float] = None,
+                 dropout: float = 0.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if rank < 1:
+            raise ValueError(f'LoRA: rank must be >= 1, got {rank}')
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f'LoRA: dropout must be in [0, 1), got {dropout}')
+        self.rank = rank
+        self.alpha = float(rank if alpha is None else alpha)
+        self.scale = self.alpha / rank
+        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.down = nn.Linear(in_features, rank, bias=False)  # A
+        self.up = nn.Linear(rank, out_features, bias=False)  # B
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``A`` as ``nn.Linear`` initialises weights, ``B`` zero: the update starts at 0."""
+        nn.init.kaiming_uniform_(self.down.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.up.weight)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.reset_parameters()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.up(self.down(self.dropout(x))) * self.scale
+
+    def delta_weight(self) -> torch.Tensor:
+        """The update as a dense ``(out_features, in_features)`` weight: ``scale * B @ A``."""
+        return (self.up.weight @ self.down.weight) * self.scale
+
+    def extra_repr(self) -> str:
+        return f'rank={self.rank}, alpha={self.alpha:g}'
+
+
+def _add_lora_output(linear: nn.Linear, args, output: torch.Tensor) -> torch.Tensor:
+    """Forward hook of an adapted linear layer: ``linear(x) + linear.lora(x)``."""
+    return output + linear.lora(args[0])
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
+
+
+def attach_lora(module: nn.Module,
+                targets: Sequence[str] = ATTENTION_TARGETS,
+                rank: int = 8,
+                alpha: Optional[float] = None,
+                dropout: float = 0.0) -> int:
+    """Give every ``nn.Linear`` of ``module`` whose name matches ``targets`` a ``lora``.
+
+    The updates live at ``<linear>.lora``: the keys of the existing weights are unchanged, so
+    the pretrained checkpoint still loads into them.
+
+    Args:
+        module: The backbone (any module with ``nn.Linear`` layers).
+        targets: ``fnmatch`` patterns of linear-layer names relative to ``module``, e.g.
+            :data:`ATTENTION_TARGETS` (default) or ``ATTENTION_TARGETS + MLP_TARGETS``.
+        rank: Rank of every update.
+        alpha: Scale numerator (default ``rank``).
+        dropout: Dropout on the input of the low-rank branches.
+
+    Returns:
+        The number of adapted linear layers.
+
+    Raises:
+        ValueError: no linear layer matches ``targets`` (the message lists some that exist), or
+            the module already has LoRA updates.
+    """
+    targets = (targets, ) if isinstance(targets, str) else tuple(targets)
+    linears = [(n, m) for n, m in module.named_modules() if isinstance(m, nn.Linear)]
+    if any(hasattr(m, 'lora') for _, m in linears):
+        raise ValueError('attach_lora: the module already has LoRA updates')
+    chosen = [(n, m) for n, m in linears if _matches(n, targets)]
+    if not chosen:
+        raise ValueError(f'attach_lora: no nn.Linear of {type(module).__name__} matches '
+                         f'targets {list(targets)}. Its linear layers are named like '
+                         f'{[n for n, _ in linears][:6]}.')
+    for _, linear in chosen:
+        linear.lora = LoRA(linear.in_features, linear.out_features, rank=rank, alpha=alpha,
+                           dropout=dropout).to(linear.weight.device)
+        setattr(linear, _HOOK_ATTR, linear.register_forward_hook(_add_lora_output))
+    return len(chosen)
+
+
+def lora_modules(module: nn.Module) -> Iterator[Tuple[str, nn.Linear]]:
+    """``(name, linear)`` of every linear layer of ``module`` that carries a LoRA update."""
+    return ((n, m) for n, m in module.named_modules()
+            if isinstance(m, nn.Linear) and isinstance(getattr(m, 'lora', None), LoRA))
+
+
+@torch.no_grad()
+def merge_lora(module: nn.Module) -> int:
+    """Fold every LoRA update of ``module`` into its linear weight and remove the update.
+
+    ``W <- W + (alpha / r) B A``; the adapted layers become plain ``nn.Linear`` again (hook and
+    ``lora`` sub-module removed), so the state dict has the keys of the plain backbone and a
+    config without ``lora_cfg`` loads it. Outputs equal the unmerged ones up to float rounding.
+
+    Returns:
+        The number of merged layers.
+    """
+    merged = list(lora_modules(module))
+    for _, linear in merged:
+        delta = linear.lora.delta_weight().to(linear.weight.dtype)
+        linear.weight.add_(delta)
+        getattr(linear, _HOOK_ATTR).remove()
+        delattr(linear, _HOOK_ATTR)
+        del linear.lora
+    return len(merged)
+
+
+class LoRAMixin:
+    """Gives an mmpretrain ViT backbone trainable LoRA updates (``lora_cfg``).
+
+    Put it before the backbone class: ``class LoRAVisionTransformer(LoRAMixin,
+    VisionTransformer)``. The updates are attached after the backbone is built; its
+    checkpoint keys are unchanged.
+
+    Args:
+        lora_cfg: Keyword arguments of :func:`attach_lora` (``rank``, ``alpha``, ``dropout``,
+            ``targets``); ``targets`` may also be ``'attn'`` (default, :data:`ATTENTION_TARGETS`)
+            or ``'attn+mlp'`` (adds :data:`MLP_TARGETS`).
+        **kwargs: Arguments of the backbone class.
+    """
+
+    _TARGET_SETS = {'attn': ATTENTION_TARGETS, 'attn+mlp': ATTENTION_TARGETS + MLP_TARGETS}
+
+    def __init__(self, lora_cfg: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        cfg = dict(lora_cfg or {})
+        targets = cfg.pop('targets', 'attn')
+        if isinstance(targets, str):
+            if targets not in self._TARGET_SETS:
+                raise ValueError(f'lora_cfg.targets must be one of {sorted(self._TARGET_SETS)} '
+                                 f'or a list of fnmatch patterns, got {targets!r}')
+            targets = self._TARGET_SETS[targets]
+        self.lora_cfg = dict(cfg, targets=tuple(targets))
+        self.num_lora = attach_lora(self, **self.lora_cfg)
+
+    def loras(self) -> Iterator[LoRA]:
+        """All LoRA updates of the backbone."""
+        return (m for m in self.modules() if isinstance(m, LoRA))
