@@ -1,7 +1,8 @@
 """The mode of a run, read from its config (never from its name).
 
 ``frozen``: ``custom_hooks`` holds a :class:`~mmfrozen.engine.FreezeHook` (or subclass);
-``frozen-adapters``: frozen and ``model.backbone.adapter_cfg`` is set; ``scratch``: not frozen,
+``frozen-adapters``: frozen and ``model.backbone.adapter_cfg`` is set; ``frozen-lora``: frozen
+and ``model.backbone.lora_cfg`` is set (LoRA backbones require it); ``scratch``: not frozen,
 no ``init_cfg`` of type Pretrained on the backbone and no ``load_from``; otherwise ``ft``
 (fine-tuned). Config names carry the same word (``r50-frozen``), which tools use to pair twins.
 """
@@ -12,7 +13,7 @@ from mmdet.registry import HOOKS
 
 from .hooks.freeze_hook import FreezeHook
 
-MODES = ('ft', 'frozen', 'frozen-adapters', 'scratch')
+MODES = ('ft', 'frozen', 'frozen-adapters', 'frozen-lora', 'scratch')
 _PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
 
 
@@ -37,7 +38,9 @@ def config_mode(cfg: Any) -> str:
     """One of :data:`MODES` for a loaded config (``mmengine.Config`` or dict)."""
     backbone = (cfg.get('model') or {}).get('backbone') or {}
     if freeze_hook_cfgs(cfg.get('custom_hooks')):
-        return 'frozen-adapters' if backbone.get('adapter_cfg') else 'frozen'
+        if backbone.get('adapter_cfg'):
+            return 'frozen-adapters'
+        return 'frozen-lora' if backbone.get('lora_cfg') is not None else 'frozen'
     if not has_pretrained_init(backbone.get('init_cfg')) and not cfg.get('load_from'):
         return 'scratch'
     return 'ft'

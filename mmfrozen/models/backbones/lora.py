@@ -177,15 +177,16 @@ class LoRAMixin:
     Args:
         lora_cfg: Keyword arguments of :func:`attach_lora` (``rank``, ``alpha``, ``dropout``,
             ``targets``); ``targets`` may also be ``'attn'`` (default, :data:`ATTENTION_TARGETS`)
-            or ``'attn+mlp'`` (adds :data:`MLP_TARGETS`).
+            or ``'attn+mlp'`` (adds :data:`MLP_TARGETS`). Required (``dict()`` for the
+            defaults), so that a config's mode can be read from it (``frozen-lora``).
         **kwargs: Arguments of the backbone class.
     """
 
     _TARGET_SETS = {'attn': ATTENTION_TARGETS, 'attn+mlp': ATTENTION_TARGETS + MLP_TARGETS}
 
-    def __init__(self, lora_cfg: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self, *, lora_cfg: dict, **kwargs) -> None:
         super().__init__(**kwargs)
-        cfg = dict(lora_cfg or {})
+        cfg = dict(lora_cfg)
         targets = cfg.pop('targets', 'attn')
         if isinstance(targets, str):
             if targets not in self._TARGET_SETS:

@@ -1,0 +1,174 @@
+"""LoRA, attach_lora and merge_lora on tiny mmpretrain ViT and EVA-02 backbones."""
+import pytest
+import torch
+from mmpretrain.models.backbones import VisionTransformer, ViTEVA02
+
+import mmfrozen  # noqa: F401
+from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_tensors
+from mmfrozen.freezing import Fingerprint
+from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
+                             merge_lora)
+
+TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+TINY_VIT = dict(arch=TINY_ARCH, img_size=64, patch_size=16, out_type='featmap',
+                drop_rate=0.1, drop_path_rate=0.2)
+TINY_EVA = dict(arch=dict(TINY_ARCH, feedforward_channels=48), img_size=56, patch_size=14,
+                out_type='featmap', drop_path_rate=0.2)
+CASES = [(VisionTransformer, LoRAVisionTransformer, TINY_VIT, (2, 3, 64, 64)),
+         (ViTEVA02Det, LoRAViTEVA02, TINY_EVA, (2, 3, 56, 56))]
+
+
+def _plain_and_lora(plain_cls, lora_cls, kwargs, lora_cfg):
+    torch.manual_seed(0)
+    plain = plain_cls(**kwargs)
+    adapted = lora_cls(lora_cfg=lora_cfg, **kwargs)
+    missing, unexpected = adapted.load_state_dict(plain.state_dict(), strict=False)
+    assert unexpected == [] and missing and all('.lora.' in k for k in missing)
+    plain.eval()
+    adapted.eval()  # mmpretrain's ViT.train() returns None: no chaining
+    return plain, adapted
+
+
+def _randomise(loras):
+    with torch.no_grad():
+        for lora in loras:
+            lora.up.weight.normal_(0, 0.2)
+
+
+def test_zero_init_lora_adds_nothing_and_trains():
+    lora = LoRA(16, 24, rank=4, alpha=8)
+    x = torch.randn(3, 5, 16)
+    out = lora(x)
+    assert out.shape == (3, 5, 24) and torch.count_nonzero(out) == 0
+    assert lora.scale == 2.0 and torch.count_nonzero(lora.delta_weight()) == 0
+    out.sum().backward()
+    assert lora.up.weight.grad is not None and lora.up.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        lora.up.weight.fill_(0.5)
+    lora.init_weights()
+    assert torch.count_nonzero(lora.up.weight) == 0
+
+
+@pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES,
+                         ids=['vit', 'eva02'])
+@pytest.mark.parametrize('targets,per_layer', [('attn', 2), ('attn+mlp', None)])
+def test_step0_equals_plain_and_checkpoint_keys_unchanged(plain_cls, lora_cls, kwargs, shape,
+                                                          targets, per_layer):
+    plain, adapted = _plain_and_lora(plain_cls, lora_cls, kwargs, dict(rank=4, targets=targets))
+    mlp_linears = sum(isinstance(m, torch.nn.Linear) for n, m in plain.named_modules()
+                      if '.ffn.' in n or '.mlp.' in n)
+    expected = 2 * 2 + (0 if per_layer else mlp_linears)
+    assert adapted.num_lora == expected == len(list(adapted.loras()))
+    # the plain checkpoint's keys are all still there, unchanged; only LoRA keys are new
+    assert set(plain.state_dict()) <= set(adapted.state_dict())
+    assert all('.lora.' in k for k in set(adapted.state_dict()) - set(plain.state_dict()))
+    x = torch.randn(*shape)
+    for a, b in zip(plain(x), adapted(x)):
+        assert torch.equal(a, b)
+    _randomise(adapted.loras())  # a trained update does change the features
+    assert not torch.allclose(plain(x)[0], adapted(x)[0])
+
+
+@pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
+def test_merge_gives_the_plain_architecture_and_the_same_outputs(plain_cls, lora_cls, kwargs,
+                                                                 shape):
+    plain, adapted = _plain_and_lora(plain_cls, lora_cls, kwargs,
+                                     dict(rank=4, alpha=8, targets='attn+mlp'))
+    _randomise(adapted.loras())
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        before = adapted(x)
+        n = adapted.num_lora
+        assert merge_lora(adapted) == n
+        after = adapted(x)
+    assert not list(adapted.loras())
+    for a, b in zip(before, after):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    # merged weights load into the plain backbone (same keys, strict) and give its outputs
+    assert set(adapted.state_dict()) == set(plain.state_dict())
+    plain.load_state_dict(adapted.state_dict(), strict=True)
+    with torch.no_grad():
+        for a, b in zip(plain(x), after):
+            assert torch.equal(a, b)
+    assert merge_lora(adapted) == 0  # nothing left to merge
+
+
+@pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
+def test_lora_stays_trainable_inside_a_frozen_vit(plain_cls, lora_cls, kwargs, shape):
+    backbone = lora_cls(lora_cfg=dict(rank=2), **kwargs)
+    report = freeze_module(backbone, FreezeSpec(path=''))
+    assert report.trainable_modules == sorted(
+        f'layers.{i}.attn.{p}.lora' for i in range(2) for p in ('qkv', 'proj'))
+    for name, p in backbone.named_parameters():
+        assert p.requires_grad == ('.lora.' in name), name
+    names = [n for n, _ in frozen_tensors(backbone)]
+    assert names and not any('lora' in n for n in names)
+    # LayerNorm, dropout and drop-path run in inference mode although train() was called
+    backbone.train()
+    seen = {}
+
+    def record(name):
+        def hook(module, args):
+            seen[name] = module.training
+        return hook
+
+    hooks = [m.register_forward_pre_hook(record(n)) for n, m in backbone.named_modules()
+             if type(m).__name__ in ('LayerNorm', 'Dropout', 'DropPath')]
+    out = backbone(torch.randn(*shape))
+    for h in hooks:
+        h.remove()
+    assert seen and not any(seen.values()), seen
+    assert any(t in ' '.join(seen) for t in ('drop', 'path'))
+    sum(o.sum() for o in out).backward()
+    assert all(p.grad is None for n, p in backbone.named_parameters() if '.lora.' not in n)
+    assert all(lora.up.weight.grad is not None for lora in backbone.loras())
+
+
+def test_frozen_vit_without_lora_records_no_graph():
+    backbone = VisionTransformer(**TINY_VIT)
+    freeze_module(backbone, FreezeSpec(path=''))
+    backbone.train()
+    out = backbone(torch.randn(2, 3, 64, 64))
+    assert all(o.grad_fn is None and not o.requires_grad for o in out)
+
+
+def test_lora_parameter_share_of_vit_b_at_rank_8():
+    """The share is reported by count_params; on ViT-B/16 it is far below 2% at rank 8."""
+    vit = LoRAVisionTransformer(arch='b', img_size=224, patch_size=16,
+                                lora_cfg=dict(rank=8))
+    lora = sum(p.numel() for m in vit.loras() for p in m.parameters())
+    total = sum(p.numel() for p in vit.parameters())
+    # per layer: qkv 8 * (768 + 3 * 768) + proj 8 * (768 + 768) = 36,864; 12 layers
+    assert lora == 12 * 36864
+    assert lora / (total - lora) < 0.02
+
+
+def test_bad_lora_cfg_is_a_clear_error():
+    with pytest.raises(ValueError, match='no nn.Linear'):
+        attach_lora(VisionTransformer(**TINY_VIT), targets=('*.nothing',))
+    with pytest.raises(ValueError, match='targets must be one of'):
+        LoRAVisionTransformer(lora_cfg=dict(targets='everything'), **TINY_VIT)
+    with pytest.raises(ValueError, match='rank'):
+        LoRA(8, 8, rank=0)
+    vit = LoRAVisionTransformer(lora_cfg=dict(), **TINY_VIT)
+    with pytest.raises(ValueError, match='already has LoRA'):
+        attach_lora(vit)
+
+
+def test_eva02_det_state_does_not_depend_on_the_input_size():
+    """mmpretrain's ViTEVA02 re-registers its RoPE tables for every new patch grid; a frozen
+    backbone's fingerprint must not change when a detector feeds it another image size."""
+    torch.manual_seed(0)
+    ref = ViTEVA02(**TINY_EVA)
+    ref.eval()
+    det = ViTEVA02Det(**TINY_EVA)
+    det.load_state_dict(ref.state_dict(), strict=False)  # a ViTEVA02 checkpoint loads
+    det.eval()
+    assert not any('rope' in k for k in det.state_dict())
+    freeze_module(det, FreezeSpec(path=''))
+    before = Fingerprint.of(det, '')
+    for size in (56, 84, 112):
+        x = torch.randn(1, 3, size, size)
+        with torch.no_grad():
+            torch.testing.assert_close(det(x)[0], ref(x)[0])  # same outputs at every size
+    assert before.first_difference(Fingerprint.of(det, '')) is None
