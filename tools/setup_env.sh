@@ -129,6 +129,7 @@ fi
 step "4/6 OpenMMLab stack, openmim and test tools (pinned in requirements/)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
 "${PIP[@]}" install -q --no-deps openmim==0.3.9
+"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/timm.txt"  # keeps the installed torch
 "${PIP[@]}" install -q -r <(grep -v '^openmim' "$ROOT/requirements/mim.txt")
 "${PIP[@]}" install -q "setuptools>=64,<70"   # re-pin: nothing above may have moved it
 
@@ -137,7 +138,7 @@ step "5/6 mmfrozen (editable)"
 
 step "6/6 check"
 "$PY" - <<'PYEOF'
-import mmcv, mmcv._ext, mmengine, mmdet, mmpretrain, torch, mmfrozen
+import mmcv, mmcv._ext, mmengine, mmdet, mmpretrain, timm, torch, mmfrozen
 from mmcv.ops import nms
 import torch
 boxes = torch.tensor([[0., 0, 10, 10], [1, 1, 10, 10]]); scores = torch.tensor([.9, .8])
