@@ -1,0 +1,6 @@
+# Twin of mask-rcnn_dinov2-b-ft_sfp-nasfpn_rfs-ms-1x-adamw_lvis-v1.py with the DINOv2 ViT-B/14
+# backbone frozen and rank-8 LoRA updates on its attention linears (qkv, proj), zero-initialised:
+# they train with the pyramid, NAS-FPN and heads; the checkpoint keys are unchanged.
+# tools/merge_lora.py folds them into the weights for inference.
+_base_ = './mask-rcnn_dinov2-b-frozen_sfp-nasfpn_rfs-ms-1x-adamw_lvis-v1.py'
+model = dict(backbone=dict(type='LoRAVisionTransformer', lora_cfg=dict(rank=8)))

@@ -1,0 +1,22 @@
+# Control: Mask R-CNN on EVA-02 ViT-B/14 (MIM pre-training on ImageNet-21k with EVA-CLIP targets;
+# mmpretrain's conversion, headless), ViTDet's simple feature pyramid + NAS-FPN, backbone
+# fine-tuned; LSJ 72 epochs, AdamW.
+_base_ = [
+    '../_base_/models/mask-rcnn_vit-p14_sfp-nasfpn_lsj.py',
+    '../_base_/common/lsj-72e-adamw_coco-instance.py'
+]
+
+checkpoint = 'https://download.openmmlab.com/mmpretrain/v1.0/eva02/eva02-base-p14_pre_in21k_20230505-2f2d4d3c.pth'  # noqa: E501
+
+model = dict(
+    # EVA-02 was pre-trained on CLIP-normalised images (mmpretrain's EVA-02 configs)
+    data_preprocessor=dict(
+        mean=[0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255],
+        std=[0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]),
+    backbone=dict(
+        type='ViTEVA02Det',  # mmpretrain's ViTEVA02, RoPE tables outside the state
+        arch='b',
+        img_size=224,
+        sub_ln=True,
+        final_norm=False,
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')))

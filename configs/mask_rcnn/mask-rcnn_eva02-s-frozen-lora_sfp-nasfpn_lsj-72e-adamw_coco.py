@@ -1,0 +1,6 @@
+# Twin of mask-rcnn_eva02-s-ft_sfp-nasfpn_lsj-72e-adamw_coco.py with the EVA-02 ViT-S/14 backbone
+# frozen and rank-8 LoRA updates on its attention linears (qkv, proj), zero-initialised: they
+# train with the pyramid, NAS-FPN and heads; the checkpoint keys are unchanged.
+# tools/merge_lora.py folds them into the weights for inference.
+_base_ = './mask-rcnn_eva02-s-frozen_sfp-nasfpn_lsj-72e-adamw_coco.py'
+model = dict(backbone=dict(type='LoRAViTEVA02', lora_cfg=dict(rank=8)))
