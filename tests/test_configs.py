@@ -24,11 +24,11 @@ ALL = sorted(p for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=Tru
              if '_base_' not in osp.relpath(p, CONFIGS).split(osp.sep))
 IDS = [osp.relpath(p, CONFIGS) for p in ALL]
 # the mode token ends the backbone part: `{algorithm}_{backbone}-{mode}_{neck}_...`
-MODE_RE = re.compile(r'^[^_]+_[^_]+?-(ft|frozen-adapters|frozen|scratch)_')
+MODE_RE = re.compile(r'^[^_]+_[^_]+?-(ft|frozen-adapters|frozen-lora|frozen|scratch)_')
 
 # keys in which a frozen config may differ from its fine-tuned twin
 FREEZE_KEYS = ('custom_imports', 'runner_type', 'custom_hooks', 'adapter_cfg',
-               'model.backbone.type', 'model.backbone.adapter_cfg')
+               'model.backbone.type', 'model.backbone.adapter_cfg', 'model.backbone.lora_cfg')
 # keys in which a from-scratch config may differ from its fine-tuned twin
 SCRATCH_KEYS = ('norm_cfg', 'model.backbone.init_cfg', 'model.backbone.norm_cfg',
                 'model.backbone.frozen_stages', 'model.backbone.norm_eval',

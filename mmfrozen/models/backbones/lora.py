@@ -199,3 +199,40 @@ class LoRAMixin:
     def loras(self) -> Iterator[LoRA]:
         """All LoRA updates of the backbone."""
         return (m for m in self.modules() if isinstance(m, LoRA))
+
+
+def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
+    """Write ``checkpoint`` (a run of ``config``, a ``frozen-lora`` config) with every LoRA
+    update folded into its linear weight (:func:`merge_lora`).
+
+    The result has the keys of the plain backbone: the config's ``frozen`` twin (same model,
+    ``lora_cfg`` and the LoRA backbone type removed) evaluates it with ``tools/test.py``.
+
+    Returns:
+        The number of merged layers.
+
+    Raises:
+        ValueError: the checkpoint holds no LoRA update.
+    """
+    from mmengine.config import Config
+    from mmengine.registry import MODELS as ROOT_MODELS
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint, save_checkpoint
+    from mmengine.utils import import_modules_from_strings
+
+    cfg = Config.fromfile(config)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model_cfg = cfg.model.copy()
+    model_cfg.get('backbone', {}).pop('init_cfg', None)  # the checkpoint holds every weight
+    model = ROOT_MODELS.build(model_cfg)
+    ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    merged = merge_lora(model)
+    if not merged:
+        raise ValueError(f'merge_lora_checkpoint: {checkpoint} (config {config}) has no LoRA '
+                         'update to merge; is it a frozen-lora run?')
+    meta = dict(ckpt.get('meta', {}) if isinstance(ckpt, dict) else {})
+    meta['mmfrozen_lora_merged'] = merged
+    save_checkpoint({'meta': meta, 'state_dict': model.state_dict()}, out)
+    return merged
