@@ -1,15 +1,15 @@
 # The paper's long LSJ schedule for boxes and masks: 600 epochs, batch 64 / LR 0.16.
-# The LR drops keep the 72-epoch proportions (48/72 = 2/3, 68/72 = 0.944): 600 x 2/3 = 400 and
-# 600 x 0.944 = 566.7 -> 568, the nearest multiple of `repeat`.
+# LR drops after epochs 575 and 590, as in the official configs (stepwise boundaries 1062734
+# and 1090458 at 1848 steps per epoch: 118287 images / batch 64).
 _base_ = './lsj-72e_coco-instance.py'
 
-repeat = 8  # COCO passes per loop epoch
+repeat = 5  # COCO passes per loop epoch (divides both LR drops)
 epochs = 600  # COCO passes in total (paper)
-lr_drop_epochs = (400, 568)  # COCO passes after which LR is multiplied by 0.1
-max_epochs = epochs // repeat  # 600 / 8 = 75 loop epochs
+lr_drop_epochs = (575, 590)  # COCO passes after which LR is multiplied by 0.1 (official)
+max_epochs = epochs // repeat  # 600 / 5 = 120 loop epochs
 
 train_dataloader = dict(dataset=dict(times=repeat))
-train_cfg = dict(max_epochs=max_epochs, val_interval=5)  # validate every 5 x 8 = 40 epochs
+train_cfg = dict(max_epochs=max_epochs, val_interval=8)  # validate every 8 x 5 = 40 epochs
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.067, by_epoch=False, begin=0, end=500),
     dict(
@@ -17,6 +17,6 @@ param_scheduler = [
         begin=0,
         end=max_epochs,
         by_epoch=True,
-        milestones=[e // repeat for e in lr_drop_epochs],  # 400 / 8 = 50, 568 / 8 = 71
+        milestones=[e // repeat for e in lr_drop_epochs],  # 575 / 5 = 115, 590 / 5 = 118
         gamma=0.1)
 ]
