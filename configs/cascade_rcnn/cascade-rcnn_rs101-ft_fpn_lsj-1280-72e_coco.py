@@ -14,4 +14,6 @@ model = dict(
         batch_augments=[dict(type='BatchFixedSizePad', size=(1280, 1280))]),
     # stages at IoU 0.5 / 0.7 / 0.8 (`cascade_iou_thresholds: [0.7, 0.8]`)
     train_cfg=dict(rcnn={{_base_.paper_cascade_rcnn_train_cfg}}),
+    # TF Model Garden's FPN: P6 by a 3x3 stride-2 conv on P5 (mmdet's default: max pooling)
+    neck=dict(add_extra_convs='on_output'),
     backbone={{_base_.rs101_backbone}})

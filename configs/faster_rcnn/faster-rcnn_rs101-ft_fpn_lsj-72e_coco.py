@@ -9,4 +9,6 @@ _base_ = [
 custom_imports = dict(imports=['mmfrozen'], allow_failed_imports=False)  # ResNetRS
 
 model = dict(
+    # TF Model Garden's FPN: P6 by a 3x3 stride-2 conv on P5 (mmdet's default: max pooling)
+    neck=dict(add_extra_convs='on_output'),
     backbone={{_base_.rs101_backbone}})

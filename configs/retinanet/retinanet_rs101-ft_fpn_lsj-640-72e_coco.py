@@ -12,4 +12,6 @@ model = dict(
     # 640 px batches (TF Model Garden's RetinaNet input size)
     data_preprocessor=dict(
         batch_augments=[dict(type='BatchFixedSizePad', size=(640, 640))]),
+    # TF Model Garden's FPN: P6 by a 3x3 stride-2 conv on P5, P7 on the activated P6
+    neck=dict(add_extra_convs='on_output', relu_before_extra_convs=True),
     backbone={{_base_.rs101_backbone}})

@@ -21,8 +21,9 @@ from torch import nn
 
 from ..freezing import TRAINABLE_ATTR, FreezeSpec, freeze_module
 
-#: Components a parameter is attributed to, in table order.
-COMPONENTS = ('backbone', 'adapters', 'neck', 'heads')
+#: Components a parameter is attributed to, in table order. ``adapters`` and ``lora`` are the
+#: trainable inserts inside the backbone (classes with ``mmfrozen_trainable = True``).
+COMPONENTS = ('backbone', 'adapters', 'lora', 'neck', 'heads')
 from ..engine.config_mode import MODES  # noqa: E402,F401  (re-exported)
 
 
@@ -32,12 +33,11 @@ class ParamCount:
 
     Attributes:
         config: Config file stem.
-        mode: ``'ft'``, ``'frozen'``, ``'frozen-adapters'`` or ``'scratch'`` (read from the
-            config, see :func:`config_mode`).
+        mode: one of :data:`MODES` (read from the config, see :func:`config_mode`).
         total: All parameters.
         trainable: Parameters with ``requires_grad=True`` after the config's freeze.
-        components: ``{component: (total, trainable)}`` for backbone (without adapters),
-            adapters, neck and heads (everything else).
+        components: ``{component: (total, trainable)}`` for backbone (without adapters and
+            LoRA), adapters, LoRA, neck and heads (everything else).
     """
     config: str
     mode: str
@@ -49,6 +49,13 @@ class ParamCount:
     def trainable_share(self) -> float:
         """Trainable fraction of all parameters."""
         return self.trainable / self.total if self.total else 0.0
+
+    @property
+    def lora_share(self) -> float:
+        """LoRA parameters as a fraction of the backbone's own (frozen) parameters."""
+        lora = self.components.get('lora', (0, 0))[0]
+        backbone = self.components.get('backbone', (0, 0))[0]
+        return lora / backbone if backbone else 0.0
 
 
 def import_config_modules(cfg: Config) -> None:
@@ -89,26 +96,29 @@ def build_model(cfg: Config, freeze: bool = True) -> nn.Module:
     return model
 
 
-def _adapter_prefixes(model: nn.Module) -> List[str]:
-    return [
-        name for name, m in model.named_modules()
-        if name and getattr(type(m), TRAINABLE_ATTR, False)
-    ]
+def _insert_prefixes(model: nn.Module) -> Dict[str, str]:
+    """``{module name: 'lora' | 'adapters'}`` of the trainable inserts of ``model``."""
+    from ..models.backbones.lora import LoRA
+    return {
+        name: 'lora' if isinstance(m, LoRA) else 'adapters'
+        for name, m in model.named_modules() if name and getattr(type(m), TRAINABLE_ATTR, False)
+    }
 
 
-def _component(name: str, adapters: Sequence[str]) -> str:
-    if any(name.startswith(p + '.') for p in adapters):
-        return 'adapters'
+def _component(name: str, inserts: Dict[str, str]) -> str:
+    for prefix, kind in inserts.items():
+        if name.startswith(prefix + '.'):
+            return kind
     top = name.split('.', 1)[0]
     return top if top in ('backbone', 'neck') else 'heads'
 
 
 def count_model(model: nn.Module, config: str = '', mode: str = '') -> ParamCount:
     """Count total/trainable parameters of ``model`` per component."""
-    adapters = _adapter_prefixes(model)
+    inserts = _insert_prefixes(model)
     comps = {c: [0, 0] for c in COMPONENTS}
     for name, param in model.named_parameters():
-        entry = comps[_component(name, adapters)]
+        entry = comps[_component(name, inserts)]
         entry[0] += param.numel()
         entry[1] += param.numel() if param.requires_grad else 0
     total = sum(v[0] for v in comps.values())
@@ -130,15 +140,21 @@ def _m(n: int) -> str:
 def markdown_table(counts: Iterable[ParamCount]) -> str:
     """A markdown table: config, mode, trainable/total, share, and per-component counts.
 
-    Component cells read ``trainable / total`` (just the total when the two are equal).
+    Component cells read ``trainable / total`` (just the total when the two are equal). With
+    LoRA in any row, a last column gives LoRA parameters as a share of the backbone's.
     """
+    counts = list(counts)
+    with_lora = any(c.components.get('lora', (0, 0))[0] for c in counts)
     head = ['config', 'mode', 'trainable', 'total', 'trainable share'] + list(COMPONENTS)
+    head += ['LoRA / backbone'] if with_lora else []
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for c in counts:
         cells = [c.config, c.mode, _m(c.trainable), _m(c.total), f'{100 * c.trainable_share:.0f}%']
         for comp in COMPONENTS:
             tot, tr = c.components.get(comp, (0, 0))
             cells.append('-' if tot == 0 else _m(tot) if tr == tot else f'{_m(tr)} / {_m(tot)}')
+        if with_lora:
+            cells.append(f'{100 * c.lora_share:.2f}%' if c.lora_share else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 

@@ -77,3 +77,32 @@ def test_cli_script_and_bad_input(tmp_path, monkeypatch, capsys):
                        run_name='__main__')
     assert exit_info.value.code == 0
     assert '| faster-rcnn_r50-frozen_bifpn-r1_1x_coco | frozen |' in capsys.readouterr().out
+
+
+def test_lora_share_of_vit_b_at_rank_8():
+    """frozen-lora counts LoRA apart from the backbone; at rank 8 on the attention linears of a
+    ViT-B it is far below the 2% goal: 12 x (8 x (768 + 2304) + 8 x (768 + 768)) = 0.44M."""
+    mask = osp.join(CONFIGS, 'mask_rcnn', 'mask-rcnn_clip-b-{}_sfp-nasfpn_lsj-72e-adamw_coco.py')
+    frozen, lora = count_config(mask.format('frozen')), count_config(mask.format('frozen-lora'))
+    assert lora.mode == 'frozen-lora'
+    assert lora.components['lora'] == (442368, 442368)
+    assert lora.components['backbone'] == frozen.components['backbone']
+    assert lora.components['backbone'][1] == 0
+    assert lora.trainable == frozen.trainable + 442368
+    assert lora.lora_share < 0.02
+    table = markdown_table([frozen, lora])
+    assert table.splitlines()[0].endswith('| LoRA / backbone |')
+    assert f'{100 * lora.lora_share:.2f}%' in table
+
+
+def test_resnet_rs_101_configs_beside_the_papers_table_3():
+    """The paper's Table 3 (ResNet-RS-101): trainable / total 21.9M / 83.5M (FPN), 40.9M /
+    102.6M (NAS-FPN), 71.3M / 132.9M (NAS-FPN + Cascade); goal: within 5%."""
+    pytest.importorskip('timm', reason='ResNetRS needs timm (requirements/timm.txt)')
+    paper = {('faster_rcnn', 'faster-rcnn', 'fpn_lsj-72e'): (21.9e6, 83.5e6),
+             ('faster_rcnn', 'faster-rcnn', 'nasfpn_lsj-72e'): (40.9e6, 102.6e6),
+             ('cascade_rcnn', 'cascade-rcnn', 'nasfpn_lsj-1280-72e'): (71.3e6, 132.9e6)}
+    for (folder, algo, rest), (trainable, total) in paper.items():
+        c = count_config(osp.join(CONFIGS, folder, f'{algo}_rs101-frozen_{rest}_coco.py'))
+        assert abs(c.total - total) / total < 0.05, (rest, c.total)
+        assert abs(c.trainable - trainable) / trainable < 0.05, (rest, c.trainable)
