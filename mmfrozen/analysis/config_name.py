@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 #: Mode suffixes of the backbone part, longest first so ``-frozen-adapters`` wins over ``-frozen``.
-NAME_MODES = ('frozen-adapters', 'frozen', 'scratch', 'ft')
+NAME_MODES = ('frozen-adapters', 'frozen-lora', 'frozen', 'scratch', 'ft')
 
 
 @dataclass(frozen=True)

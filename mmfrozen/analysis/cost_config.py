@@ -11,7 +11,7 @@ from typing import Any, List, Optional, Tuple
 from mmengine.config import Config, ConfigDict
 
 #: Modes a config name can carry in its backbone part, longest first.
-NAME_MODES = ('frozen-adapters', 'frozen', 'scratch', 'ft')
+NAME_MODES = ('frozen-adapters', 'frozen-lora', 'frozen', 'scratch', 'ft')
 _PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
 
 

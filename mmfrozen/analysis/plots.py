@@ -16,7 +16,7 @@ from .run_summary import MODE_WORDS, RunSummary, annotation_counts  # noqa: E402
 
 TwinPair = Tuple[RunSummary, RunSummary]  # (run, its fine-tuned twin)
 _COLOURS = {'ft': 'tab:blue', 'frozen': 'tab:orange', 'frozen-adapters': 'tab:green',
-            'scratch': 'tab:gray', None: 'tab:red'}
+            'frozen-lora': 'tab:purple', 'scratch': 'tab:gray', None: 'tab:red'}
 
 
 def _safe(name: str) -> str:

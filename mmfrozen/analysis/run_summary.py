@@ -33,7 +33,7 @@ METRIC_KEYS: Dict[str, Tuple[str, ...]] = {
     'apf': ('bbox_APf',),
 }
 MODE_WORDS = {'ft': 'fine-tuned', 'frozen': 'frozen', 'frozen-adapters': 'adapters',
-              'scratch': 'scratch'}
+              'frozen-lora': 'LoRA', 'scratch': 'scratch'}
 
 
 @dataclass

@@ -76,7 +76,7 @@ def plan(configs: Sequence[str],
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         mode = run_mode(cfg)
-        frozen = mode in ('frozen', 'frozen-adapters')
+        frozen = mode.startswith('frozen')
         common = dict(
             batch_size=batch_size or training_batch_size(cfg),
             image_size=tuple(image_size or training_image_size(cfg)),
