@@ -9,22 +9,7 @@ _base_ = [
 checkpoint = 'https://download.openmmlab.com/mmpretrain/v1.0/dinov2/vit-small-p14_dinov2-pre_3rdparty_20230426-5641ca5a.pth'  # noqa: E501
 
 model = dict(
-    # ViT-S: 384 channels into the pyramid (the rest as in ../_base_/models/vit_sfp-nasfpn.py)
-    neck=[
-        dict(
-            type='SimpleFeaturePyramid',
-            in_channels=384,
-            out_channels=256,
-            scale_factors=(2.0, 1.0, 0.5)),
-        dict(
-            type='NASFPN',
-            in_channels=[256, 256, 256],
-            out_channels=256,
-            num_outs=5,
-            stack_times=5,
-            start_level=0,
-            norm_cfg=dict(type='BN', requires_grad=True)),
-    ],
+    neck={{_base_.vit_s_neck}},  # ViT-S: 384 channels into the pyramid
     backbone=dict(
         arch='dinov2-s',
         img_size=518,

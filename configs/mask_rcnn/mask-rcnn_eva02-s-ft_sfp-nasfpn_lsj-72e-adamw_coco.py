@@ -13,22 +13,7 @@ model = dict(
     data_preprocessor=dict(
         mean=[0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255],
         std=[0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]),
-    # ViT-S: 384 channels into the pyramid (the rest as in ../_base_/models/vit_sfp-nasfpn.py)
-    neck=[
-        dict(
-            type='SimpleFeaturePyramid',
-            in_channels=384,
-            out_channels=256,
-            scale_factors=(2.0, 1.0, 0.5)),
-        dict(
-            type='NASFPN',
-            in_channels=[256, 256, 256],
-            out_channels=256,
-            num_outs=5,
-            stack_times=5,
-            start_level=0,
-            norm_cfg=dict(type='BN', requires_grad=True)),
-    ],
+    neck={{_base_.vit_s_neck}},  # ViT-S: 384 channels into the pyramid
     backbone=dict(
         type='ViTEVA02Det',  # mmpretrain's ViTEVA02, RoPE tables outside the state
         arch='s',

@@ -36,3 +36,4 @@ vit_neck = [
         start_level=0,
         norm_cfg=dict(type='BN', requires_grad=True)),
 ]
+vit_s_neck = [dict(vit_neck[0], in_channels=384), vit_neck[1]]  # ViT-S: 384 channels
