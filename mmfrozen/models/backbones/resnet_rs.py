@@ -14,6 +14,7 @@ extractor and the classifier is dropped.
 """
 from typing import Sequence
 
+from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import TIMMBackbone
 
 from mmdet.registry import MODELS
@@ -45,16 +46,22 @@ class ResNetRS(TIMMBackbone):
                  **kwargs) -> None:
         if depth not in _DEPTHS:
             raise ValueError(f'ResNetRS: depth must be one of {_DEPTHS}, got {depth}')
-        super().__init__(
-            model_name=f'resnetrs{depth}',
-            features_only=True,
-            pretrained=False,
-            out_indices=tuple(out_indices),
-            init_cfg=init_cfg,
-            **kwargs)
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel('WARNING')  # TIMMBackbone logs timm's feature info at every build
+        try:
+            super().__init__(
+                model_name=f'resnetrs{depth}',
+                features_only=True,
+                pretrained=False,
+                out_indices=tuple(out_indices),
+                init_cfg=init_cfg,
+                **kwargs)
+        finally:
+            logger.setLevel(level)
         self.depth = depth
-        self.out_channels = tuple(self.timm_model.feature_info.channels())
-        self.strides = tuple(self.timm_model.feature_info.reduction())
+        self.out_channels = tuple(self.timm_model.feature_info.channels())  # 256 .. 2048
+        self.strides = tuple(self.timm_model.feature_info.reduction())  # 4 .. 32
         self._register_load_state_dict_pre_hook(self._accept_timm_keys)
 
     @staticmethod
