@@ -9,7 +9,7 @@ setup:
 
 ## The whole test suite (what CI runs).
 test: setup
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra --durations=30 $(PYTEST_ARGS)
 
 ## Everything but the tests marked slow.
 test-fast: setup

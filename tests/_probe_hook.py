@@ -16,6 +16,12 @@ def state_digest(module: torch.nn.Module) -> str:
                               for t in module.state_dict().values()]))
 
 
+def param_digest(module: torch.nn.Module) -> str:
+    """Parameters only: BN running statistics are per rank under DDP (no SyncBN)."""
+    return tensor_digest(torch.cat([p.detach().float().reshape(-1)
+                                    for p in module.parameters()]))
+
+
 @HOOKS.register_module()
 class FreezeProbeHook(Hook):
     """Snapshots states, and records training flags and autograd state during training."""
@@ -69,5 +75,7 @@ class FreezeProbeHook(Hook):
         model = unwrap(runner.model)
         out = {name: state_digest(getattr(model, name)) for name in ('backbone', 'neck')}
         out.update({f'{k}_before_train': v for k, v in self.before_digests.items()})
+        out.update({f'{name}_params': param_digest(getattr(model, name))
+                    for name in ('backbone', 'neck')})
         with open(osp.join(runner.work_dir, f'probe_rank{get_rank()}.json'), 'w') as f:
             json.dump(out, f)

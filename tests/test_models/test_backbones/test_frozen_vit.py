@@ -205,7 +205,8 @@ def test_dist_train_frozen_lora_vit_on_two_processes(tiny_coco, tmp_path):
     ranks = [json.load(open(tmp_path / 'work' / f'probe_rank{r}.json')) for r in (0, 1)]
     assert ranks[0]['backbone'] == ranks[1]['backbone']  # LoRA updates kept in sync
     assert ranks[0]['backbone'] != ranks[0]['backbone_before_train']  # and trained
-    assert ranks[0]['neck'] == ranks[1]['neck']
+    # the neck's BN running statistics are per rank (no SyncBN); its parameters are synced
+    assert ranks[0]['neck_params'] == ranks[1]['neck_params']
     state = torch.load(tmp_path / 'work' / 'iter_2.pth', weights_only=False)['state_dict']
     ckpt = torch.load(tmp_path / 'pretrained.pth')['state_dict']
     frozen = [k for k in state if k.startswith('backbone.') and '.lora.' not in k]
