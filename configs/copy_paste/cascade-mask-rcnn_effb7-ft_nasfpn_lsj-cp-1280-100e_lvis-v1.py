@@ -11,36 +11,11 @@ milestones = [max_epochs * 2 // 3, round(max_epochs * 17 / 18)]
 data_root = 'data/lvis_v1/'
 oversample_thr = 1e-3  # repeat-factor sampling threshold (LVIS paper)
 
-channels = 256
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-
-
-def _stage(stds):
-    # the COCO twin's head (4 conv + 2 fc, class-agnostic boxes) with LVIS's classes
-    return dict(
-        type='ConvFCBBoxHead',
-        num_shared_convs=4,
-        num_shared_fcs=2,
-        in_channels=channels,
-        conv_out_channels=channels,
-        fc_out_channels=1024,
-        norm_cfg=norm_cfg,
-        roi_feat_size=7,
-        num_classes=num_classes,
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
-                        target_stds=stds),
-        reg_class_agnostic=True,
-        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
-
-
 model = dict(
     roi_head=dict(
-        bbox_head=[
-            _stage([0.1, 0.1, 0.2, 0.2]),
-            _stage([0.05, 0.05, 0.1, 0.1]),
-            _stage([0.033, 0.033, 0.067, 0.067]),
-        ],
+        # the COCO twin's stages with LVIS's classes
+        bbox_head=[dict(stage, num_classes=num_classes)
+                   for stage in _base_.model.roi_head.bbox_head],
         mask_head=dict(num_classes=num_classes)),
     # LVIS: keep low-score detections, up to 300 per image
     test_cfg=dict(rcnn=dict(score_thr=0.0001, max_per_img=300)))

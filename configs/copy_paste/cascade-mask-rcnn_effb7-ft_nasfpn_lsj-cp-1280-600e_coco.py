@@ -3,7 +3,7 @@
 # NAS-FPN on P3-P7, 1280 px, large-scale jitter (0.1-2.0) + Copy-Paste augmentation.
 # Paper, COCO box/mask AP: fine-tuned 55.9/47.2, frozen 57.0/48.7.
 _base_ = [
-    'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py',
+    '../_base_/models/cascade-mask-rcnn_r50_nasfpn_lsj.py',  # the paper's cascade and NAS-FPN
     'mmdet::_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['mmfrozen'], allow_failed_imports=False)
@@ -28,29 +28,9 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 backbone_channels = [80, 224, 640]  # EfficientNet-B7 stages at strides 8, 16, 32
 
 
-def _stage(stds):
-    # the paper's head: 4 conv + 2 fc, class-agnostic boxes
-    return dict(
-        type='ConvFCBBoxHead',
-        num_shared_convs=4,
-        num_shared_fcs=2,
-        in_channels=channels,
-        conv_out_channels=channels,
-        fc_out_channels=1024,
-        norm_cfg=norm_cfg,
-        roi_feat_size=7,
-        num_classes=num_classes,
-        bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
-                        target_stds=stds),
-        reg_class_agnostic=True,
-        loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-        loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
-
-
 model = dict(
     data_preprocessor=dict(
-        # NAS-FPN halves down to stride 128; LSJ crops are padded to the full image size
-        pad_size_divisor=128,
+        # LSJ crops are padded to the full image size
         batch_augments=[dict(type='BatchFixedSizePad', size=image_size, pad_mask=True)]),
     backbone=dict(
         _delete_=True,
@@ -63,26 +43,21 @@ model = dict(
         norm_eval=False,
         init_cfg=dict(type='Pretrained', prefix='backbone', checkpoint=checkpoint)),
     neck=dict(
+        _base_.nasfpn,
         _delete_=True,
-        type='NASFPN',
         in_channels=backbone_channels,
         out_channels=channels,
-        num_outs=5,  # C3..C5 in, P6 and P7 by extra downsampling
         stack_times=nasfpn_repeats,
-        start_level=0,
+        start_level=0,  # C3..C5 in, P6 and P7 by extra downsampling
         norm_cfg=norm_cfg),
-    rpn_head=dict(
-        in_channels=channels,
-        feat_channels=channels,
-        # strides 8..128 with scale 4: anchors 32..512, as mmdet's FPN P2-P6 with scale 8
-        anchor_generator=dict(scales=[4], strides=[8, 16, 32, 64, 128])),
+    rpn_head=dict(in_channels=channels, feat_channels=channels),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=channels, featmap_strides=[8, 16, 32, 64]),
-        mask_roi_extractor=dict(out_channels=channels, featmap_strides=[8, 16, 32, 64]),
+        bbox_roi_extractor=dict(out_channels=channels),
+        mask_roi_extractor=dict(out_channels=channels),
+        # the paper's head (4 conv + 2 fc, class-agnostic boxes) per stage, with SyncBN
         bbox_head=[
-            _stage([0.1, 0.1, 0.2, 0.2]),
-            _stage([0.05, 0.05, 0.1, 0.1]),
-            _stage([0.033, 0.033, 0.067, 0.067]),
+            dict(stage, in_channels=channels, conv_out_channels=channels, norm_cfg=norm_cfg,
+                 num_classes=num_classes) for stage in _base_.model.roi_head.bbox_head
         ],
         mask_head=dict(num_classes=num_classes, norm_cfg=norm_cfg)))
 

@@ -1,8 +1,5 @@
-# Twin of faster-rcnn_convnext-t-ft_fpn_1x_coco.py
-# with the ImageNet backbone frozen: only neck and heads train. The three lines of
-# ../_base_/freeze_backbone.py, inline because custom_imports must also keep mmpretrain.
-_base_ = './faster-rcnn_convnext-t-ft_fpn_1x_coco.py'
+# Twin of faster-rcnn_convnext-t-ft_fpn_1x_coco.py with the ImageNet backbone frozen: only neck
+# and heads train. The twin imports mmpretrain's models; mmfrozen is added to them.
+_base_ = ['./faster-rcnn_convnext-t-ft_fpn_1x_coco.py', '../_base_/freeze_backbone_runner.py']
 
 custom_imports = dict(imports=['mmpretrain.models', 'mmfrozen'], allow_failed_imports=False)
-runner_type = 'FrozenRunner'  # freezes before DDP wrapping and optimizer building
-custom_hooks = [dict(type='FreezeBackboneHook')]

@@ -1,5 +1,3 @@
 # Twin of mask-rcnn_r50-ft_nasfpn_rfs-ms-1x_lvis-v1.py with the ImageNet backbone frozen
-# (the lines of ../_base_/freeze_backbone.py; custom_imports comes from the twin).
-_base_ = './mask-rcnn_r50-ft_nasfpn_rfs-ms-1x_lvis-v1.py'
-runner_type = 'FrozenRunner'  # freezes before DDP wrapping and optimizer building
-custom_hooks = [dict(type='FreezeBackboneHook')]
+# (custom_imports comes from the twin).
+_base_ = ['./mask-rcnn_r50-ft_nasfpn_rfs-ms-1x_lvis-v1.py', '../_base_/freeze_backbone_runner.py']

@@ -10,7 +10,7 @@ model = dict(
             type='SingleRoIExtractor',
             roi_layer=dict(type='RoIAlign', output_size=14, sampling_ratio=0),
             out_channels=256,
-            featmap_strides=[8, 16, 32, 64]),
+            featmap_strides=_base_.pyramid_roi_strides),
         mask_head=dict(
             _delete_=True,
             type='FCNMaskHead',

@@ -1,17 +1,6 @@
 # RetinaNet R50 with mmdet's NAS-FPN on P3-P7 (paper: 5 repeats, 256 channels).
-_base_ = './retinanet_r50_fpn_lsj.py'
-
-nasfpn_repeats = 5  # stacked NAS-FPN cells, `stack_times` (paper: 5)
-neck_norm = dict(type='BN', requires_grad=True)  # norm of the NAS-FPN convs
+_base_ = ['./retinanet_r50_fpn_lsj.py', './pyramids_p3-p7.py']
 
 model = dict(
-    data_preprocessor=dict(pad_size_divisor=128),  # P7 has stride 128: sizes must divide it
-    neck=dict(
-        _delete_=True,
-        type='NASFPN',
-        in_channels=[256, 512, 1024, 2048],
-        out_channels=256,
-        num_outs=5,
-        stack_times=nasfpn_repeats,
-        start_level=1,  # C3..C5 in, P3..P7 out
-        norm_cfg=neck_norm))
+    data_preprocessor=dict(pad_size_divisor=_base_.pyramid_pad_size_divisor),
+    neck=dict(_base_.nasfpn, _delete_=True))
