@@ -3,8 +3,9 @@
 Implements "Proper Reuse of Image Classification Features Improves Object Detection"
 (C. Vasconcelos, V. Birodkar, V. Dumoulin, CVPR 2022, arXiv:2204.00484). Importing the package
 (e.g. through ``custom_imports = dict(imports=['mmfrozen'])``) checks the OpenMMLab versions,
-registers mmfrozen's classes into mmdet's registries and installs the checkpoint-loading fix
-for torch >= 2.6 (:mod:`mmfrozen.checkpoint`).
+registers mmfrozen's classes into mmdet's registries, installs the checkpoint-loading fix
+for torch >= 2.6 (:mod:`mmfrozen.checkpoint`) and lets configs inherit the package's configs as
+``_base_ = 'mmfrozen::<path>'`` (:mod:`mmfrozen.mim`).
 """
 import mmcv
 import mmdet
@@ -22,15 +23,17 @@ _SUPPORTED = {
 for _name, (_have, _lo, _hi) in _SUPPORTED.items():
     if not digit_version(_lo) <= digit_version(_have) < digit_version(_hi):
         raise ImportError(f'mmfrozen {__version__} supports {_name}>={_lo},<{_hi}, but {_have} is '
-                          'installed. Run `bash tools/setup_env.sh --force` to install the '
-                          'pinned versions.')
+                          'installed. Install a supported version (README, "Installation"); in '
+                          'a checkout, `bash tools/setup_env.sh --force` installs the pinned ones.')
 
 from .checkpoint import register_checkpoint_loader  # noqa: E402
 from . import datasets, evaluation, models  # noqa: E402,F401  (register their classes)
 from .engine import FreezeBackboneHook, FreezeHook, FrozenRunner  # noqa: E402
 from .freezing import FreezeSpec, freeze_module  # noqa: E402,F401
+from .mim import register_config_scope  # noqa: E402
 
 register_checkpoint_loader()
+register_config_scope()
 
 __all__ = ['__version__', 'FreezeSpec', 'freeze_module', 'FreezeBackboneHook', 'FreezeHook',
            'FrozenRunner']

@@ -9,13 +9,13 @@ import functools
 import glob
 import math
 import os.path as osp
-import re
 
 import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.count_params import MODES, config_mode
+from mmfrozen.analysis.config_name import ConfigName
+from mmfrozen.engine.config_mode import MODES, config_mode
 from mmfrozen.testing.smoke import smoke_step
 
 from .conftest import CONFIGS
@@ -23,8 +23,6 @@ from .conftest import CONFIGS
 ALL = sorted(p for p in glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True)
              if '_base_' not in osp.relpath(p, CONFIGS).split(osp.sep))
 IDS = [osp.relpath(p, CONFIGS) for p in ALL]
-# the mode token ends the backbone part: `{algorithm}_{backbone}-{mode}_{neck}_...`
-MODE_RE = re.compile(r'^[^_]+_[^_]+?-(ft|frozen-adapters|frozen-lora|frozen|scratch)_')
 
 # keys in which a frozen config may differ from its fine-tuned twin
 FREEZE_KEYS = ('custom_imports', 'runner_type', 'custom_hooks', 'adapter_cfg',
@@ -37,14 +35,12 @@ SCRATCH_KEYS = ('norm_cfg', 'model.backbone.init_cfg', 'model.backbone.norm_cfg'
 
 
 def name_mode(path):
-    m = MODE_RE.match(osp.basename(path))
-    return m.group(1) if m else None
+    name = ConfigName.parse(osp.basename(path))
+    return name.mode if name else None
 
 
 def twin_of(path):
-    base = osp.basename(path)
-    mode = name_mode(path)
-    return osp.join(osp.dirname(path), base.replace(f'-{mode}_', '-ft_', 1))
+    return osp.join(osp.dirname(path), ConfigName.parse(osp.basename(path)).twin + '.py')
 
 
 @functools.lru_cache(maxsize=None)

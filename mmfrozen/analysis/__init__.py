@@ -1,1 +1,2 @@
-"""Library code behind tools/analysis: results tables, plots, training cost, parameters."""
+"""The tools over runs and configs: results table (``results/``), training cost (``cost/``),
+parameter counts (``params``), over shared config edits and the config naming rule."""

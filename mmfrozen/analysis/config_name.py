@@ -5,11 +5,14 @@ parts and ``-`` inside a part; the backbone part carries the mode (``ft``, ``fro
 ``frozen-adapters``, ``scratch``). The twin of any non-``ft`` config is the same name with the
 mode replaced by ``ft``.
 """
+import os.path as osp
 from dataclasses import dataclass
 from typing import Optional
 
-#: Mode suffixes of the backbone part, longest first so ``-frozen-adapters`` wins over ``-frozen``.
-NAME_MODES = ('frozen-adapters', 'frozen-lora', 'frozen', 'scratch', 'ft')
+from ..engine.config_mode import MODES
+
+#: The modes a name can carry, longest first so ``-frozen-adapters`` wins over ``-frozen``.
+NAME_MODES = tuple(sorted(MODES, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,31 @@ class ConfigName:
         parts = self.stem.split('_')
         parts[1] = f'{self.backbone}-ft'
         return '_'.join(parts)
+
+
+def twin_config_path(config_path: str) -> str:
+    """Path of the fine-tuned twin of a non-``ft`` config (same directory, mode -> ``ft``).
+
+    Raises:
+        ValueError: the name does not follow the convention, or the config is itself the
+            fine-tuned one.
+        FileNotFoundError: the twin file does not exist.
+    """
+    name = ConfigName.parse(osp.basename(config_path))
+    if name is None:
+        raise ValueError(
+            f'{osp.basename(config_path)!r} does not follow the naming rule '
+            '{algorithm}_{backbone}-{mode}_{neck}_{schedule}_{dataset}.py with mode one of '
+            f'{list(NAME_MODES)} (e.g. faster-rcnn_r50-frozen_fpn_1x_coco.py), so its '
+            'fine-tuned twin cannot be found. Rename it, or pass the fine-tuned config '
+            'explicitly.')
+    if name.twin is None:
+        raise ValueError(f'{osp.basename(config_path)!r} is already the fine-tuned config; '
+                         '--twin pairs a frozen/adapters/scratch config with its ft twin. Pass '
+                         'the frozen config instead.')
+    twin = osp.join(osp.dirname(config_path), name.twin + '.py')
+    if not osp.isfile(twin):
+        raise FileNotFoundError(f'the fine-tuned twin of {config_path} should be {twin}, which '
+                                'does not exist. Write it (the same config with the mode "ft") '
+                                'or drop --twin/--stock.')
+    return twin

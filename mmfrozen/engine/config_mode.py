@@ -4,34 +4,16 @@
 ``frozen-adapters``: frozen and ``model.backbone.adapter_cfg`` is set; ``frozen-lora``: frozen
 and ``model.backbone.lora_cfg`` is set (LoRA backbones require it); ``scratch``: not frozen,
 no ``init_cfg`` of type Pretrained on the backbone and no ``load_from``; otherwise ``ft``
-(fine-tuned). Config names carry the same word (``r50-frozen``), which tools use to pair twins.
+(fine-tuned). Config names carry the same word (``r50-frozen``), which tools use to pair twins
+(:mod:`mmfrozen.analysis.config_name`).
 """
-import inspect
-from typing import Any, List, Optional, Sequence
+from typing import Any
 
-from mmdet.registry import HOOKS
+from .frozen_model import freeze_hook_cfgs
+from .pretrained import pretrained_inits
 
-from .hooks.freeze_hook import FreezeHook
-
+#: The modes of a run, and the words config names carry for them.
 MODES = ('ft', 'frozen', 'frozen-adapters', 'frozen-lora', 'scratch')
-_PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
-
-
-def freeze_hook_cfgs(custom_hooks: Optional[Sequence[Any]]) -> List[Any]:
-    """The entries (dicts or hook objects) of ``custom_hooks`` that are freeze hooks."""
-    found = []
-    for hook in custom_hooks or []:
-        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
-        cls = HOOKS.get(kind) if isinstance(kind, str) else kind
-        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-            found.append(hook)
-    return found
-
-
-def has_pretrained_init(init_cfg: Any) -> bool:
-    """True if ``init_cfg`` (a dict or a list of dicts) loads a Pretrained checkpoint."""
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(isinstance(c, dict) and c.get('type') in _PRETRAINED_TYPES for c in cfgs)
 
 
 def config_mode(cfg: Any) -> str:
@@ -41,6 +23,6 @@ def config_mode(cfg: Any) -> str:
         if backbone.get('adapter_cfg'):
             return 'frozen-adapters'
         return 'frozen-lora' if backbone.get('lora_cfg') is not None else 'frozen'
-    if not has_pretrained_init(backbone.get('init_cfg')) and not cfg.get('load_from'):
+    if not pretrained_inits(backbone.get('init_cfg')) and not cfg.get('load_from'):
         return 'scratch'
     return 'ft'

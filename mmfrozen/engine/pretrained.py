@@ -13,17 +13,23 @@ from torch import nn
 
 from ..freezing import FreezeSpec, frozen_tensors, resolve_module, tensor_digest
 
-_PRETRAINED_TYPES = ('Pretrained', 'PretrainedInit')
+#: ``init_cfg`` types that load a checkpoint (mmengine's ``PretrainedInit``, by either name).
+PRETRAINED_INIT_TYPES = ('Pretrained', 'PretrainedInit')
+
+
+def is_pretrained_init(init_cfg: Any) -> bool:
+    """True if ``init_cfg`` (one dict) loads a pretrained checkpoint."""
+    return isinstance(init_cfg, dict) and init_cfg.get('type') in PRETRAINED_INIT_TYPES
+
+
+def pretrained_inits(init_cfg: Any) -> List[Dict[str, Any]]:
+    """The entries of ``init_cfg`` (a dict, a list of dicts or None) that load a checkpoint."""
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    return [c for c in cfgs if is_pretrained_init(c)]
 
 
 class RandomInitFrozenError(RuntimeError):
     """A module would be frozen at its random initialisation."""
-
-
-def _pretrained_cfgs(module: nn.Module) -> List[Dict[str, Any]]:
-    init_cfg = getattr(module, 'init_cfg', None)
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return [c for c in cfgs if isinstance(c, dict) and c.get('type') in _PRETRAINED_TYPES]
 
 
 def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]:
@@ -34,13 +40,14 @@ def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]
     ``'owner'``, the path of the module that carries it.
     """
     target = resolve_module(model, path)
-    found = [dict(c, owner=path) for c in _pretrained_cfgs(target) if c.get('checkpoint')]
+    found = [dict(c, owner=path) for c in pretrained_inits(getattr(target, 'init_cfg', None))
+             if c.get('checkpoint')]
     if found:
         return found[0]
     parts = [p for p in path.split('.') if p]
     for depth in range(len(parts)):
         owner = '.'.join(parts[:depth])
-        for cfg in _pretrained_cfgs(resolve_module(model, owner)):
+        for cfg in pretrained_inits(getattr(resolve_module(model, owner), 'init_cfg', None)):
             if cfg.get('prefix') is None and cfg.get('checkpoint'):
                 return dict(cfg, owner=owner)
     return None

@@ -4,8 +4,9 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
+from ..analysis.config_edits import (innermost_dataset, rescale_schedule, set_image_scale,
+                                     set_num_classes)
 from ..datasets import ShapesDetection
-from ..testing import set_image_scale, set_num_classes
 from .progress import Progress
 from .runner_utils import train_and_validate
 
@@ -28,9 +29,7 @@ def detection_config(config: str, data: ShapesDetection, pretrained: str, work_d
     cfg.work_dir = work_dir
     classes = list(data.classes)
     for split in ('train', 'val', 'test'):
-        ds = cfg[f'{split}_dataloader'].dataset
-        while 'dataset' in ds:  # wrappers such as RepeatDataset
-            ds = ds.dataset
+        ds = innermost_dataset(cfg[f'{split}_dataloader'])
         ds.data_root = data.root
         ds.ann_file = data.train_ann if split == 'train' else data.val_ann
         ds.data_prefix = dict(img=data.img_prefix)
@@ -43,16 +42,7 @@ def detection_config(config: str, data: ShapesDetection, pretrained: str, work_d
     if init_cfg is not None:
         init_cfg.checkpoint = pretrained
     if max_iters is not None:
-        old = cfg.train_cfg.max_iters
-        cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = max_iters
-        cfg.default_hooks.checkpoint.interval = max_iters
-        cfg.default_hooks.logger.interval = min(cfg.default_hooks.logger.interval, max_iters)
-        for sched in cfg.param_scheduler:
-            for key in ('begin', 'end'):
-                if key in sched:
-                    sched[key] = int(round(sched[key] * max_iters / old))
-            if 'milestones' in sched:
-                sched['milestones'] = [int(round(m * max_iters / old)) for m in sched.milestones]
+        rescale_schedule(cfg, max_iters)
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 

@@ -19,12 +19,12 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
+from ..mim import CONFIG_ROOT, config_path
 from .progress import Progress, fmt_seconds
 from .variants import HEADLINE, VARIANTS, Variant, select
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG_DIR = osp.join(REPO, 'configs', 'mini_study')
-UPSTREAM_CONFIG = osp.join(CONFIG_DIR, 'upstream', 'resnet18-w32_1xb64-1k_shapes-cls.py')
+CONFIG_DIR = osp.join(CONFIG_ROOT, 'mini_study')
+UPSTREAM_CONFIG = config_path('mini_study/upstream/resnet18-w32_1xb64-1k_shapes-cls.py')
 #: Iterations of the quick mode (the test suite's run): upstream, detectors.
 QUICK_ITERS = (30, 12)
 
@@ -120,7 +120,7 @@ def _detector_job(config: str, data, pretrained: str, run_dir: str, label: str,
 
 def _cost_job(cost_args: List[str]) -> None:
     """The train-cost tool on the variants' configs (each measurement in a fresh process)."""
-    from mmfrozen.analysis import train_cost
+    from mmfrozen.analysis.cost import train_cost
     train_cost.main(cost_args)
 
 
@@ -129,7 +129,7 @@ def run_study(args: argparse.Namespace) -> dict:
     import torch
 
     import mmfrozen  # noqa: F401  (registers the metric, hooks, runner, models)
-    from mmfrozen.analysis.results_table import ResultsTable
+    from mmfrozen.analysis.results import ResultsTable
     from .downstream import train_detector
     from .report import headline_lines, markdown, plot_overview, summarize, write_json
     from .study_data import FULL, QUICK, make_study_data
@@ -322,7 +322,7 @@ def run_study(args: argparse.Namespace) -> dict:
         f'{k} {sorted(v)}' for k, v in seeds_of.items())
     notes = [f'mmfrozen mini-study{" (quick)" if args.quick else ""}, {date}, {machine}; '
              f'data seed {args.data_seed}; {seeds_note}.']
-    out = table.write(report_dir, config_root=osp.join(REPO, 'configs'),
+    out = table.write(report_dir, config_root=CONFIG_ROOT,
                       title='mmfrozen mini-study', notes=notes)
     summary = summarize(state['records'], cost)
     summary.update(date=date, machine=machine, quick=args.quick, data_seed=args.data_seed,

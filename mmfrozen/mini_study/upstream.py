@@ -12,6 +12,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.config import Config
 
+from ..analysis.config_edits import rescale_schedule
 from ..datasets import ShapesClassification
 from .progress import Progress
 from .runner_utils import train_and_validate
@@ -32,13 +33,7 @@ def upstream_config(config: str, data: ShapesClassification, work_dir: str,
         ds.data_prefix = data.img_prefix
         ds.metainfo = dict(classes=list(data.classes))
     if max_iters is not None:
-        old = cfg.train_cfg.max_iters
-        cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = max_iters
-        cfg.default_hooks.checkpoint.interval = max_iters
-        for sched in cfg.param_scheduler:  # keep the schedule's shape
-            for key in ('begin', 'end'):
-                if key in sched:
-                    sched[key] = int(round(sched[key] * max_iters / old))
+        rescale_schedule(cfg, max_iters)
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 

@@ -4,58 +4,15 @@ Used by the tests and by smoke runs: the model, losses, optimizer and hooks stay
 config; only data, image size, schedule and (optionally) the pretrained checkpoint change.
 """
 import copy
-from typing import Any, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 
+from ..analysis.config_edits import (innermost_dataset, set_image_scale, set_num_classes,
+                                     walk_dicts)
 from .tiny_coco import TinyCoco
-
-_SCALE_KEYS = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size',
-               'Pad': 'size', 'FixScaleResize': 'scale', 'BatchFixedSizePad': 'size'}
-
-
-def _walk(node: Any, fn) -> None:
-    if isinstance(node, dict):
-        fn(node)
-        for v in node.values():
-            _walk(v, fn)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            _walk(v, fn)
-
-
-def set_num_classes(model_cfg: dict, num_classes: int) -> None:
-    """Set every ``num_classes`` inside a model config (all heads and stages)."""
-    def fn(d):
-        if 'num_classes' in d:
-            d['num_classes'] = num_classes
-    _walk(model_cfg, fn)
-
-
-def set_image_scale(cfg: Config, scale: Tuple[int, int]) -> None:
-    """Make every resize/crop/pad transform and batch augment of ``cfg`` work at ``scale``."""
-    def fn(d):
-        key = _SCALE_KEYS.get(d.get('type'))
-        if key and key in d:
-            d[key] = tuple(scale)
-        if d.get('type') == 'RandomChoiceResize':
-            d['scales'] = [tuple(scale)]
-        if d.get('type') == 'RandomResize' and 'ratio_range' in d:
-            d['ratio_range'] = (0.8, 1.25)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_pipeline',
-                'test_pipeline'):
-        if key in cfg:
-            _walk(cfg[key], fn)
-    _walk(cfg.model.get('data_preprocessor', {}), fn)
-
-
-def _innermost_dataset(loader: dict) -> dict:
-    ds = loader['dataset']
-    while 'dataset' in ds:
-        ds = ds['dataset']
-    return ds
 
 
 def shrink_model(cfg: Config, width: int = 32, fc_width: int = 64,
@@ -85,7 +42,7 @@ def shrink_model(cfg: Config, width: int = 32, fc_width: int = 64,
             d['fc_out_channels'] = fc_width
     for name, sub in cfg.model.items():
         if name != 'backbone':
-            _walk(sub, fn)
+            walk_dicts(sub, fn)
     return cfg
 
 
@@ -128,7 +85,7 @@ def tiny_overrides(cfg: Config, data: TinyCoco, work_dir: str, max_iters: Option
         loader.batch_size = batch_size
         loader.num_workers = 0
         loader.persistent_workers = False
-        ds = _innermost_dataset(loader)
+        ds = innermost_dataset(loader)
         ds.update(type='CocoDataset', data_root=data.root, ann_file=ann, metainfo=metainfo,
                   data_prefix=dict(img=data.img_prefix))
         if split == 'train':
@@ -139,7 +96,7 @@ def tiny_overrides(cfg: Config, data: TinyCoco, work_dir: str, max_iters: Option
     def no_score_threshold(d):  # an untrained tiny detector must still produce detections
         if 'score_thr' in d:
             d['score_thr'] = 0.0
-    _walk(cfg.model.get('test_cfg', {}), no_score_threshold)
+    walk_dicts(cfg.model.get('test_cfg', {}), no_score_threshold)
     metric = ['bbox', 'segm'] if with_mask else 'bbox'
     for split in ('val', 'test'):
         cfg[f'{split}_evaluator'] = dict(type='CocoMetric', ann_file=f'{data.root}/{data.val_ann}',

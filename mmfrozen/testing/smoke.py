@@ -11,35 +11,9 @@ from typing import Any, Dict, List
 import torch
 from mmengine.config import Config
 
-from ..analysis.count_params import build_model
+from ..analysis.config_edits import disable_pretrained, set_image_scale
+from ..engine.frozen_model import build_frozen_model
 from ..freezing import frozen_parameters
-from .overrides import set_image_scale
-
-
-def disable_pretrained(cfg: Config) -> List[str]:
-    """Remove every Pretrained ``init_cfg`` (and ``load_from``) from ``cfg``; return where.
-
-    For tests only: a run with these configs loads ImageNet weights.
-    """
-    removed = []
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict):
-            init = node.get('init_cfg')
-            inits = init if isinstance(init, (list, tuple)) else [init]
-            if any(isinstance(c, dict) and c.get('type') in ('Pretrained', 'PretrainedInit')
-                   for c in inits):
-                node['init_cfg'] = None
-                removed.append(path or 'model')
-            for k, v in node.items():
-                walk(v, f'{path}.{k}' if path else k)
-        elif isinstance(node, (list, tuple)):
-            for i, v in enumerate(node):
-                walk(v, f'{path}[{i}]')
-
-    walk(cfg.model, '')
-    cfg.load_from = None
-    return removed
 
 
 def shrink_sampling(cfg: Config, rois: int = 16) -> None:
@@ -103,7 +77,8 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     disable_pretrained(cfg)
     set_image_scale(cfg, (size, size))
     shrink_sampling(cfg)
-    model = build_model(cfg, freeze=True)
+    model = build_frozen_model(cfg.model, cfg.get('custom_hooks'), check_pretrained=False,
+                               default_scope=cfg.get('default_scope', 'mmdet'))
     frozen = set(frozen_parameters(model))
     model.train()
     if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':

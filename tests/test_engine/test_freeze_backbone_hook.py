@@ -206,12 +206,11 @@ def test_resume_from_tampered_checkpoint_is_caught(tiny_coco, tmp_path):
 
 
 def test_hook_priority_key_and_hook_instance(tiny_coco, tmp_path):
-    from mmfrozen.engine import FreezeBackboneHook, FrozenRunner
+    from mmfrozen.engine import FreezeBackboneHook, freeze_hooks
     cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
     cfg.custom_hooks = [dict(type='FreezeBackboneHook', priority='HIGHEST')]
     assert frozen_parameters(build(cfg).model)
     # hooks given as objects (Runner(custom_hooks=[...]) without a config) are found too
     hook = FreezeBackboneHook(module='neck')
-    found = FrozenRunner._find_freeze_hooks([hook, dict(type='EMAHook'),
-                                             dict(type='FreezeBackboneHook')])
+    found = freeze_hooks([hook, dict(type='EMAHook'), dict(type='FreezeBackboneHook')])
     assert found[0] is hook and [h.specs[0].path for h in found] == ['neck', 'backbone']

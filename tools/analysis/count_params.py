@@ -3,10 +3,12 @@
 Example::
 
     python tools/analysis/count_params.py configs/cascade_rcnn/*_r101-frozen_*lsj-72e*.py
+
+Same as the console entry point ``mmfrozen-count-params`` (:mod:`mmfrozen.analysis.params`).
 """
 import sys
 
-from mmfrozen.analysis.count_params import main, parse_args  # noqa: F401
+from mmfrozen.analysis.params import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -4,20 +4,12 @@ Example::
 
     python tools/analysis/results_table.py work_dirs/ --cost cost.json --out-dir results/
 
-Same as the console entry point ``mmfrozen-results-table``; the work is done by
-:mod:`mmfrozen.analysis.results_table`.
+Same as the console entry point ``mmfrozen-results-table``
+(:mod:`mmfrozen.analysis.results.table`); exits 1 when no usable run was found.
 """
 import sys
-from typing import Optional, Sequence
 
-from mmfrozen.analysis.results_table import main as _main
-from mmfrozen.analysis.results_table import parse_args  # noqa: F401  (the tool's arguments)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the tool; the exit status is 0, or 1 when no usable run was found."""
-    return _main(argv)
-
+from mmfrozen.analysis.results.table import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -5,12 +5,12 @@ Example (the README's Faster R-CNN comparison)::
     python tools/analysis/train_cost.py configs/faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py \
         --twin --stock --frozen-precision bf16-cl --batch-size 2 --image-size 640 640
 
-Also installed as ``mmfrozen-train-cost``. See docs/train_cost.md.
+Same as the console entry point ``mmfrozen-train-cost`` (:mod:`mmfrozen.analysis.cost.train_cost`).
+See docs/train_cost.md.
 """
 import sys
 
-from mmfrozen.analysis.train_cost import main, parse_args  # noqa: F401
+from mmfrozen.analysis.cost.train_cost import main
 
 if __name__ == '__main__':
-    main()
-    sys.exit(0)
+    sys.exit(main())

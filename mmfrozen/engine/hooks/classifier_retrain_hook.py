@@ -15,8 +15,8 @@ from mmengine.logging import print_log
 from mmdet.models.losses import CrossEntropyLoss
 from mmdet.registry import HOOKS
 
-from ...freezing import trainable_submodules
-from .freeze_hook import FreezeHook, unwrap
+from ...freezing import trainable_submodules, unwrap
+from .freeze_hook import FreezeHook
 
 #: Final classification layers of mmdet's two-stage heads: ``Shared2FCBBoxHead`` and friends
 #: (``roi_head.bbox_head.fc_cls``) and each stage of a cascade (``roi_head.bbox_head.<i>.fc_cls``).

@@ -12,7 +12,7 @@ from ..pretrained import checkpoint_digests, verify_frozen_weights_loaded
 
 CHECKPOINT_KEY = 'mmfrozen_fingerprints'
 
-__all__ = ['FreezeHook', 'unwrap', 'optimizers']
+__all__ = ['FreezeHook']
 
 
 @HOOKS.register_module()

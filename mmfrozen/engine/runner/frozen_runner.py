@@ -1,18 +1,15 @@
 """``FrozenRunner``: an mmengine Runner that freezes modules before DDP and the optimizer."""
 import inspect
-from typing import Dict, List, Optional, Union
+from typing import Dict, Union
 
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-from mmdet.registry import HOOKS
 from torch import nn
 
-from ...freezing import freeze_module, frozen_parameters, optimizers, prune_optimizer, unwrap
-from ..config_mode import freeze_hook_cfgs
-from ..hooks.freeze_hook import FreezeHook
-from ..pretrained import assert_pretrained
+from ...freezing import frozen_parameters, optimizers, prune_optimizer, unwrap
+from ..frozen_model import build_frozen_model, freeze_hook_cfgs
 from .checks import warn_lr_mult_zero
 
 _RUNNER_SIG = inspect.signature(Runner.__init__)
@@ -31,43 +28,22 @@ class FrozenRunner(Runner):
     :class:`~mmfrozen.engine.hooks.FreezeHook` in ``custom_hooks`` and:
 
     * freezes those modules right after the model is built, before DDP wrapping, and refuses a
-      module that nothing loads pretrained weights into (unless ``allow_random_init=True``);
+      module that nothing loads pretrained weights into (unless ``allow_random_init=True``):
+      :func:`~mmfrozen.engine.frozen_model.build_frozen_model`;
     * removes every frozen parameter from the optimizer it builds.
 
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
     """
 
     def __init__(self, *args, **kwargs) -> None:
-        bound = _RUNNER_SIG.bind(self, *args, **kwargs)
-        self._freeze_hooks = self._find_freeze_hooks(bound.arguments.get('custom_hooks'))
+        # build_model runs inside Runner.__init__, before the hooks are registered
+        self._custom_hooks = _RUNNER_SIG.bind(self, *args, **kwargs).arguments.get('custom_hooks')
         super().__init__(*args, **kwargs)
 
-    @staticmethod
-    def _find_freeze_hooks(custom_hooks: Optional[List]) -> List[FreezeHook]:
-        found = []
-        for hook in freeze_hook_cfgs(custom_hooks):
-            if isinstance(hook, dict):
-                hook = dict(hook)
-                hook.pop('priority', None)  # a Runner argument, as in register_hook
-                hook = HOOKS.build(hook)
-            found.append(hook)
-        return found
-
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
-        model = super().build_model(model)
-        for hook in self._freeze_hooks:
-            for spec in hook.specs:
-                report = freeze_module(model, spec)
-                if hook.allow_random_init:
-                    print_log(f'mmfrozen: {spec.path!r} may be frozen at a random '
-                              'initialisation (allow_random_init=True)', logger='current',
-                              level=30)
-                else:
-                    source = assert_pretrained(model, spec, self._load_from, self._resume)
-                    print_log(f'mmfrozen: weights of {spec.path!r} come from {source}',
-                              logger='current')
-                print_log(f'mmfrozen: {report}', logger='current')
-        if self._freeze_hooks:
+        model = build_frozen_model(super().build_model(model), self._custom_hooks,
+                                   load_from=self._load_from, resume=self._resume)
+        if freeze_hook_cfgs(self._custom_hooks):
             warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
         return model
 

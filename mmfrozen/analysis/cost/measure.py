@@ -1,8 +1,8 @@
 """One training-cost measurement, run in a fresh process so measurements never share memory.
 
-The model is built the way :class:`~mmfrozen.engine.runner.FrozenRunner` builds it for training:
-``MODELS.build`` from the config, every freeze hook's spec applied with
-:func:`mmfrozen.freezing.freeze_module`, SyncBN reverted on a single device, the optimizer wrapper
+The model is built the way :class:`~mmfrozen.engine.runner.FrozenRunner` builds it for training
+(:func:`mmfrozen.engine.frozen_model.build_frozen_model`), SyncBN reverted on a single device,
+the optimizer wrapper
 built by mmengine's ``build_optim_wrapper`` and pruned with
 :func:`mmfrozen.freezing.prune_optimizer`. A step is ``model.train_step(batch, optim_wrapper)``
 (preprocess, forward, backward, optimizer step), with the freeze hooks' per-iteration callbacks
@@ -12,7 +12,7 @@ The *limit* of a frozen step is measured as its parts on the same model: the dat
 the frozen backbone's forward under ``torch.no_grad()``, and the forward, backward and optimizer
 step of the trainable rest on the backbone's detached features.
 
-Run as ``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``: a request object
+Run as ``python -m mmfrozen.analysis.cost.measure REQUEST.json RESULT.json``: a request object
 is measured alone (time, peak memory, parameters, optimizer state, FLOPs); a list of requests is
 timed interleaved in one process (:func:`time_interleaved`).
 """
@@ -78,12 +78,12 @@ def load_config(request: CostRequest):
     loading disabled, and the run mode of the variant (read before pretrained is disabled)."""
     from mmengine.config import Config
 
-    from .cost_config import (disable_pretrained, run_mode, set_freeze_precision,
-                              stock_frozen_stages)
+    from ...engine.config_mode import config_mode
+    from ..config_edits import disable_pretrained, set_freeze_precision, stock_frozen_stages
     cfg = Config.fromfile(request.config)
     if request.cfg_options:
         cfg.merge_from_dict(request.cfg_options)
-    mode = 'frozen' if request.stock else run_mode(cfg)
+    mode = 'frozen' if request.stock else config_mode(cfg)
     disable_pretrained(cfg)
     for aug in cfg.model.get('data_preprocessor', {}).get('batch_augments') or []:
         if aug.get('type') == 'BatchFixedSizePad':  # LSJ: pads every batch to this size
@@ -97,21 +97,15 @@ def load_config(request: CostRequest):
 
 def build_for_training(cfg, device: str):
     """Model, optimizer wrapper and freeze hooks, built as a FrozenRunner training run does."""
-    from mmdet.registry import MODELS
     from mmengine.model import revert_sync_batchnorm
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
 
-    from ..engine.hooks.freeze_hook import optimizers
-    from ..engine.runner import FrozenRunner
-    from ..freezing import Fingerprint, freeze_module, frozen_parameters, prune_optimizer
+    from ...engine.frozen_model import build_frozen_model, freeze_hooks
+    from ...freezing import Fingerprint, frozen_parameters, optimizers, prune_optimizer
 
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    hooks = FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks'))
-    model = MODELS.build(cfg.model)
-    for hook in hooks:
-        for spec in hook.specs:
-            freeze_module(model, spec)
+    hooks = freeze_hooks(cfg.get('custom_hooks'))
+    model = build_frozen_model(cfg.model, hooks, check_pretrained=False,
+                               default_scope=cfg.get('default_scope', 'mmdet'))
     model.init_weights()
     model = revert_sync_batchnorm(model.to(device))
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
@@ -203,7 +197,7 @@ def _sync(device: str) -> None:
 
 
 def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
-    from ..engine.hooks.freeze_hook import optimizers
+    from ...freezing import optimizers
     total = 0
     for optimizer in optimizers(optim_wrapper):
         for p, state in optimizer.state.items():
@@ -220,7 +214,7 @@ class _Bench:
     def __init__(self, request: CostRequest) -> None:
         from mmengine.runner import set_random_seed
 
-        from .cost_batch import synthetic_batch
+        from .batch import synthetic_batch
         if request.device == 'cuda' and not torch.cuda.is_available():
             raise RuntimeError('--device cuda but torch sees no CUDA device')
         self.request = request
@@ -275,7 +269,7 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     """
     from mmengine.logging import MMLogger
 
-    from .cost_flops import train_step_flops
+    from .flops import train_step_flops
 
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
     _set_threads([request])
@@ -408,11 +402,10 @@ def _stem(path: str) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """``python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json``."""
+    """``python -m mmfrozen.analysis.cost.measure REQUEST.json RESULT.json``."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        raise SystemExit('usage: python -m mmfrozen.analysis.cost_measure REQUEST.json RESULT.json')
-    import mmfrozen  # noqa: F401  (registers hooks, runner, models)
+        raise SystemExit('usage: python -m mmfrozen.analysis.cost.measure REQUEST.json RESULT.json')
     logging.getLogger('py.warnings').setLevel(logging.ERROR)
     with open(argv[0]) as f:
         raw = json.load(f)

@@ -5,7 +5,7 @@ class against the number of training annotations of that class.
 """
 import os.path as osp
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import matplotlib
 
@@ -13,6 +13,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .run_summary import MODE_WORDS, RunSummary, annotation_counts  # noqa: E402
+
+if TYPE_CHECKING:
+    from .table import Row
 
 TwinPair = Tuple[RunSummary, RunSummary]  # (run, its fine-tuned twin)
 _COLOURS = {'ft': 'tab:blue', 'frozen': 'tab:orange', 'frozen-adapters': 'tab:green',
@@ -27,6 +30,13 @@ def _file_stem(row: RunSummary) -> str:
     """The config name, plus the run's folder when that is not named after the config."""
     run = row.run.label.rstrip('/').split('/')[-1]
     return _safe(row.config if run == row.config else f'{row.config}__{run}')
+
+
+def _save(fig, path: str) -> str:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def _label(row: RunSummary) -> str:
@@ -69,21 +79,18 @@ def plot_twin_curves(pairs: List[TwinPair], out_dir: str) -> List[str]:
         ax_ap.legend(fontsize=8)
         ax_loss.legend(fontsize=7)
         fig.suptitle(f'{row.config} vs {twin.config}', fontsize=9)
-        fig.tight_layout()
-        path = osp.join(out_dir, f'curves_{_file_stem(row)}.png')
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(fig, osp.join(out_dir, f'curves_{_file_stem(row)}.png')))
     return paths
 
 
-def plot_twin_deltas(rows: List[RunSummary], path: str) -> Optional[str]:
+def plot_twin_deltas(rows: List['Row'], path: str) -> Optional[str]:
     """Bar chart of final box AP minus the fine-tuned twin's, one bar per run with a twin."""
-    bars = [r for r in rows if r.deltas.get('box_ap') is not None]
+    values = [r.twin.deltas.get('box_ap') if r.twin else None for r in rows]
+    bars = [r.summary for r, v in zip(rows, values) if v is not None]
+    values = [v for v in values if v is not None]
     if not bars:
         return None
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(bars) + 2), 4))
-    values = [r.deltas['box_ap'] for r in bars]
     ax.bar(range(len(bars)), values, width=0.6,
            color=[_COLOURS.get(r.mode, 'tab:red') for r in bars])
     ax.set_xlim(-1, len(bars))
@@ -96,10 +103,7 @@ def plot_twin_deltas(rows: List[RunSummary], path: str) -> Optional[str]:
                        rotation=20, ha='right', fontsize=7)
     ax.set_ylabel('box AP minus fine-tuned twin (points)')
     ax.set_title('final box AP minus the fine-tuned twin', fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def per_class_deltas(row: RunSummary, twin: RunSummary,
@@ -152,11 +156,7 @@ def plot_per_class(pairs: List[TwinPair], out_dir: str, warnings: List[str]) -> 
         ax.set_ylabel(f'{row.per_class_metric} AP minus fine-tuned (points)')
         ax.set_title(f'{row.config}\nper class, {MODE_WORDS.get(row.mode, "?")} minus '
                      'fine-tuned', fontsize=9)
-        fig.tight_layout()
-        path = osp.join(out_dir, f'per_class_{_file_stem(row)}.png')
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(fig, osp.join(out_dir, f'per_class_{_file_stem(row)}.png')))
     return paths
 
 

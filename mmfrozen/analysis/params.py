@@ -3,28 +3,27 @@
 The capacity argument of "Proper Reuse of Image Classification Features Improves Object
 Detection" (Vasconcelos, Birodkar, Dumoulin, CVPR 2022, Table 3): freezing the backbone pays off
 once the trained part of the detector (neck and heads) is large enough. This module builds each
-config's model exactly as training would (custom imports, registries, the freeze of its
-``FreezeHook`` entries through :func:`mmfrozen.freezing.freeze_module`), without loading any
-weights, and counts what a run would train.
+config's model as a training run builds it
+(:func:`mmfrozen.engine.frozen_model.build_frozen_model`), without loading any weights, and
+counts what a run would train. Console entry point: ``mmfrozen-count-params``.
 """
 import argparse
 import glob
 import os.path as osp
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 from mmengine.config import Config
-from mmengine.registry import MODELS, init_default_scope
-from mmengine.utils import import_modules_from_strings
 from torch import nn
 
-from ..freezing import TRAINABLE_ATTR, FreezeSpec, freeze_module
+from ..engine.config_mode import config_mode
+from ..engine.frozen_model import build_frozen_model
+from ..freezing import TRAINABLE_ATTR
 
 #: Components a parameter is attributed to, in table order. ``adapters`` and ``lora`` are the
 #: trainable inserts inside the backbone (classes with ``mmfrozen_trainable = True``).
 COMPONENTS = ('backbone', 'adapters', 'lora', 'neck', 'heads')
-from ..engine.config_mode import MODES  # noqa: E402,F401  (re-exported)
 
 
 @dataclass
@@ -33,7 +32,8 @@ class ParamCount:
 
     Attributes:
         config: Config file stem.
-        mode: one of :data:`MODES` (read from the config, see :func:`config_mode`).
+        mode: One of :data:`mmfrozen.engine.config_mode.MODES`, read from the config
+            (:func:`mmfrozen.engine.config_mode.config_mode`).
         total: All parameters.
         trainable: Parameters with ``requires_grad=True`` after the config's freeze.
         components: ``{component: (total, trainable)}`` for backbone (without adapters and
@@ -56,44 +56,6 @@ class ParamCount:
         lora = self.components.get('lora', (0, 0))[0]
         backbone = self.components.get('backbone', (0, 0))[0]
         return lora / backbone if backbone else 0.0
-
-
-def import_config_modules(cfg: Config) -> None:
-    """Import what the config's ``custom_imports`` names (registers mmfrozen, mmpretrain)."""
-    imports = cfg.get('custom_imports')
-    if imports:
-        import_modules_from_strings(**imports)
-
-
-def config_freeze_specs(cfg: Config) -> List[FreezeSpec]:
-    """The :class:`FreezeSpec` of every ``FreezeHook`` (or subclass) in ``custom_hooks``."""
-    import_config_modules(cfg)
-    from ..engine.runner import FrozenRunner
-    return [spec for hook in FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks'))
-            for spec in hook.specs]
-
-
-def config_mode(cfg: Config) -> str:
-    """The run's mode, read from the config (:func:`mmfrozen.engine.config_mode.config_mode`)."""
-    import_config_modules(cfg)
-    from ..engine.config_mode import config_mode as _config_mode
-    return _config_mode(cfg)
-
-
-def build_model(cfg: Config, freeze: bool = True) -> nn.Module:
-    """Build ``cfg.model`` on the CPU as a run would, without loading any weights.
-
-    Args:
-        cfg: A loaded config.
-        freeze: Apply the config's freeze hooks with :func:`mmfrozen.freezing.freeze_module`.
-    """
-    import_config_modules(cfg)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    if freeze:
-        for spec in config_freeze_specs(cfg):
-            freeze_module(model, spec)
-    return model
 
 
 def _insert_prefixes(model: nn.Module) -> Dict[str, str]:
@@ -126,11 +88,19 @@ def count_model(model: nn.Module, config: str = '', mode: str = '') -> ParamCoun
     return ParamCount(config, mode, total, trainable, {k: tuple(v) for k, v in comps.items()})
 
 
-def count_config(path: str) -> ParamCount:
-    """Load the config at ``path``, build its model (frozen as configured) and count."""
-    cfg = Config.fromfile(path)
-    model = build_model(cfg)
-    return count_model(model, osp.splitext(osp.basename(path))[0], config_mode(cfg))
+def count_config(cfg: Union[str, Config]) -> ParamCount:
+    """Build a config's model on the CPU, frozen as a run builds it (no weights), and count.
+
+    Args:
+        cfg: A config file (its stem names the count) or a loaded config.
+    """
+    name = ''
+    if isinstance(cfg, str):
+        name = osp.splitext(osp.basename(cfg))[0]
+        cfg = Config.fromfile(cfg)
+    model = build_frozen_model(cfg.model, cfg.get('custom_hooks'), check_pretrained=False,
+                               default_scope=cfg.get('default_scope', 'mmdet'))
+    return count_model(model, name, config_mode(cfg))
 
 
 def _m(n: int) -> str:
@@ -173,7 +143,7 @@ def expand_configs(items: Sequence[str]) -> List[str]:
         else:
             found = sorted(glob.glob(item))
         if not found:
-            raise FileNotFoundError(f'count_params: no config file matches {item!r}')
+            raise FileNotFoundError(f'mmfrozen-count-params: no config file matches {item!r}')
         out += found
     return out
 

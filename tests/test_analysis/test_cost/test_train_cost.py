@@ -7,14 +7,14 @@ import torch
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis import train_cost
-from mmfrozen.analysis.cost_batch import synthetic_batch
-from mmfrozen.analysis.cost_config import (parse_precision_variant, run_mode,
-                                           stock_frozen_stages, training_batch_size,
-                                           training_image_size, twin_config_path)
-from mmfrozen.analysis.cost_measure import CostRequest, build_for_training, load_config
+from mmfrozen.analysis.config_edits import stock_frozen_stages
+from mmfrozen.analysis.cost import train_cost
+from mmfrozen.analysis.cost.batch import synthetic_batch
+from mmfrozen.analysis.cost.measure import CostRequest, build_for_training, load_config
+from mmfrozen.analysis.cost.settings import (parse_precision_variant, training_batch_size,
+                                             training_image_size)
 
-from ..conftest import CONFIGS
+from ...conftest import CONFIGS
 
 FT = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
 FROZEN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
@@ -45,31 +45,6 @@ def tiny_configs(tmp_path_factory):
     ft.write_text(TINY_FT)
     frozen.write_text(TINY_FROZEN)
     return str(ft), str(frozen)
-
-
-def test_run_mode_is_read_from_the_config():
-    assert run_mode(Config.fromfile(FT)) == 'ft'
-    assert run_mode(Config.fromfile(FROZEN)) == 'frozen'
-    scratch = Config.fromfile(FT)
-    scratch.model.backbone.init_cfg = None
-    assert run_mode(scratch) == 'scratch'
-    scratch.load_from = 'some_checkpoint.pth'
-    assert run_mode(scratch) == 'ft'
-    adapters = Config.fromfile(FROZEN)
-    adapters.model.backbone.adapter_cfg = dict(type='ResidualAdapter')
-    assert run_mode(adapters) == 'frozen-adapters'
-
-
-def test_twin_by_naming_rule(tmp_path):
-    assert twin_config_path(FROZEN) == FT
-    with pytest.raises(ValueError, match='already the fine-tuned config'):
-        twin_config_path(FT)
-    lonely = tmp_path / 'retinanet_r50-frozen_fpn_1x_coco.py'
-    lonely.write_text('')
-    with pytest.raises(FileNotFoundError, match='retinanet_r50-ft_fpn_1x_coco.py'):
-        twin_config_path(str(lonely))
-    with pytest.raises(ValueError, match='naming rule'):
-        twin_config_path(str(tmp_path / 'my_frozen_detector.py'))
 
 
 def test_training_settings_and_variants_from_the_config():

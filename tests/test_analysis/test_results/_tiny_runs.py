@@ -13,7 +13,7 @@ from mmengine.visualization import Visualizer
 import mmfrozen  # noqa: F401
 from mmfrozen.testing import TinyCoco, make_local_pretrained, shrink_model, tiny_overrides
 
-from ..conftest import CONFIGS
+from ...conftest import CONFIGS
 
 EPOCHS = 2
 BATCH = 4  # 8 train images: 2 iterations per epoch; 4 val images: one val batch

@@ -1,4 +1,4 @@
-"""count_params: per-component parameter table of real configs, frozen as configured."""
+"""Parameter counts: per-component table of real configs, frozen as configured."""
 import os.path as osp
 import runpy
 import sys
@@ -7,9 +7,8 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.count_params import (config_mode, count_config, count_model, main,
-                                            markdown_table)
-from mmfrozen.analysis.count_params import build_model
+from mmfrozen.analysis.params import count_config, count_model, main, markdown_table
+from mmfrozen.engine import build_frozen_model, config_mode
 
 from ..conftest import CONFIGS, REPO
 
@@ -50,8 +49,11 @@ def test_capacity_dial_changes_trainable_params_monotonically():
 
 def test_counts_match_the_built_model():
     cfg = Config.fromfile(osp.join(FRCNN, 'faster-rcnn_r50-frozen_fpn_1x_coco.py'))
-    model = build_model(cfg)
-    c = count_model(model, 'x', config_mode(cfg))
+    model = build_frozen_model(cfg.model, cfg.custom_hooks, check_pretrained=False,
+                               default_scope=cfg.default_scope)
+    c = count_model(model, '', config_mode(cfg))
+    assert c == count_config(cfg) and not any(
+        p.requires_grad for p in model.backbone.parameters())
     assert c.total == sum(p.numel() for p in model.parameters())
     assert c.trainable == sum(p.numel() for p in model.parameters() if p.requires_grad)
     table = markdown_table([c])

@@ -1,4 +1,6 @@
-"""One row of the results table: what a training run reached and what it cost.
+"""The facts of one training run: what it reached and what it cost, from its logs and config.
+
+Comparisons between runs (a run against its fine-tuned twin) are in :mod:`.comparison`.
 
 The mode of a run (fine-tuned, frozen, frozen with adapters, scratch) is read from its dumped
 config, as the paper's comparison (frozen vs fine-tuned twins) needs it to be right even when a
@@ -15,7 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .config_name import ConfigName
+from ...engine.config_mode import config_mode
+from ..config_edits import innermost_dataset
+from ..config_name import ConfigName
+from ..params import count_config
 from .run_log import RunLog
 
 #: Column key -> metric names after the evaluator prefix (CocoMetric / CocoFrequencyMetric
@@ -49,9 +54,6 @@ class RunSummary:
         best_box_ap: Highest box AP over all evaluations and where it was reached.
         per_class: Class name -> AP at the last evaluation, when the metric was class-wise.
         trainable_params / total_params: Parameter counts of the model as configured.
-        cost: The run's entry of a training-cost JSON, when one was merged.
-        twin: Stem of the fine-tuned twin config; deltas: column -> this run minus the twin;
-            cost_ratios: measured s/iter and peak memory divided by the twin's.
     """
     run: RunLog
     name: Optional[ConfigName]
@@ -71,11 +73,6 @@ class RunSummary:
     peak_memory_mb: Optional[float] = None
     sec_per_iter: Optional[float] = None
     max_epochs: Optional[int] = None
-    cost: Dict[str, Any] = field(default_factory=dict)
-    twin: Optional[str] = None
-    twin_runs: int = 0
-    deltas: Dict[str, Optional[float]] = field(default_factory=dict)
-    cost_ratios: Dict[str, Optional[float]] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
 
     @property
@@ -144,17 +141,9 @@ def per_class_ap(metrics: Dict[str, float], classes: Optional[List[str]],
     return by_kind[kind], kind
 
 
-def _innermost_dataset(cfg: dict) -> dict:
-    ds = cfg
-    while isinstance(ds, dict) and isinstance(ds.get('dataset'), dict):
-        ds = ds['dataset']
-    return ds
-
-
 def train_ann_file(cfg) -> Optional[str]:
     """Path of the training annotation file named in a config, None if it names none."""
-    loader = cfg.get('train_dataloader') or {}
-    ds = _innermost_dataset(loader)
+    ds = innermost_dataset(cfg.get('train_dataloader') or {})
     ann = ds.get('ann_file')
     if not ann:
         return None
@@ -170,36 +159,6 @@ def annotation_counts(ann_file: str) -> Dict[str, int]:
     counts = Counter(names[a['category_id']] for a in data['annotations']
                      if not a.get('iscrowd', 0))
     return {name: counts.get(name, 0) for name in names.values()}
-
-
-def run_mode(cfg) -> str:
-    """``ft``, ``frozen``, ``frozen-adapters`` or ``scratch``, read from a loaded config."""
-    import mmfrozen  # noqa: F401  (registers the freeze hooks)
-    from mmfrozen.engine.config_mode import config_mode
-    return config_mode(cfg)
-
-
-def count_parameters(cfg) -> Tuple[int, int]:
-    """(trainable, total) parameters of the configured model, freeze hooks applied.
-
-    Builds the model (no weights are loaded) and freezes it with the config's freeze hooks
-    through :func:`mmfrozen.freezing.freeze_module`, as :class:`~mmfrozen.engine.FrozenRunner`
-    does.
-    """
-    import mmfrozen  # noqa: F401
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    from mmfrozen.engine import FrozenRunner
-    from mmfrozen.freezing import freeze_module
-
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    for hook in FrozenRunner._find_freeze_hooks(cfg.get('custom_hooks')):
-        for spec in hook.specs:
-            freeze_module(model, spec)
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return trainable, total
 
 
 def _describe_model(cfg) -> Tuple[str, str, str]:
@@ -257,9 +216,9 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
             warnings.append(f'{where}: cannot load the dumped config {run.config_path} '
                             f'({type(exc).__name__}: {exc}); mode and parameters unknown')
     if cfg is not None:
-        summary.mode = run_mode(cfg)
+        summary.mode = config_mode(cfg)
         summary.detector, summary.backbone, summary.neck = _describe_model(cfg)
-        summary.dataset = str(_innermost_dataset(cfg.get('train_dataloader') or {}).get(
+        summary.dataset = str(innermost_dataset(cfg.get('train_dataloader') or {}).get(
             'type', ''))
         summary.max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
         summary.train_ann_file = train_ann_file(cfg)
@@ -268,7 +227,8 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
                             f'{summary.mode!r}; the table uses the config\'s')
         if params:
             try:
-                summary.trainable_params, summary.total_params = count_parameters(cfg)
+                count = count_config(cfg)
+                summary.trainable_params, summary.total_params = count.trainable, count.total
             except Exception as exc:  # a model that does not build here: report it
                 warnings.append(f'{where}: cannot build the model to count parameters '
                                 f'({type(exc).__name__}: {exc})')
@@ -295,7 +255,7 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
             summary.best_at = f'e{e["epoch"]}' if e['epoch'] is not None else f'i{e["iter"]}'
         classes = None
         if cfg is not None:
-            classes = list((_innermost_dataset(cfg.get('train_dataloader') or {}).get(
+            classes = list((innermost_dataset(cfg.get('train_dataloader') or {}).get(
                 'metainfo') or {}).get('classes') or []) or None
         summary.per_class, summary.per_class_metric = per_class_ap(
             last['metrics'], classes, _metric_kinds(cfg) if cfg is not None else [])

@@ -11,17 +11,13 @@ import pytest
 import yaml
 from mmengine.config import Config
 
-from mmfrozen.analysis.config_name import ConfigName
-from mmfrozen.analysis.plots import per_class_deltas
-from mmfrozen.analysis.results_table import ResultsTable, main
-from mmfrozen.analysis.run_summary import run_mode
+from mmfrozen.analysis.results.plots import per_class_deltas
+from mmfrozen.analysis.results.table import ResultsTable, main
 
-from ..conftest import CONFIGS, REPO
+from ...conftest import REPO
 from ._tiny_runs import NAMES, train_tiny_twins
 
 PNG = b'\x89PNG\r\n\x1a\n'
-FROZEN_CFG = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
-FT_CFG = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
 slow = pytest.mark.slow  # every test on real logs shares the ~30 s twin training
 
 
@@ -58,8 +54,13 @@ def write_lines(path, records):
         f.writelines(json.dumps(r) + '\n' for r in records)
 
 
+def summaries(table):
+    """The run facts of the table's rows."""
+    return [r.summary for r in table.rows]
+
+
 def row_of(table, mode):
-    (row,) = [r for r in table.rows if r.config == NAMES[mode]]
+    (row,) = [r for r in table.rows if r.summary.config == NAMES[mode]]
     return row
 
 
@@ -72,9 +73,9 @@ def pct(value):
 def test_table_matches_what_the_runner_reported(twins, tmp_path):
     table = ResultsTable.from_work_dirs([osp.dirname(twins['ft'].work_dir)])
     assert table.warnings == []
-    assert [r.config for r in table.rows] == [NAMES['frozen'], NAMES['ft']]
+    assert [r.summary.config for r in table.rows] == [NAMES['frozen'], NAMES['ft']]
     for mode, run in twins.items():
-        row = row_of(table, mode)
+        row = row_of(table, mode).summary
         assert row.mode == mode  # read from the dumped config
         assert (row.detector, row.backbone, row.neck) == ('FasterRCNN', 'ResNet-18', 'FPN')
         assert row.run.iters == run.iters and row.run.epochs == run.epochs
@@ -94,9 +95,10 @@ def test_table_matches_what_the_runner_reported(twins, tmp_path):
         assert row.per_class == pytest.approx(expected) and row.per_class_metric == 'bbox'
 
     ft, frozen = row_of(table, 'ft'), row_of(table, 'frozen')
-    assert frozen.twin == NAMES['ft'] and ft.twin is None and ft.deltas == {}
-    assert frozen.deltas['box_ap'] == pytest.approx(frozen.final['box_ap'] - ft.final['box_ap'])
-    assert frozen.deltas['best_box_ap'] == pytest.approx(frozen.best_box_ap - ft.best_box_ap)
+    assert frozen.twin.twin == NAMES['ft'] and frozen.twin.runs == 1 and ft.twin is None
+    deltas, mine, theirs = frozen.twin.deltas, frozen.summary, ft.summary
+    assert deltas['box_ap'] == pytest.approx(mine.final['box_ap'] - theirs.final['box_ap'])
+    assert deltas['best_box_ap'] == pytest.approx(mine.best_box_ap - theirs.best_box_ap)
 
     # parameters: same model, the frozen twin trains everything but the backbone
     from mmdet.registry import MODELS
@@ -109,11 +111,11 @@ def test_table_matches_what_the_runner_reported(twins, tmp_path):
 
     out = table.write(str(tmp_path / 'out'), config_root=osp.dirname(twins['ft'].config))
     md = open(out['markdown']).read()
-    assert f'{frozen.final["box_ap"]:.1f}' in md and f'{frozen.deltas["box_ap"]:+.1f}' in md
+    assert f'{mine.final["box_ap"]:.1f}' in md and f'{deltas["box_ap"]:+.1f}' in md
     assert '| frozen |' in md and '| fine-tuned |' in md and 'APl' not in md.split('\n')[2]
     with open(out['csv']) as f:
         rows = {r['config']: r for r in csv.DictReader(f)}
-    assert float(rows[NAMES['frozen']]['delta_box_ap']) == pytest.approx(frozen.deltas['box_ap'])
+    assert float(rows[NAMES['frozen']]['delta_box_ap']) == pytest.approx(deltas['box_ap'])
     assert int(rows[NAMES['ft']]['trainable_params']) == ft.trainable_params
     assert rows[NAMES['ft']]['apl'] == '' and rows[NAMES['ft']]['mode'] == 'ft'
 
@@ -124,7 +126,7 @@ def test_table_matches_what_the_runner_reported(twins, tmp_path):
     assert entry['Metadata']['Epochs'] == 2 and entry['Metadata']['Mode'] == 'frozen'
     assert osp.isfile(entry['Weights'])
     assert entry['Results'][0]['Dataset'] == 'COCO'
-    assert entry['Results'][0]['Metrics']['box AP'] == round(frozen.final['box_ap'], 1)
+    assert entry['Results'][0]['Metrics']['box AP'] == round(frozen.summary.final['box_ap'], 1)
 
     names = sorted(osp.basename(p) for p in out['plots'])
     assert len(names) == 3 and 'twin_deltas.png' in names
@@ -144,11 +146,11 @@ def test_per_class_deltas_use_training_annotation_counts(twins, tiny_coco):
     counts = {n: sum(names[a['category_id']] == n for a in data['annotations'])
               for n in names.values()}
     warnings = []
-    points = per_class_deltas(frozen, ft, warnings)
+    points = per_class_deltas(frozen.summary, ft.summary, warnings)
     assert warnings == [] and points
     for name, count, delta in points:
         assert count == counts[name] > 0
-        assert delta == pytest.approx(frozen.per_class[name] - ft.per_class[name])
+        assert delta == pytest.approx(frozen.summary.per_class[name] - ft.summary.per_class[name])
 
 
 @slow
@@ -204,7 +206,7 @@ def test_truncated_last_line(twins, tmp_path):
     with open(path, 'w') as f:
         f.write(text[:len(text) - 40])  # killed while writing the last validation line
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     assert any('last line' in w and 'truncated' in w for w in table.warnings)
     assert any('line 2 is not valid JSON' in w for w in table.warnings)
     assert 2 not in [r['iter'] for r in row.run.train]
@@ -232,7 +234,7 @@ def test_resumed_session_with_steps_going_back(twins, tmp_path):
         f.write(f'2099/12/31 00:00:01 - mmengine - INFO - resumed epoch: 1, iter: {per_epoch}\n')
 
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     assert row.run.sessions == [osp.basename(first), '20991231_000000']
     assert any('steps go back' in w and f'resumes at iteration {per_epoch}' in w
                for w in table.warnings)
@@ -247,7 +249,7 @@ def test_duplicate_steps_in_one_file(twins, tmp_path):
     records = read_lines(scalars(work))
     write_lines(scalars(work), records + records)  # the same run appended twice
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     assert any('steps go back (iteration 1 logged after' in w for w in table.warnings)
     assert len(row.run.train) == twins['ft'].iters and len(row.run.evals) == twins['ft'].epochs
     assert row.final['box_ap'] == pytest.approx(100 * twins['ft'].evals[-1]['coco/bbox_mAP'])
@@ -260,7 +262,7 @@ def test_fresh_restart_in_same_work_dir_is_its_own_run(twins, tmp_path):
     shutil.copytree(first, osp.join(work, '20991231_000000'))  # started again, no resume
     table = ResultsTable.from_work_dirs([work], params=False)
     assert len(table.rows) == 2
-    assert sorted(r.run.label for r in table.rows) == [
+    assert sorted(r.summary.run.label for r in table.rows) == [
         f'{work}@{osp.basename(first)}', f'{work}@20991231_000000']
     assert any('2 independent runs' in w for w in table.warnings)
     assert any("has 2 runs" in w for w in table.warnings)
@@ -276,12 +278,13 @@ def test_several_runs_of_one_config(twins, tmp_path):
     write_lines(scalars(str(tmp_path / 'ft_seed1')), ft_records)
     table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
     assert len(table.rows) == 4
-    ft_final = [r.final['box_ap'] for r in table.rows if r.mode == 'ft']
+    ft_final = [r.summary.final['box_ap'] for r in table.rows if r.summary.mode == 'ft']
     assert sorted(ft_final) == pytest.approx(
         sorted([100 * twins['ft'].evals[-1]['coco/bbox_mAP'], 90.0]))
-    for row in (r for r in table.rows if r.mode == 'frozen'):
-        assert row.twin_runs == 2
-        assert row.deltas['box_ap'] == pytest.approx(row.final['box_ap'] - sum(ft_final) / 2)
+    for row in (r for r in table.rows if r.summary.mode == 'frozen'):
+        assert row.twin.runs == 2
+        assert row.twin.deltas['box_ap'] == pytest.approx(row.summary.final['box_ap'] -
+                                                          sum(ft_final) / 2)
     md = table.to_markdown()
     assert 'mean of 2 runs' in md and f"config {NAMES['frozen']!r} has 2 runs" in md
 
@@ -308,10 +311,11 @@ def test_missing_metrics(twins, tmp_path):
                                    for r in read_lines(scalars(no_ap75))])
     table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
     ft, frozen = row_of(table, 'ft'), row_of(table, 'frozen')
-    assert ft.final == {} and ft.best_box_ap is None and ft.run.iters == twins['ft'].iters
+    assert ft.summary.final == {} and ft.summary.best_box_ap is None
+    assert ft.summary.run.iters == twins['ft'].iters
     assert any('no_val: no evaluation results' in w for w in table.warnings)
-    assert frozen.final['ap75'] is None and frozen.final['box_ap'] is not None
-    assert frozen.deltas['box_ap'] is None  # nothing to compare with
+    assert frozen.summary.final['ap75'] is None and frozen.summary.final['box_ap'] is not None
+    assert frozen.twin.deltas['box_ap'] is None  # nothing to compare with
     md = table.to_markdown()
     assert md.count(NAMES['ft']) >= 2  # its row and its twin column
 
@@ -321,7 +325,7 @@ def test_text_log_when_scalars_are_missing(twins, tmp_path):
     work = copy_run(twins['frozen'], tmp_path)
     shutil.rmtree(osp.join(session_dir(work), 'vis_data'))
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     assert any('values read from the text log' in w for w in table.warnings)
     assert row.mode == 'frozen'  # config from the work dir's dumped <config>.py
     assert row.run.iters == twins['frozen'].iters and row.run.epochs == twins['frozen'].epochs
@@ -338,7 +342,7 @@ def test_missing_config_and_misnamed_config(twins, tmp_path):
     os.rename(osp.join(misnamed, f'{NAMES["ft"]}.py'),
               osp.join(misnamed, 'faster-rcnn_r18-frozen_fpn_2e_tinycoco.py'))
     table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
-    rows = {r.run.label: r for r in table.rows}
+    rows = {r.run.label: r for r in summaries(table)}
     assert rows[bare].mode is None and rows[bare].config == 'bare'
     assert any('mode unknown without the dumped config' in w for w in table.warnings)
     assert rows[misnamed].mode == 'ft'
@@ -373,7 +377,7 @@ def test_lvis_frequency_mask_and_per_class_key_variants(twins, tmp_path):
         records.append(r)
     write_lines(scalars(work), records)
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     last = twins['frozen'].evals[-1]
     assert row.final['box_ap'] == pytest.approx(100 * last['coco/bbox_mAP'])
     assert (row.final['apr'], row.final['apc'], row.final['apf']) == pytest.approx((10, 20, 30))
@@ -393,7 +397,7 @@ def test_iteration_based_logs(twins, tmp_path):
                for r in read_lines(scalars(work))]
     write_lines(scalars(work), records)
     table = ResultsTable.from_work_dirs([work], params=False)
-    (row,) = table.rows
+    (row,) = summaries(table)
     per_epoch = twins['ft'].iters // twins['ft'].epochs
     assert row.run.epochs is None and row.run.iters == twins['ft'].iters
     assert [(e['iter'], e['epoch']) for e in row.run.evals] == [(per_epoch, None),
@@ -411,40 +415,3 @@ def test_empty_work_dir_session_and_stray_folder(tmp_path):
     assert any('stray: no mmengine session folder' in w for w in table.warnings)
     assert any('no training or validation records' in w for w in table.warnings)
     assert main([str(tmp_path / 'runs'), '--out-dir', str(tmp_path / 'out')]) == 1
-
-
-def test_mode_is_read_from_the_config():
-    import mmfrozen  # noqa: F401
-    from mmdet.registry import HOOKS
-    from mmfrozen.engine import FreezeHook
-
-    assert run_mode(Config.fromfile(FROZEN_CFG)) == 'frozen'
-    ft = Config.fromfile(FT_CFG)
-    assert run_mode(ft) == 'ft'
-    ft.model.backbone.init_cfg = None
-    assert run_mode(ft) == 'scratch'
-    ft.load_from = 'detector.pth'
-    assert run_mode(ft) == 'ft'
-    frozen = Config.fromfile(FROZEN_CFG)
-    frozen.model.backbone.adapter_cfg = dict(reduction=4)
-    assert run_mode(frozen) == 'frozen-adapters'
-
-    @HOOKS.register_module(force=True)
-    class _TestSubclassFreezeHook(FreezeHook):
-        pass
-
-    frozen = Config.fromfile(FROZEN_CFG)
-    frozen.custom_hooks = [dict(type='_TestSubclassFreezeHook', module='backbone')]
-    assert run_mode(frozen) == 'frozen'
-
-
-def test_config_names_and_twins():
-    name = ConfigName.parse('cascade-mask-rcnn_r101-frozen-adapters_nasfpn_lsj-72e_coco.py')
-    assert (name.algorithm, name.backbone, name.mode, name.neck, name.schedule, name.dataset) == (
-        'cascade-mask-rcnn', 'r101', 'frozen-adapters', 'nasfpn', 'lsj-72e', 'coco')
-    assert name.twin == 'cascade-mask-rcnn_r101-ft_nasfpn_lsj-72e_coco'
-    assert ConfigName.parse('faster-rcnn_r50-ft_fpn_1x_coco').twin is None
-    assert ConfigName.parse('faster-rcnn_r50-scratch_fpn_1x_coco').twin == \
-        'faster-rcnn_r50-ft_fpn_1x_coco'
-    assert ConfigName.parse('faster-rcnn_r50_fpn_1x_coco') is None  # no mode
-    assert ConfigName.parse('work_dir') is None

@@ -13,7 +13,7 @@ state, FLOPs), next to
   forward, forward/backward/step of the trainable rest on the detached features),
 * the frozen backbone at reduced precision / channels-last (``--frozen-precision bf16-cl``).
 
-Every measurement runs in a fresh process (:mod:`mmfrozen.analysis.cost_measure`), one after the
+Every measurement runs in a fresh process (:mod:`mmfrozen.analysis.cost.measure`), one after the
 other, so peak memory is that of one measurement alone. Results are a markdown table on stdout
 and a JSON file the results table merges.
 """
@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .cost_measure import CostRequest, request_to_json
+from .measure import CostRequest, request_to_json
 
 _SCHEMA_KEYS = ('config', 'mode', 'device', 'batch_size', 'image_size', 'sec_per_iter',
                 'peak_memory_mb', 'trainable_params', 'total_params', 'optimizer_state_mb',
@@ -59,12 +59,13 @@ def plan(configs: Sequence[str],
 
     Raises:
         ValueError / FileNotFoundError: a variant that the config cannot have (see
-            :mod:`mmfrozen.analysis.cost_config`).
+            :mod:`mmfrozen.analysis.cost.settings`).
     """
     from mmengine.config import Config
 
-    from .cost_config import (parse_precision_variant, run_mode, training_batch_size,
-                              training_image_size, twin_config_path)
+    from ...engine.config_mode import config_mode
+    from ..config_name import twin_config_path
+    from .settings import parse_precision_variant, training_batch_size, training_image_size
     if iters < 1 or warmup < 0:
         raise ValueError(f'need iters >= 1 and warmup >= 0, got {iters}, {warmup}')
     planned = []
@@ -75,7 +76,7 @@ def plan(configs: Sequence[str],
         cfg = Config.fromfile(path)
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        mode = run_mode(cfg)
+        mode = config_mode(cfg)
         frozen = mode.startswith('frozen')
         common = dict(
             batch_size=batch_size or training_batch_size(cfg),
@@ -112,12 +113,13 @@ def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any
     """Measure ``request`` in a fresh Python process and return its result dict.
 
     A list of requests is timed interleaved in one process
-    (:func:`mmfrozen.analysis.cost_measure.time_interleaved`).
+    (:func:`mmfrozen.analysis.cost.measure.time_interleaved`).
 
     Raises:
         RuntimeError: the measurement process failed (its stderr is included).
     """
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    import mmfrozen
+    root = osp.dirname(osp.dirname(osp.abspath(mmfrozen.__file__)))  # the process imports it too
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([root] + [p for p in [env.get('PYTHONPATH')] if p])
     with tempfile.TemporaryDirectory(prefix='mmfrozen_cost_') as tmp:
@@ -126,7 +128,7 @@ def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any
             json.dump([request_to_json(r) for r in request] if isinstance(request, list) else
                       request_to_json(request), f)
         proc = subprocess.run(
-            [sys.executable, '-m', 'mmfrozen.analysis.cost_measure', req, res],
+            [sys.executable, '-m', 'mmfrozen.analysis.cost.measure', req, res],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0 or not osp.isfile(res):
             tail = '\n'.join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
@@ -310,10 +312,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Console entry point: measure, write the JSON, print the table; returns 0."""
     args = parse_args(argv)
     import torch
-    import mmfrozen  # noqa: F401
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     planned = plan(args.configs, twin=args.twin, stock=args.stock, limit=args.limit,
                    frozen_precision=args.frozen_precision, batch_size=args.batch_size,
@@ -330,8 +332,8 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     print(f'## Training cost per step ({doc["machine"]}, torch {doc["torch"]}, {doc["date"]})\n')
     print(markdown(doc['results']))
     print(f'\nJSON: {out}')
-    return doc
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The training-cost benchmark: one training step per variant, each in a fresh process."""

@@ -1,0 +1,103 @@
+"""A config's freezing, read once: its freeze hooks, their specs, and its model built frozen.
+
+:class:`~mmfrozen.engine.runner.FrozenRunner` builds every training model through
+:func:`build_frozen_model`; the parameter counts, the results table, the training-cost
+benchmark and the tests build theirs through it too, so what they count or measure is the model
+a run trains.
+"""
+import inspect
+from typing import Any, List, Optional, Sequence, Union
+
+from mmdet.registry import HOOKS
+from mmengine.logging import print_log
+from mmengine.registry import MODELS, init_default_scope
+from torch import nn
+
+from ..freezing import FreezeSpec, freeze_module
+from .hooks.freeze_hook import FreezeHook
+from .pretrained import assert_pretrained
+
+
+def freeze_hook_cfgs(custom_hooks: Optional[Sequence[Any]]) -> List[Any]:
+    """The entries (dicts or hook objects) of ``custom_hooks`` that are freeze hooks.
+
+    A freeze hook is :class:`~mmfrozen.engine.hooks.FreezeHook` or any subclass registered in
+    mmdet's ``HOOKS`` (``FreezeBackboneHook``, ``ClassifierRetrainHook``, a user's own).
+    """
+    found = []
+    for hook in custom_hooks or []:
+        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+        cls = HOOKS.get(kind) if isinstance(kind, str) else kind
+        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
+            found.append(hook)
+    return found
+
+
+def freeze_hooks(custom_hooks: Optional[Sequence[Any]]) -> List[FreezeHook]:
+    """The freeze hooks of ``custom_hooks``: config dicts built, hook objects as given."""
+    found = []
+    for hook in freeze_hook_cfgs(custom_hooks):
+        if isinstance(hook, dict):
+            hook = dict(hook)
+            hook.pop('priority', None)  # a Runner argument, as in Runner.register_hook
+            hook = HOOKS.build(hook)
+        found.append(hook)
+    return found
+
+
+def freeze_specs(cfg: Any) -> List[FreezeSpec]:
+    """Every :class:`~mmfrozen.freezing.FreezeSpec` a config's freeze hooks apply, in order.
+
+    Args:
+        cfg: A loaded config (``mmengine.Config`` or dict); its ``custom_hooks`` are read.
+    """
+    return [spec for hook in freeze_hooks(cfg.get('custom_hooks')) for spec in hook.specs]
+
+
+def build_frozen_model(model: Union[nn.Module, dict],
+                       custom_hooks: Optional[Sequence[Any]] = None,
+                       load_from: Optional[str] = None,
+                       resume: bool = False,
+                       check_pretrained: bool = True,
+                       default_scope: Optional[str] = None) -> nn.Module:
+    """Build ``model`` and freeze it as the freeze hooks in ``custom_hooks`` ask.
+
+    This is what :class:`~mmfrozen.engine.runner.FrozenRunner` does when it builds the model,
+    before any DDP wrapping and before the optimizer exists. No weights are loaded here: a run
+    loads them later (``init_weights``, ``load_from``, resume).
+
+    Args:
+        model: A built model, or its config dict (built with mmengine's ``MODELS`` under the
+            current default scope, as mmengine's Runner builds it).
+        custom_hooks: The run's ``custom_hooks``; entries that are not freeze hooks are ignored.
+        load_from: The run's ``load_from``, for the pretrained-weights check.
+        resume: Whether the run resumes, for the pretrained-weights check.
+        check_pretrained: Refuse a frozen module that nothing loads pretrained weights into
+            (unless its hook sets ``allow_random_init``) and log what was frozen, as a training
+            run does. False for tools that build a model without its weights (parameter counts,
+            the training-cost benchmark, smoke steps).
+        default_scope: Set this default scope first (a config's ``default_scope``; a Runner has
+            already set it).
+
+    Raises:
+        mmfrozen.engine.pretrained.RandomInitFrozenError: with ``check_pretrained``, a module
+            would stay frozen at its random initialisation.
+    """
+    if default_scope is not None:
+        init_default_scope(default_scope)
+    if isinstance(model, dict):
+        model = MODELS.build(model)
+    for hook in freeze_hooks(custom_hooks):
+        for spec in hook.specs:
+            report = freeze_module(model, spec)
+            if not check_pretrained:
+                continue
+            if hook.allow_random_init:
+                print_log(f'mmfrozen: {spec.path!r} may be frozen at a random initialisation '
+                          '(allow_random_init=True)', logger='current', level=30)
+            else:
+                source = assert_pretrained(model, spec, load_from, resume)
+                print_log(f'mmfrozen: weights of {spec.path!r} come from {source}',
+                          logger='current')
+            print_log(f'mmfrozen: {report}', logger='current')
+    return model
