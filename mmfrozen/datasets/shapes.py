@@ -1,7 +1,7 @@
 """Drawing primitives of the synthetic "shapes" world of the mini-study.
 
-An object class is a (shape, texture) pair: 12 outlines x 4 surface textures = 48 classes.
-Everything else about an instance is a nuisance drawn at random: size, aspect ratio, rotation,
+An object class is a (shape, texture) pair (:class:`~mmfrozen.datasets.ShapesWorld` chooses
+which of the 12 outlines and 4 surface textures). Everything else about an instance is a nuisance drawn at random: size, aspect ratio, rotation,
 foreground and texture colours, texture phase and angle, background gradient, noise and clutter
 (thin lines and small blobs that belong to no class). A classifier therefore has to learn shape
 and texture, not colour, and a detector trained on few instances of a class profits from
@@ -15,18 +15,6 @@ from PIL import Image, ImageDraw
 SHAPES: Tuple[str, ...] = ('circle', 'square', 'triangle', 'pentagon', 'hexagon', 'star',
                            'cross', 'ring', 'crescent', 'arrow', 'diamond', 'heart')
 TEXTURES: Tuple[str, ...] = ('solid', 'striped', 'dotted', 'checkered')
-
-
-def class_names(num_classes: int = len(SHAPES) * len(TEXTURES)) -> Tuple[str, ...]:
-    """The first ``num_classes`` class names, ``'<texture>-<shape>'``, textures varying slowest.
-
-    Raises:
-        ValueError: ``num_classes`` is not in ``[1, 48]``.
-    """
-    names = tuple(f'{t}-{s}' for t in TEXTURES for s in SHAPES)
-    if not 1 <= num_classes <= len(names):
-        raise ValueError(f'num_classes must be in [1, {len(names)}], got {num_classes}')
-    return names[:num_classes]
 
 
 def _regular(n: int, phase: float = -np.pi / 2) -> np.ndarray:
@@ -123,12 +111,16 @@ def shape_mask(shape: str, size: int, centre: Tuple[float, float], radius: float
     return np.asarray(mask) > 127
 
 
-def texture(kind: str, size: int, radius: float, angle: float,
-            rng: np.random.Generator) -> np.ndarray:
-    """Boolean ``size x size`` pattern (True = second colour); period scales with ``radius``."""
+def texture(kind: str, size: int, radius: float, angle: float, rng: np.random.Generator,
+            period: Tuple[float, float] = (0.55, 0.75), dot_radius: float = 0.22) -> np.ndarray:
+    """Boolean ``size x size`` pattern (True = second colour).
+
+    The pattern's period is ``radius`` times a factor drawn from ``period`` (at least 3 px);
+    dots have a radius of ``dot_radius`` periods.
+    """
     if kind == 'solid':
         return np.zeros((size, size), bool)
-    period = max(3.0, radius * rng.uniform(0.55, 0.75))
+    period = max(3.0, radius * rng.uniform(*period))
     y, x = np.mgrid[0:size, 0:size].astype(np.float64)
     u = np.cos(angle) * x + np.sin(angle) * y + rng.uniform(0, period)
     v = -np.sin(angle) * x + np.cos(angle) * y + rng.uniform(0, period)
@@ -138,27 +130,30 @@ def texture(kind: str, size: int, radius: float, angle: float,
         return ((u // (period / 1.4)) + (v // (period / 1.4))) % 2 == 0
     if kind == 'dotted':
         du, dv = (u % period) - period / 2, (v % period) - period / 2
-        return du * du + dv * dv < (period * 0.3) ** 2
+        return du * du + dv * dv < (period * dot_radius) ** 2
     raise KeyError(f'unknown texture {kind!r}; known: {TEXTURES}')
 
 
-def render_object(canvas: np.ndarray, class_name: str, centre: Tuple[float, float],
-                  radius: float, rng: np.random.Generator) -> np.ndarray:
-    """Paint one instance of ``class_name`` onto ``canvas`` (float HxWx3) in place.
+def render_object(canvas: np.ndarray, shape: str, tex_kind: str, centre: Tuple[float, float],
+                  radius: float, rng: np.random.Generator,
+                  period: Tuple[float, float] = (0.55, 0.75),
+                  dot_radius: float = 0.22) -> np.ndarray:
+    """Paint one ``shape`` with surface ``tex_kind`` onto ``canvas`` (float HxWx3) in place.
 
-    Size, aspect ratio, rotation, colours and texture phase are drawn from ``rng``.
+    Aspect ratio, rotation, colours and texture phase are drawn from ``rng``; ``period`` and
+    ``dot_radius`` are passed to :func:`texture`.
 
     Returns:
         The boolean mask of the painted pixels.
     """
-    tex_kind, shape = class_name.split('-', 1)
     size = canvas.shape[0]
     angle = float(rng.uniform(0, 2 * np.pi))
     aspect = float(rng.uniform(0.75, 1.25))
     mask = shape_mask(shape, size, centre, radius, aspect, angle)
     fg = random_colour(rng, avoid=canvas[mask].mean(0) if mask.any() else None)
     second = random_colour(rng, avoid=fg, min_dist=120.0)
-    pattern = texture(tex_kind, size, radius, angle + float(rng.uniform(-0.3, 0.3)), rng)
+    pattern = texture(tex_kind, size, radius, angle + float(rng.uniform(-0.3, 0.3)), rng,
+                      period, dot_radius)
     colour = np.where(pattern[..., None], second, fg)
     shade = rng.normal(0, 6.0, canvas.shape)
     canvas[mask] = np.clip(colour[mask] + shade[mask], 0, 255)

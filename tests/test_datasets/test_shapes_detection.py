@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from mmfrozen.datasets import LongTail, lvis_frequency, make_shapes_detection
+from mmfrozen.datasets import LongTail, ShapesWorld, lvis_frequency, make_shapes_detection
 
 SMALL = LongTail(rare=3, common=3, frequent=2, rare_range=(1, 10), common_range=(11, 30),
                  frequent_range=(101, 103))
+WORLD = ShapesWorld(shapes=('circle', 'star', 'ring', 'arrow'), textures=('solid', 'dotted'))
 
 
 def digest(root):
@@ -30,7 +31,8 @@ def digest(root):
 @pytest.fixture(scope='module')
 def small_set(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('det'))
-    return make_shapes_detection(root, SMALL, val_per_class=3, image_size=64, seed=3)
+    return make_shapes_detection(root, WORLD, SMALL, val_per_class=3, image_size=64, seed=3,
+                                 workers=2)
 
 
 def test_lvis_frequency_thresholds():
@@ -88,9 +90,9 @@ def test_annotations_are_valid_coco_and_match_the_pixels(small_set):
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
-    kw = dict(long_tail=SMALL, val_per_class=2, image_size=48)
+    kw = dict(world=WORLD, long_tail=SMALL, val_per_class=2, image_size=48)
     a = make_shapes_detection(str(tmp_path / 'a'), seed=5, **kw)
-    b = make_shapes_detection(str(tmp_path / 'b'), seed=5, **kw)
+    b = make_shapes_detection(str(tmp_path / 'b'), seed=5, workers=2, **kw)
     c = make_shapes_detection(str(tmp_path / 'c'), seed=6, **kw)
     assert digest(a.root) == digest(b.root)
     assert digest(a.root) != digest(c.root)
@@ -101,3 +103,5 @@ def test_bad_long_tail_is_refused():
         LongTail(rare_range=(1, 12))
     with pytest.raises(ValueError, match='frequent'):
         LongTail(frequent_range=(90, 200))
+    with pytest.raises(ValueError, match='the long tail has 8 classes, the world 32'):
+        make_shapes_detection('/nonexistent', long_tail=SMALL)

@@ -127,3 +127,30 @@ def test_needs_frequency_on_every_category(tmp_path):
         CocoFrequencyMetric(ann_file=str(path))
     with pytest.raises(ValueError, match='needs ann_file'):
         CocoFrequencyMetric(ann_file=None)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_faster_coco_eval_backend_gives_the_pycocotools_numbers(tmp_path, seed):
+    from mmdet.evaluation.metrics import coco_metric
+    original = coco_metric.COCOeval
+    gt, dets = coco_case(seed)
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    results = {}
+    for backend in CocoFrequencyMetric.BACKENDS:
+        metric = CocoFrequencyMetric(ann_file=str(path), metric=['bbox', 'segm'],
+                                     classwise=True, backend=backend)
+        results[backend] = run_metric_with_masks(metric, gt, copy.deepcopy(dets))
+        assert coco_metric.COCOeval is original  # mmdet's name is restored after each call
+    ref, fast = results['pycocotools'], results['faster-coco-eval']
+    assert set(ref) == set(fast) and any(k.endswith('_APr') for k in ref)
+    for key, value in ref.items():
+        assert fast[key] == pytest.approx(value, abs=1e-9, nan_ok=True), key
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    gt, _ = coco_case(0)
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    with pytest.raises(ValueError, match="backend must be one of"):
+        CocoFrequencyMetric(ann_file=str(path), backend='lvis')

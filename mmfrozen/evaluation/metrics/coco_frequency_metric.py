@@ -6,15 +6,13 @@ categories carry an LVIS-style ``frequency`` (the mini-study's generated data, f
 """
 import contextlib
 import io
-import os.path as osp
-import tempfile
-from typing import Dict, List, Optional, Union
+from typing import Dict, Iterator, List, Optional, Union
 
 import numpy as np
-from mmengine.fileio import load
 from mmengine.logging import MMLogger
 from mmdet.datasets.api_wrappers import COCOeval
 from mmdet.evaluation.metrics import CocoMetric
+from mmdet.evaluation.metrics import coco_metric as _coco_metric
 from mmdet.registry import METRICS
 
 from ..functional import (FREQUENCY_BUCKETS, category_frequencies, frequency_bucket_ap,
@@ -32,6 +30,11 @@ class CocoFrequencyMetric(CocoMetric):
     (100). A bucket with no such category reports -1.0. Numbers are rounded to 3 decimals like
     CocoMetric's.
 
+    The buckets are read from the same evaluation that gives ``mAP`` (one evaluation per IoU
+    type). ``backend='faster-coco-eval'`` runs that evaluation with faster-coco-eval's C++
+    ``COCOeval_faster`` (same algorithm and results as pycocotools, about 15x faster; the tests
+    check the two agree), which matters when a run validates often.
+
     With ``classwise=True`` the per-class AP that the buckets average is reported as
     ``coco/bbox_<name>_precision`` (``segm_`` likewise; NaN for a class without ground truth).
     CocoMetric's own classwise keys (``coco/<name>_precision`` in mmdet 3.3, read at 1000
@@ -45,6 +48,8 @@ class CocoFrequencyMetric(CocoMetric):
         metric: ``'bbox'``, ``'segm'`` or a list of them (``'proposal'`` and
             ``'proposal_fast'`` are passed through to CocoMetric, without buckets).
         classwise: Also report per-class AP (CocoMetric's ``<name>_precision`` keys).
+        backend: ``'pycocotools'`` (default) or ``'faster-coco-eval'``: the COCOeval
+            implementation that evaluates.
         **kwargs: Any other :class:`~mmdet.evaluation.CocoMetric` argument.
 
     Example::
@@ -55,12 +60,18 @@ class CocoFrequencyMetric(CocoMetric):
 
     #: Detections per image at which the per-category AP is read (that of CocoMetric's mAP).
     AP_MAX_DETS = 100
+    BACKENDS = ('pycocotools', 'faster-coco-eval')
 
     def __init__(self,
                  ann_file: str,
                  metric: Union[str, List[str]] = 'bbox',
                  classwise: bool = False,
+                 backend: str = 'pycocotools',
                  **kwargs) -> None:
+        if backend not in self.BACKENDS:
+            raise ValueError(f'CocoFrequencyMetric: backend must be one of {self.BACKENDS}, got '
+                             f'{backend!r}')
+        self.backend = backend
         if ann_file is None:
             raise ValueError('CocoFrequencyMetric needs ann_file: the frequency buckets are read '
                              "from the 'frequency' field of its categories.")
@@ -72,44 +83,73 @@ class CocoFrequencyMetric(CocoMetric):
             raise ValueError(f'CocoFrequencyMetric reads AP at {self.AP_MAX_DETS} detections per '
                              f'image; proposal_nums={self.proposal_nums} must contain it.')
 
+    def _coco_eval_class(self) -> type:
+        if self.backend == 'faster-coco-eval':
+            from faster_coco_eval import COCOeval_faster
+            return COCOeval_faster
+        return COCOeval
+
+    @contextlib.contextmanager
+    def _recorded_evaluations(self) -> Iterator[list]:
+        """Make CocoMetric evaluate with this metric's backend and keep each evaluation.
+
+        mmdet's ``CocoMetric.compute_metrics`` builds its ``COCOeval`` from its module's global
+        name and drops it after reading ``stats``; for the time of one call that name is bound to
+        a subclass of the backend that records every instance, so the buckets are read from the
+        very evaluation that gives ``mAP``.
+        """
+        made: list = []
+        base = self._coco_eval_class()
+
+        class Recorded(base):  # type: ignore[misc, valid-type]
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                made.append(self)
+
+        original = _coco_metric.COCOeval
+        _coco_metric.COCOeval = Recorded
+        try:
+            yield made
+        finally:
+            _coco_metric.COCOeval = original
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """CocoMetric's metrics, then ``<metric>_APr/APc/APf`` for bbox and segm."""
-        eval_results = super().compute_metrics(results)
+        with self._recorded_evaluations() as evaluations:
+            eval_results = super().compute_metrics(results)
         if self.format_only:
             return eval_results
         iou_types = [m for m in self.metrics if m in ('bbox', 'segm')]
         if not iou_types:
             return eval_results
         logger: MMLogger = MMLogger.get_current_instance()
-        _, preds = zip(*results)
-        with tempfile.TemporaryDirectory() as tmp_dir:
-            result_files = self.results2json(preds, osp.join(tmp_dir, 'results'))
-            for iou_type in iou_types:
-                buckets = self.bucket_ap(load(result_files[iou_type]), iou_type)
-                if buckets is None:
-                    logger.error(f'CocoFrequencyMetric: no {iou_type} detections at all, so no '
-                                 f'{iou_type}_APr/APc/APf (CocoMetric reports no mAP either).')
-                    continue
-                counts = buckets.pop('num_categories')
-                category_ap = buckets.pop('category_ap')
-                for name, value in buckets.items():
-                    eval_results[f'{iou_type}_{name}'] = float(f'{round(value, 3)}')
-                if self.classwise:
-                    for cat_id, ap in category_ap.items():
-                        name = self._coco_api.cats[cat_id]['name']
-                        eval_results[f'{iou_type}_{name}_precision'] = round(ap, 3)
-                logger.info(f'{iou_type} AP by frequency bucket (categories with ground truth): ' +
-                            ', '.join(f'AP{b}={buckets["AP" + b]:.3f} ({counts[b]})'
-                                      for b in FREQUENCY_BUCKETS))
+        by_type = {e.params.iouType: e for e in evaluations if e.params.useCats}
+        for iou_type in iou_types:
+            if iou_type not in by_type:
+                logger.error(f'CocoFrequencyMetric: no {iou_type} detections at all, so no '
+                             f'{iou_type}_APr/APc/APf (CocoMetric reports no mAP either).')
+                continue
+            buckets = self.buckets_of(by_type[iou_type])
+            counts = buckets.pop('num_categories')
+            category_ap = buckets.pop('category_ap')
+            for name, value in buckets.items():
+                eval_results[f'{iou_type}_{name}'] = float(f'{round(value, 3)}')
+            if self.classwise:
+                for cat_id, ap in category_ap.items():
+                    name = self._coco_api.cats[cat_id]['name']
+                    eval_results[f'{iou_type}_{name}_precision'] = round(ap, 3)
+            logger.info(f'{iou_type} AP by frequency bucket (categories with ground truth): ' +
+                        ', '.join(f'AP{b}={buckets["AP" + b]:.3f} ({counts[b]})'
+                                  for b in FREQUENCY_BUCKETS))
         return eval_results
 
     def bucket_ap(self, predictions: List[dict], iou_type: str) -> Optional[dict]:
-        """AP per frequency bucket for COCO-format ``predictions``, unrounded.
+        """AP per frequency bucket for COCO-format ``predictions``, evaluated on their own.
 
         Returns:
-            ``{'APr', 'APc', 'APf', 'num_categories': {bucket: count of categories with ground
-            truth}, 'category_ap': {category id: AP (NaN: no ground truth)}}``, or None when
-            there are no predictions (pycocotools cannot load an empty result list).
+            What :meth:`buckets_of` returns, or None when there are no predictions (pycocotools
+            cannot load an empty result list).
         """
         if not predictions:
             return None
@@ -117,20 +157,31 @@ class CocoFrequencyMetric(CocoMetric):
             # mask area, not box area, decides small/medium/large (as CocoMetric does)
             for p in predictions:
                 p.pop('bbox', None)
-        coco_eval = COCOeval(self._coco_api, self._coco_api.loadRes(predictions), iou_type)
+        coco_eval = self._coco_eval_class()(self._coco_api, self._coco_api.loadRes(predictions),
+                                            iou_type)
         coco_eval.params.catIds = self.cat_ids
         coco_eval.params.imgIds = self.img_ids
         coco_eval.params.maxDets = list(self.proposal_nums)
         coco_eval.params.iouThrs = self.iou_thrs
-        with contextlib.redirect_stdout(io.StringIO()):  # CocoMetric already printed a summary
+        with contextlib.redirect_stdout(io.StringIO()):
             coco_eval.evaluate()
             coco_eval.accumulate()
-        m = coco_eval.params.maxDets.index(self.AP_MAX_DETS)
+        return self.buckets_of(coco_eval)
+
+    def buckets_of(self, coco_eval) -> dict:
+        """AP per frequency bucket of an evaluated and accumulated ``COCOeval``, unrounded.
+
+        Returns:
+            ``{'APr', 'APc', 'APf', 'num_categories': {bucket: count of categories with ground
+            truth}, 'category_ap': {category id: AP (NaN: no ground truth)}}``.
+        """
+        m = list(coco_eval.params.maxDets).index(self.AP_MAX_DETS)
         ap = per_category_ap(coco_eval.eval['precision'], area_index=0, max_det_index=m)
         # pycocotools sorts params.catIds in evaluate(): that is the order of the precision array
-        freqs = category_frequencies(self._coco_api.cats, coco_eval.params.catIds, self.ann_file)
+        cat_ids = list(coco_eval.params.catIds)
+        freqs = category_frequencies(self._coco_api.cats, cat_ids, self.ann_file)
         out: dict = frequency_bucket_ap(ap, freqs)
-        out['category_ap'] = {c: float(a) for c, a in zip(coco_eval.params.catIds, ap)}
+        out['category_ap'] = {c: float(a) for c, a in zip(cat_ids, ap)}
         out['num_categories'] = {
             b: int(sum(f == b and not np.isnan(a) for a, f in zip(ap, freqs)))
             for b in FREQUENCY_BUCKETS
