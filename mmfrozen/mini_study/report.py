@@ -1,182 +1,292 @@
-"""The mini-study's summary: mean and spread over seeds, twin differences, cost ratios, plot.
+"""Stage 4: the study's summary from the results table's rows; plots; the paper's three claims.
 
-The three claims of "Proper Reuse of Image Classification Features Improves Object Detection"
-(Vasconcelos et al., CVPR 2022) checked here: a frozen backbone trains cheaper; decoder capacity
-decides whether frozen matches fine-tuning; rare classes gain most.
+Every number comes from the rows :class:`~mmfrozen.analysis.results.ResultsTable` reads from
+the runs' work dirs (final metrics, logged iteration times, evaluations, parameter counts); this
+module only groups them by variant and seed, takes differences seed by seed and applies the
+verdict rule of :mod:`.stats`.
 """
 import json
 import statistics
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from .variants import HEADLINE, VARIANTS
+from .claims import SMALL, LARGE, judge
+from .stats import paired
+from .variants import CAPACITIES, Variant
 
-#: Reported metrics: summary name -> key logged by CocoFrequencyMetric (fractions of 1).
-METRICS = {'AP': 'coco/bbox_mAP', 'AP50': 'coco/bbox_mAP_50', 'APr': 'coco/bbox_APr',
-           'APc': 'coco/bbox_APc', 'APf': 'coco/bbox_APf'}
-#: (frozen-side variant, fine-tuned twin) pairs compared in the summary.
-PAIRS = (('frozen', 'ft'), ('frozen-capacity', 'ft-capacity'), ('frozen-adapters', 'ft'),
-         ('scratch', 'ft'))
-
-
-def _stats(values: Sequence[float]) -> Dict[str, Optional[float]]:
-    vals = [v for v in values if v is not None]
-    if not vals:
-        return dict(mean=None, std=None, n=0)
-    return dict(mean=statistics.mean(vals), std=statistics.stdev(vals) if len(vals) > 1 else None,
-                n=len(vals), min=min(vals), max=max(vals))
+#: Metric name in the summary -> column of the results table (percent).
+METRICS = {'ap': 'box_ap', 'ap50': 'ap50', 'apr': 'apr', 'apc': 'apc', 'apf': 'apf'}
+#: The paper's Table 3 (R101, ImageNet): trainable share when frozen, frozen minus fine-tuned AP.
+PAPER_TABLE3 = (('FPN', 0.26, -6.5), ('NAS-FPN', 0.40, 0.1), ('NAS-FPN + Cascade', 0.54, 0.7))
 
 
-def _percent(metrics: Dict[str, float], key: str) -> Optional[float]:
-    value = metrics.get(key)
-    if value is None or value < 0:  # COCO's -1: no instance of the bucket
-        return None
-    return 100.0 * value
+@dataclass
+class RunResult:
+    """One finished run, as the results table read it."""
+    variant: Variant
+    seed: int
+    work_dir: str
+    metrics: Dict[str, Optional[float]]
+    sec_per_iter: Optional[float]
+    trainable_params: Optional[int]
+    total_params: Optional[int]
+    curve: List[Tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def trainable_share(self) -> Optional[float]:
+        if not self.trainable_params or not self.total_params:
+            return None
+        return self.trainable_params / self.total_params
 
 
-def summarize(records: List[dict], cost: Optional[dict] = None) -> dict:
-    """Aggregate the study's run records (``variant``, ``seed``, ``metrics``) and cost JSON.
+def training_seconds(train_records: Sequence[dict]) -> List[Tuple[int, float]]:
+    """(iteration, training seconds so far) at every logged iteration.
 
-    Returns:
-        ``{'variants': {key: {metric: stats}}, 'pairs': [...], 'cost': {...}}``; AP in percent;
-        a pair's difference is taken seed by seed where both sides ran the seed, else between
-        the means.
+    mmengine logs the mean iteration time of the window that ends at each logged iteration; the
+    study's configs log every ``window_size`` iterations, so the sum of ``time`` x iterations
+    since the previous record is the wall-clock time spent in training iterations (validation
+    excluded).
     """
-    by_variant: Dict[str, List[dict]] = {}
-    for r in records:
-        by_variant.setdefault(r['variant'], []).append(r)
-    variants = {}
-    for v in VARIANTS:
-        runs = by_variant.get(v.key, [])
-        if runs:
-            variants[v.key] = dict(config=v.stem, seeds=sorted(r['seed'] for r in runs), **{
-                name: _stats([_percent(r['metrics'], key) for r in runs])
-                for name, key in METRICS.items()})
-    pairs = []
-    for a, b in PAIRS:
-        if a not in by_variant or b not in by_variant:
+    out, total, last = [], 0.0, 0
+    for r in train_records:
+        t = r.get('time')
+        if not isinstance(t, (int, float)):
             continue
-        ra = {r['seed']: r for r in by_variant[a]}
-        rb = {r['seed']: r for r in by_variant[b]}
-        common = sorted(set(ra) & set(rb))
-        diff = {}
-        for name, key in METRICS.items():
-            if len(common) > 1:
-                d = [(_percent(ra[s]['metrics'], key), _percent(rb[s]['metrics'], key))
-                     for s in common]
-                diff[name] = _stats([x - y for x, y in d if x is not None and y is not None])
-            else:
-                ma, mb = variants[a][name]['mean'], variants[b][name]['mean']
-                diff[name] = dict(mean=None if ma is None or mb is None else ma - mb, std=None,
-                                  n=1)
-        pairs.append(dict(variant=a, twin=b, seeds=common, diff=diff))
-    return dict(variants=variants, pairs=pairs, cost=_cost_ratios(cost) if cost else {})
-
-
-def _cost_ratios(cost: dict) -> dict:
-    by_config = {e['config']: e for e in cost.get('results', []) if e.get('label', 'as-config')
-                 in ('as-config', None)}
-    out = {}
-    stems = {v.key: v.stem for v in VARIANTS}
-    for a, b in PAIRS[:2]:
-        ea, eb = by_config.get(stems[a]), by_config.get(stems[b])
-        if not ea or not eb:
-            continue
-        entry = dict(variant=a, twin=b)
-        for key in ('sec_per_iter', 'peak_memory_mb', 'trainable_params', 'optimizer_state_mb',
-                    'train_flops'):
-            va, vb = ea.get(key), eb.get(key)
-            entry[key] = [va, vb]
-            entry[f'{key}_ratio'] = va / vb if va is not None and vb else None
-        out[f'{a}/{b}'] = entry
+        total += t * (r['iter'] - last)
+        last = r['iter']
+        out.append((r['iter'], total))
     return out
 
 
-def _pm(s: Dict[str, Optional[float]], sign: bool = False) -> str:
-    if s.get('mean') is None:
+def time_curve(row) -> List[Tuple[float, float]]:
+    """(training seconds, box AP in percent) at every evaluation of a results-table row."""
+    seconds = training_seconds(row.summary.run.train)
+    out = []
+    for it, ap in row.summary.curve('box_ap'):
+        done = [s for i, s in seconds if i <= it]
+        if done:
+            out.append((done[-1], ap))
+    return out
+
+
+def run_results(rows: Sequence, records: Sequence[dict],
+                variants: Dict[str, Variant]) -> Tuple[List[RunResult], List[str]]:
+    """Match the study's run records (``variant``, ``seed``, ``work_dir``) with table rows.
+
+    Returns:
+        The results, and a warning for every record the table has no row for.
+    """
+    by_dir = {}
+    for row in rows:
+        by_dir.setdefault(row.summary.run.work_dir.rstrip('/'), row)
+    out, warnings = [], []
+    for r in records:
+        row = by_dir.get(r['work_dir'].rstrip('/'))
+        if row is None:
+            warnings.append(f'run {r["variant"]} seed {r["seed"]} ({r["work_dir"]}): the '
+                            'results table has no row for it; left out of the summary')
+            continue
+        out.append(RunResult(
+            variant=variants[r['variant']], seed=r['seed'], work_dir=r['work_dir'],
+            metrics={k: row.summary.final.get(col) for k, col in METRICS.items()},
+            sec_per_iter=row.summary.sec_per_iter, trainable_params=row.trainable_params,
+            total_params=row.total_params, curve=time_curve(row)))
+    return out, warnings
+
+
+def _stats(values: Sequence[Optional[float]]) -> Dict[str, Optional[float]]:
+    vals = [v for v in values if v is not None]
+    return dict(mean=statistics.fmean(vals) if vals else None,
+                std=statistics.stdev(vals) if len(vals) > 1 else None, n=len(vals))
+
+
+def summarize(results: Sequence[RunResult]) -> dict:
+    """Per-variant means, the capacity curve, the headline comparisons and the claims."""
+    by_variant: Dict[str, List[RunResult]] = {}
+    for r in results:
+        by_variant.setdefault(r.variant.key, []).append(r)
+    variants = {}
+    for key, runs in by_variant.items():
+        v = runs[0].variant
+        entry = dict(mode=v.mode, capacity=v.capacity, config=v.stem,
+                     seeds=sorted(r.seed for r in runs),
+                     trainable_share=runs[0].trainable_share,
+                     trainable_params=runs[0].trainable_params,
+                     total_params=runs[0].total_params,
+                     sec_per_iter=_stats([r.sec_per_iter for r in runs])['mean'])
+        for m in METRICS:
+            s = _stats([r.metrics[m] for r in runs])
+            entry[m], entry[f'{m}_std'] = s['mean'], s['std']
+        variants[key] = entry
+
+    # seed -> (mode, capacity, metric) -> value, for the paired differences
+    by_seed: Dict[int, Dict[Tuple[str, str, str], float]] = {}
+    for r in results:
+        runs = by_seed.setdefault(r.seed, {})
+        for m, value in list(r.metrics.items()) + [('sec_per_iter', r.sec_per_iter)]:
+            if value is not None:
+                runs[(r.variant.mode, r.variant.capacity, m)] = value
+
+    def twin_difference(capacity: str, metric: str) -> dict:
+        diffs = []
+        for runs in by_seed.values():
+            a, b = runs.get(('frozen', capacity, metric)), runs.get(('ft', capacity, metric))
+            if a is not None and b is not None:
+                diffs.append(a - b)
+        return paired(diffs).to_dict()
+
+    curve = []
+    for cap in CAPACITIES:
+        frozen = variants.get(f'frozen-{cap}')
+        if frozen is None or f'ft-{cap}' not in variants:
+            continue
+        curve.append(dict(capacity=cap, trainable_share=frozen['trainable_share'],
+                          d_ap=twin_difference(cap, 'ap'), d_apr=twin_difference(cap, 'apr'),
+                          d_sec_per_iter=twin_difference(cap, 'sec_per_iter')))
+    headline = []
+    for cap in (SMALL, LARGE):
+        for m in ('ap', 'apr'):
+            ft, fr = variants.get(f'ft-{cap}'), variants.get(f'frozen-{cap}')
+            if ft is None or fr is None:
+                continue
+            headline.append(dict(
+                capacity=cap, metric=m,
+                ft=dict(mean=ft[m], std=ft[f'{m}_std'], n=len(ft['seeds'])),
+                frozen=dict(mean=fr[m], std=fr[f'{m}_std'], n=len(fr['seeds'])),
+                difference=twin_difference(cap, m)))
+    return dict(variants=variants, capacity_curve=curve, headline=headline,
+                claims=judge(by_seed))
+
+
+# -- text ------------------------------------------------------------------------------------
+def _num(value: Optional[float], digits: int = 1, sign: bool = False) -> str:
+    if value is None:
         return 'n/a'
-    text = f'{s["mean"]:+.1f}' if sign else f'{s["mean"]:.1f}'
-    return text + (f' ± {s["std"]:.1f}' if s.get('std') is not None else '')
+    return f'{value:+.{digits}f}' if sign else f'{value:.{digits}f}'
+
+
+def _pm(mean: Optional[float], std: Optional[float], digits: int = 1, sign=False) -> str:
+    return _num(mean, digits, sign) + (f' ± {std:.{digits}f}' if std is not None else '')
+
+
+def _ci(ci: Optional[Sequence[float]], digits: int = 1) -> str:
+    return f'[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]' if ci else 'n/a (one seed)'
 
 
 def markdown(summary: dict, header: Sequence[str] = ()) -> str:
-    """The summary as markdown: per-variant table, twin differences, cost ratios."""
+    """The summary as markdown: variants, capacity curve, headline comparisons, claims."""
     lines = list(header)
-    lines += ['| variant | config | seeds | ' + ' | '.join(METRICS) + ' |',
-              '|---|---|---|' + '---|' * len(METRICS)]
+    lines += ['## Variants (mean ± sample std over seeds; AP in percent)', '',
+              '| variant | seeds | trainable share | AP | AP50 | APr | APc | APf | s/iter |',
+              '|---|---|---|---|---|---|---|---|---|']
     for key, v in summary['variants'].items():
-        lines.append(f'| {key} | `{v["config"]}` | {len(v["seeds"])} | '
-                     + ' | '.join(_pm(v[m]) for m in METRICS) + ' |')
-    lines += ['', 'Twin differences (variant minus its fine-tuned twin; mean ± sample std over '
-              'seeds when both ran several seeds):', '',
-              '| variant − twin | seeds | ' + ' | '.join(f'Δ{m}' for m in METRICS) + ' |',
-              '|---|---|' + '---|' * len(METRICS)]
-    for p in summary['pairs']:
-        lines.append(f'| {p["variant"]} − {p["twin"]} | {len(p["seeds"]) or 1} | '
-                     + ' | '.join(_pm(p['diff'][m], sign=True) for m in METRICS) + ' |')
-    if summary['cost']:
-        lines += ['', 'Training cost of one step, frozen / fine-tuned twin (train-cost tool):',
-                  '', '| pair | s/iter | peak memory | trainable params | optimizer state | '
-                  'train FLOPs |', '|---|---|---|---|---|---|']
-        for name, c in summary['cost'].items():
-            cells = []
-            for key in ('sec_per_iter', 'peak_memory_mb', 'trainable_params',
-                        'optimizer_state_mb', 'train_flops'):
-                r = c.get(f'{key}_ratio')
-                cells.append('n/a' if r is None else f'{r:.2f}x')
-            lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        share = v['trainable_share']
+        lines.append(
+            f'| {key} | {len(v["seeds"])} | {"n/a" if share is None else f"{share:.0%}"} | '
+            + ' | '.join(_pm(v[m], v[f'{m}_std']) for m in METRICS)
+            + f' | {_num(v["sec_per_iter"], 3)} |')
+    lines += ['', '## Capacity curve (frozen minus fine-tuned, paired by seed; 95% interval)',
+              '', '| decoder | trainable share (frozen) | seeds | ΔAP | 95% CI | ΔAPr | 95% CI '
+              '| Δ s/iter |', '|---|---|---|---|---|---|---|---|']
+    for c in summary['capacity_curve']:
+        share = c['trainable_share']
+        lines.append(f'| {c["capacity"]} | {"n/a" if share is None else f"{share:.0%}"} | '
+                     f'{c["d_ap"]["n"]} | {_pm(c["d_ap"]["mean"], c["d_ap"]["std"], sign=True)} '
+                     f'| {_ci(c["d_ap"]["ci95"])} | '
+                     f'{_pm(c["d_apr"]["mean"], c["d_apr"]["std"], sign=True)} | '
+                     f'{_ci(c["d_apr"]["ci95"])} | '
+                     f'{_num(c["d_sec_per_iter"]["mean"], 3, sign=True)} |')
+    lines += ['', '## Headline comparisons', '',
+              '| decoder | metric | fine-tuned | frozen | frozen − fine-tuned | 95% CI |',
+              '|---|---|---|---|---|---|']
+    for h in summary['headline']:
+        d = h['difference']
+        lines.append(f'| {h["capacity"]} | {h["metric"].upper().replace("AP", "AP")} | '
+                     f'{_pm(h["ft"]["mean"], h["ft"]["std"])} | '
+                     f'{_pm(h["frozen"]["mean"], h["frozen"]["std"])} | '
+                     f'{_pm(d["mean"], d["std"], sign=True)} | {_ci(d["ci95"])} |')
+    lines += ['', '## The paper\'s claims (rule: docs/mini_study.md)', '',
+              '| claim | quantity (per seed) | predicted | mean | 95% CI | seeds | verdict |',
+              '|---|---|---|---|---|---|---|']
+    for c in summary['claims']:
+        digits = 3 if c['claim'] == 'cost' else 1
+        lines.append(f'| {c["text"]} | {c["quantity"]} | {"> 0" if c["direction"] > 0 else "< 0"}'
+                     f' | {_num(c["difference"], digits, sign=True)} | '
+                     f'{_ci(c["ci95"], digits)} | {c["n"]} | **{c["verdict"]}** |')
     return '\n'.join(lines) + '\n'
 
 
 def headline_lines(summary: dict) -> List[str]:
-    """Short plain-text comparisons for the console, one per claim."""
+    """One console line per claim."""
     out = []
-    cost = summary['cost'].get('frozen/ft')
-    if cost:
-        def r(key):
-            v = cost.get(f'{key}_ratio')
-            return 'n/a' if v is None else f'{v:.2f}x'
-        out.append(f'1. cost, frozen vs fine-tuned (small FPN): s/iter {r("sec_per_iter")}, '
-                   f'trainable params {r("trainable_params")}, optimizer state '
-                   f'{r("optimizer_state_mb")}, train FLOPs {r("train_flops")}')
-    pairs = {(p['variant'], p['twin']): p for p in summary['pairs']}
-    caps = [pairs.get(('frozen', 'ft')), pairs.get(('frozen-capacity', 'ft-capacity'))]
-    if all(caps):
-        out.append('2. capacity, ΔAP frozen − fine-tuned: small FPN '
-                   f'{_pm(caps[0]["diff"]["AP"], True)}, bigger decoder '
-                   f'{_pm(caps[1]["diff"]["AP"], True)}')
-    head = pairs.get(HEADLINE[::-1])
-    if head:
-        d = head['diff']
-        out.append(f'3. rare classes, {HEADLINE[1]} − {HEADLINE[0]}: '
-                   f'ΔAPr {_pm(d["APr"], True)}, ΔAPc {_pm(d["APc"], True)}, '
-                   f'ΔAPf {_pm(d["APf"], True)}')
+    for c in summary['claims']:
+        digits = 3 if c['claim'] == 'cost' else 1
+        out.append(f'{c["claim"]}: {c["verdict"]} ({c["quantity"]}: '
+                   f'{_num(c["difference"], digits, sign=True)}, 95% CI {_ci(c["ci95"], digits)},'
+                   f' {c["n"]} seeds)')
     return out
 
 
-def plot_overview(summary: dict, path: str, title: str = '') -> str:
-    """Bar chart of AP, APr, APc and APf per variant, mean with min-max over seeds."""
+# -- plots -----------------------------------------------------------------------------------
+def plot_capacity(summary: dict, path: str) -> Optional[str]:
+    """Frozen minus fine-tuned AP and APr against the trainable share (the paper's Table 3)."""
+    points = [c for c in summary['capacity_curve'] if c['trainable_share'] is not None]
+    if not points:
+        return None
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    import numpy as np
-    names = list(summary['variants'])
-    metrics = ['AP', 'APr', 'APc', 'APf']
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(names)
-    x = np.arange(len(metrics))
-    for i, key in enumerate(names):
-        v = summary['variants'][key]
-        means = [v[m]['mean'] if v[m]['mean'] is not None else 0.0 for m in metrics]
-        lo = [means[j] - (v[m].get('min', means[j]) or 0) for j, m in enumerate(metrics)]
-        hi = [(v[m].get('max', means[j]) or 0) - means[j] for j, m in enumerate(metrics)]
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, means, width,
-               label=f'{key} (n={len(v["seeds"])})', yerr=[lo, hi], capsize=2)
-    ax.set_xticks(x)
-    ax.set_xticklabels(['box AP', 'AP rare', 'AP common', 'AP frequent'])
-    ax.set_ylabel('AP (%)')
-    ax.set_title(title or 'mini-study: box AP by variant (mean, min-max over seeds)')
-    ax.legend(fontsize=8, ncol=2)
-    ax.grid(axis='y', alpha=0.3)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for metric, colour, label in (('d_ap', 'tab:blue', 'ΔAP'), ('d_apr', 'tab:red', 'ΔAPr')):
+        xs = [100 * c['trainable_share'] for c in points]
+        ys = [c[metric]['mean'] for c in points]
+        lo = [c[metric]['mean'] - c[metric]['ci95'][0] if c[metric]['ci95'] else 0
+              for c in points]
+        hi = [c[metric]['ci95'][1] - c[metric]['mean'] if c[metric]['ci95'] else 0
+              for c in points]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt='o-', color=colour, capsize=4,
+                    label=f'{label} mini-study (mean, 95% CI)')
+        for c, x, y in zip(points, xs, ys):
+            ax.annotate(f'{c["capacity"]} (n={c[metric]["n"]})', (x, y), fontsize=7,
+                        textcoords='offset points', xytext=(4, 4))
+    ax.plot([100 * s for _, s, _ in PAPER_TABLE3], [d for _, _, d in PAPER_TABLE3], 's--',
+            color='grey', alpha=0.6, label='ΔAP paper, Table 3 (R101, COCO)')
+    ax.axhline(0, color='black', linewidth=0.8)
+    ax.set_xlabel('trainable parameters when frozen (% of the detector)')
+    ax.set_ylabel('frozen − fine-tuned (AP points)')
+    ax.set_title('Decoder capacity and the frozen backbone')
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_ap_vs_time(results: Sequence[RunResult], path: str) -> Optional[str]:
+    """AP against training wall-clock time, each frozen variant beside its fine-tuned twin."""
+    caps = [c for c in CAPACITIES if any(r.variant.capacity == c for r in results)]
+    if not caps:
+        return None
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(caps), figsize=(4.2 * len(caps), 3.6), squeeze=False)
+    for ax, cap in zip(axes[0], caps):
+        for mode, colour in (('ft', 'tab:orange'), ('frozen', 'tab:blue'),
+                             ('frozen-adapters', 'tab:green'), ('scratch', 'tab:grey')):
+            runs = [r for r in results if r.variant.capacity == cap and r.variant.mode == mode
+                    and r.curve]
+            for i, r in enumerate(runs):
+                xs, ys = zip(*r.curve)
+                ax.plot(xs, ys, '.-', color=colour, alpha=0.35 + 0.65 / len(runs),
+                        label=f'{mode} ({len(runs)} seeds)' if i == 0 else None)
+        ax.set_title(cap)
+        ax.set_xlabel('training time (s, validation excluded)')
+        ax.set_ylabel('box AP (%)')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle('AP against training time: frozen beside fine-tuned', fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

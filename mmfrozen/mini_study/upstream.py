@@ -1,10 +1,12 @@
-"""Upstream step: classification pretraining with mmpretrain, exported as a backbone checkpoint.
+"""Stage 2: classification pretraining with mmpretrain, exported as a backbone checkpoint.
 
 The exported file is what ImageNet weights are in "Proper Reuse of Image Classification
 Features Improves Object Detection" (Vasconcelos et al., CVPR 2022): the detectors load it with
 ``init_cfg=dict(type='Pretrained', checkpoint=...)``. mmpretrain's and mmdet's ResNet share
 their state-dict names, so the classifier's ``backbone.*`` tensors are saved without the prefix.
+The export is cached by the data it was trained on, its config, iterations and seed.
 """
+import json
 import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
@@ -12,26 +14,32 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-from ..analysis.config_edits import rescale_schedule
+from ..analysis.config_edits import innermost_dataset, rescale_schedule, walk_dicts
 from ..datasets import ShapesClassification
+from . import cache
 from .progress import Progress
 from .runner_utils import train_and_validate
 
 
 def upstream_config(config: str, data: ShapesClassification, work_dir: str,
                     max_iters: Optional[int] = None, seed: int = 0) -> Config:
-    """The upstream config pointed at ``data`` (its classes, its images), ``max_iters`` long."""
+    """The upstream config pointed at ``data`` (its classes, images and image size)."""
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     num_classes = len(data.classes)
     cfg.model.head.num_classes = num_classes
     cfg.data_preprocessor.num_classes = num_classes
     for split in ('train', 'val', 'test'):
-        ds = cfg[f'{split}_dataloader'].dataset
+        ds = innermost_dataset(cfg[f'{split}_dataloader'])
         ds.data_root = data.root
         ds.ann_file = data.train_ann if split == 'train' else data.val_ann
         ds.data_prefix = data.img_prefix
         ds.metainfo = dict(classes=list(data.classes))
+
+    def crop(d: dict) -> None:
+        if d.get('type') == 'RandomCrop':
+            d['crop_size'] = data.image_size
+    walk_dicts(cfg.train_dataloader, crop)
     if max_iters is not None:
         rescale_schedule(cfg, max_iters)
     cfg.randomness = dict(seed=seed, deterministic=False)
@@ -58,7 +66,7 @@ def pretrain_backbone(config: str, data: ShapesClassification, work_dir: str, pr
 
     Returns:
         The path of the exported backbone checkpoint (``<work_dir>/backbone.pth``) and the
-        classifier's validation metrics (``accuracy/top1``, ``accuracy/top5``).
+        classifier's validation metrics (``accuracy/top1``, ``accuracy/top5``, percent).
     """
     cfg = upstream_config(config, data, work_dir, max_iters, seed)
     metrics = train_and_validate(cfg, 'upstream classifier', progress, verbose)
@@ -71,4 +79,33 @@ def pretrain_backbone(config: str, data: ShapesClassification, work_dir: str, pr
     path = export_backbone(state, osp.join(work_dir, 'backbone.pth'),
                            meta=dict(config=osp.basename(config), classes=list(data.classes),
                                      **{k: round(v, 3) for k, v in metrics.items()}))
+    os.remove(ckpt)  # the export is what is reused; the full checkpoint is not
     return path, metrics
+
+
+def cached_backbone(cache_root: str, data_key: str, config: str, data: ShapesClassification,
+                    progress: Progress, max_iters: Optional[int] = None, seed: int = 0,
+                    fresh: bool = False,
+                    verbose: bool = False) -> Tuple[str, Dict[str, float], str, bool]:
+    """The exported upstream backbone for ``data``, from the cache or trained into it.
+
+    The key covers the data's key, the config file's bytes, ``max_iters`` and ``seed``.
+
+    Returns:
+        The backbone checkpoint, the classifier's metrics, the cache entry and whether it was
+        reused.
+    """
+    key = cache.digest(dict(data=data_key, max_iters=max_iters, seed=seed), [config])
+    root = cache.entry(cache_root, 'upstream', key)
+    if fresh:
+        cache.clear(root)
+    done = cache.complete(root)
+    if done is not None:
+        return osp.join(root, 'backbone.pth'), done['metrics'], root, True
+    cache.clear(root)
+    path, metrics = pretrain_backbone(config, data, root, progress, max_iters, seed, verbose)
+    cache.finish(root, dict(key=key, data=data_key, config=osp.basename(config),
+                            max_iters=max_iters, seed=seed, metrics=metrics))
+    with open(osp.join(root, 'metrics.json'), 'w') as f:
+        json.dump(metrics, f, indent=1)
+    return path, metrics, root, False

@@ -1,15 +1,16 @@
-# Mini-study upstream: classification pretraining of a half-width ResNet-18 with mmpretrain on
-# the balanced shapes set (the role ImageNet plays in the paper). tools/mini_study.py exports its
-# `backbone.*` weights as the checkpoint every detection variant loads with init_cfg Pretrained.
+# Mini-study upstream: classification pretraining of a quarter-width ResNet-18 with mmpretrain on
+# the balanced shapes set (the role ImageNet plays in the paper). The mini-study exports its
+# `backbone.*` weights as the checkpoint every detector loads with init_cfg Pretrained.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 # ---- what people change -------------------------------------------------------------------------
-data_root = 'work_dirs/mini_study/data/classification/'  # written by tools/mini_study.py
-num_classes = 48
-base_channels = 32  # must equal the detectors' backbone width (mmdet ResNet base_channels)
+data_root = 'work_dirs/mini_study/data/classification/'  # written by the mini-study
+num_classes = 32  # ShapesWorld(): 8 shapes x 4 textures
+image_size = 64  # px; objects are 36-60 px wide, as wide as the detectors' objects
+base_channels = 16  # must equal the detectors' backbone width (mmdet ResNet base_channels)
 batch_size = 64
-max_iters = 1000  # about 10 epochs of 48 x 128 images
-lr = 0.1  # SGD, cosine decay
+max_iters = 1000  # 64 x 1000 = 64000 images, about 16 epochs of 32 x 128 images
+lr = 0.1  # SGD, linear warm-up over 5% then cosine decay
 # -------------------------------------------------------------------------------------------------
 
 custom_imports = dict(imports=['mmpretrain', 'mmfrozen'], allow_failed_imports=False)
@@ -25,7 +26,7 @@ data_preprocessor = dict(num_classes=num_classes, mean=[127.5, 127.5, 127.5],
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomCrop', crop_size=32, padding=3, padding_mode='reflect'),
+    dict(type='RandomCrop', crop_size=image_size, padding=3, padding_mode='reflect'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
@@ -37,7 +38,7 @@ train_dataloader = dict(
     dataset=dict(type='CustomDataset', data_root=data_root, ann_file='train.txt',
                  data_prefix='images/', with_label=True, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=256,
+    batch_size=128,
     num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='CustomDataset', data_root=data_root, ann_file='val.txt',

@@ -1,0 +1,72 @@
+"""The design of the mini-study: its world, data sizes, schedules and seeds, in one value.
+
+Everything that decides what the study measures is here, fixed before it runs; the outcome does
+not enter it. ``--data-seed`` draws another world of the same design (other images, another
+assignment of classes to the rare, common and frequent buckets).
+"""
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Dict, Optional, Tuple
+
+from ..datasets import LongTail, ShapesWorld
+
+
+@dataclass(frozen=True)
+class StudyDesign:
+    """Sizes of the generated data and of the runs.
+
+    Attributes:
+        world: Classes and rendering knobs, shared by the upstream and downstream sets.
+        cls_train_per_class / cls_val_per_class: Upstream images per class (balanced).
+        cls_image_size: Side of the upstream images (px).
+        long_tail: Downstream training-image counts per class (LVIS's buckets).
+        det_val_per_class: Downstream validation images that contain each class.
+        det_image_size: Side of the downstream images (px).
+        det_min_visible: Fraction of an object that stays visible under later objects.
+        upstream_iters / detector_iters: Training iterations; None keeps the configs'.
+        detector_val_interval: Iterations between validations; None keeps the configs'.
+        seeds: Training seeds of the headline variants (the smallest and the largest decoder).
+    """
+    world: ShapesWorld = field(default_factory=ShapesWorld)
+    cls_train_per_class: int = 128
+    cls_val_per_class: int = 16
+    cls_image_size: int = 64
+    long_tail: LongTail = field(default_factory=LongTail)
+    det_val_per_class: int = 12
+    det_image_size: int = 128
+    det_min_visible: float = 0.85
+    upstream_iters: Optional[int] = None
+    detector_iters: Optional[int] = None
+    detector_val_interval: Optional[int] = None
+    seeds: int = 3
+
+    def __post_init__(self) -> None:
+        if self.long_tail.num_classes != self.world.num_classes:
+            raise ValueError(f'the long tail has {self.long_tail.num_classes} classes, the world '
+                             f'{self.world.num_classes}')
+        if self.seeds < 1:
+            raise ValueError(f'seeds must be >= 1, got {self.seeds}')
+
+    def data_dict(self) -> Dict[str, Any]:
+        """The fields that decide the generated data (for cache keys and reports)."""
+        d = {k: v for k, v in asdict(self).items()
+             if k.startswith(('cls_', 'det_')) or k in ('long_tail', )}
+        d['world'] = self.world.to_dict()
+        return d
+
+    def with_(self, **changes) -> 'StudyDesign':
+        return replace(self, **changes)
+
+
+#: The default study (``make demo``): 32 classes, 4096 + 512 upstream images of 64 px, about 680
+#: long-tailed detection images of 128 px (9 rare, 12 common, 11 frequent classes).
+FULL = StudyDesign()
+
+#: The same pipeline, tiny, for the test suite: 8 classes, 32-px upstream and 64-px downstream
+#: images, a few iterations. It checks that everything works and measures nothing.
+QUICK = StudyDesign(
+    world=ShapesWorld(shapes=('circle', 'square', 'star', 'ring'), textures=('solid', 'striped')),
+    cls_train_per_class=8, cls_val_per_class=4, cls_image_size=32,
+    long_tail=LongTail(rare=3, common=3, frequent=2, rare_range=(1, 10), common_range=(11, 20),
+                       frequent_range=(101, 104)),
+    det_val_per_class=3, det_image_size=64, upstream_iters=20, detector_iters=10,
+    detector_val_interval=2, seeds=2)

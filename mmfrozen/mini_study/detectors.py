@@ -1,0 +1,75 @@
+"""Stage 3: one detector variant trained and evaluated on the long-tailed shapes set."""
+import os.path as osp
+import time
+from typing import Dict, Optional
+
+from mmengine.config import Config
+
+from ..analysis.config_edits import (innermost_dataset, rescale_schedule, set_image_scale,
+                                     set_num_classes)
+from ..datasets import ShapesDetection
+from .progress import Progress
+from .runner_utils import train_and_validate
+
+
+def detection_config(config: str, data: ShapesDetection, pretrained: Optional[str],
+                     work_dir: str, max_iters: Optional[int] = None,
+                     val_interval: Optional[int] = None, seed: int = 0) -> Config:
+    """The detection config pointed at ``data`` and the upstream checkpoint ``pretrained``.
+
+    Only paths, classes, the image size, the iteration budget (schedule shape kept), the
+    validation interval and the seed change; a backbone without a Pretrained ``init_cfg`` (from
+    scratch) stays without one.
+    """
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    classes = list(data.classes)
+    for split in ('train', 'val', 'test'):
+        ds = innermost_dataset(cfg[f'{split}_dataloader'])
+        ds.data_root = data.root
+        ds.ann_file = data.train_ann if split == 'train' else data.val_ann
+        ds.data_prefix = dict(img=data.img_prefix)
+        ds.metainfo = dict(classes=classes)
+    set_num_classes(cfg.model, len(classes))
+    set_image_scale(cfg, (data.image_size, data.image_size))
+    for key in ('val_evaluator', 'test_evaluator'):
+        cfg[key].ann_file = osp.join(data.root, data.val_ann)
+    init_cfg = cfg.model.backbone.get('init_cfg')
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        if pretrained is None:
+            raise ValueError(f'{config} loads a pretrained backbone; pass the upstream export')
+        init_cfg.checkpoint = pretrained
+    interval = val_interval or cfg.train_cfg.val_interval
+    if max_iters is not None:
+        rescale_schedule(cfg, max_iters)
+    cfg.train_cfg.val_interval = min(interval, cfg.train_cfg.max_iters)
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    return cfg
+
+
+def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
+                   progress: Progress, label: str, max_iters: Optional[int] = None,
+                   val_interval: Optional[int] = None, seed: int = 0,
+                   verbose: bool = False) -> Dict[str, float]:
+    """Train and evaluate one detector variant; returns its last validation metrics."""
+    cfg = detection_config(config, data, pretrained, work_dir, max_iters, val_interval, seed)
+    metrics = train_and_validate(cfg, label, progress, verbose)
+    if 'coco/bbox_mAP' not in metrics:
+        raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
+                           f'{sorted(metrics)}); see the log under {work_dir}')
+    return metrics
+
+
+def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
+                 label: str, max_iters: Optional[int], val_interval: Optional[int], seed: int,
+                 verbose: bool, threads: int) -> dict:
+    """One detector run in a worker process; returns its metrics and wall-clock seconds."""
+    import torch
+
+    import mmfrozen  # noqa: F401  (registers the metric, hooks, runner and models)
+    torch.set_num_threads(threads)
+    t0 = time.time()
+    metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0), label,
+                             max_iters=max_iters, val_interval=val_interval, seed=seed,
+                             verbose=verbose)
+    return dict(metrics=metrics, seconds=time.time() - t0)
