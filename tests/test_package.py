@@ -195,9 +195,9 @@ def test_mini_study_quick_writes_to_the_working_folder(installed, tmp_path):
     from the installed package, everything is written under ./work_dirs."""
     work = tmp_path / 'elsewhere'
     work.mkdir()
-    run(['mmfrozen-mini-study', '--quick', '--variants', 'ft', 'frozen', '--no-cost'], installed,
-        work, timeout=900)
+    run(['mmfrozen-mini-study', '--quick', '--variants', 'ft-fpn', 'frozen-fpn', '--seeds', '1'],
+        installed, work, timeout=900)
     study = work / 'work_dirs' / 'mini_study'
     summary = json.loads((study / 'summary.json').read_text())
-    assert set(summary['variants']) == {'ft', 'frozen'}
+    assert set(summary['variants']) == {'ft-fpn', 'frozen-fpn'}
     assert (study / 'report' / 'results.md').is_file()

@@ -109,5 +109,6 @@ default_hooks = dict(
 # logged iteration times are exact means over each 10 iterations: training time at each
 # validation is their sum
 log_processor = dict(by_epoch=False, window_size=10)
-env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
+               mp_cfg=dict(mp_start_method='spawn', opencv_num_threads=0))
 randomness = dict(seed=0)

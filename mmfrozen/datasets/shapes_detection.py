@@ -213,7 +213,8 @@ def make_shapes_detection(root: str, world: Optional[ShapesWorld] = None,
         images, anns = [], []
         for image, img_anns in parallel_map(_write_scene, jobs, workers):
             images.append(image)
-            anns += [dict(id=len(anns) + 1, **a) for a in img_anns]
+            for a in img_anns:
+                anns.append(dict(id=len(anns) + 1, **a))
         splits[split] = dict(images=images, annotations=anns)
     train = splits['train']['annotations']
     img_count = [len({a['image_id'] for a in train if a['category_id'] == c + 1})

@@ -1,5 +1,5 @@
 """The mini-study: the paper's experiment in miniature, on a CPU (see pipeline.py)."""
-from .progress import Progress
-from .variants import HEADLINE, VARIANTS, Variant
+from .design import FULL, QUICK, StudyDesign
+from .variants import CAPACITIES, VARIANTS, Variant
 
-__all__ = ['Progress', 'Variant', 'VARIANTS', 'HEADLINE']
+__all__ = ['StudyDesign', 'FULL', 'QUICK', 'Variant', 'VARIANTS', 'CAPACITIES']

@@ -24,6 +24,8 @@ class StudyDesign:
         det_min_visible: Fraction of an object that stays visible under later objects.
         upstream_iters / detector_iters: Training iterations; None keeps the configs'.
         detector_val_interval: Iterations between validations; None keeps the configs'.
+        score_thr: Detection score threshold at validation; None keeps the configs' (the quick
+            design keeps every box, so a detector of 10 iterations still has some to evaluate).
         seeds: Training seeds of the headline variants (the smallest and the largest decoder).
     """
     world: ShapesWorld = field(default_factory=ShapesWorld)
@@ -37,6 +39,7 @@ class StudyDesign:
     upstream_iters: Optional[int] = None
     detector_iters: Optional[int] = None
     detector_val_interval: Optional[int] = None
+    score_thr: Optional[float] = None
     seeds: int = 3
 
     def __post_init__(self) -> None:
@@ -69,4 +72,4 @@ QUICK = StudyDesign(
     long_tail=LongTail(rare=3, common=3, frequent=2, rare_range=(1, 10), common_range=(11, 20),
                        frequent_range=(101, 104)),
     det_val_per_class=3, det_image_size=64, upstream_iters=20, detector_iters=10,
-    detector_val_interval=2, seeds=2)
+    detector_val_interval=2, score_thr=0.0, seeds=2)

@@ -14,11 +14,12 @@ from .runner_utils import train_and_validate
 
 def detection_config(config: str, data: ShapesDetection, pretrained: Optional[str],
                      work_dir: str, max_iters: Optional[int] = None,
-                     val_interval: Optional[int] = None, seed: int = 0) -> Config:
+                     val_interval: Optional[int] = None, seed: int = 0,
+                     score_thr: Optional[float] = None) -> Config:
     """The detection config pointed at ``data`` and the upstream checkpoint ``pretrained``.
 
     Only paths, classes, the image size, the iteration budget (schedule shape kept), the
-    validation interval and the seed change; a backbone without a Pretrained ``init_cfg`` (from
+    validation interval, the score threshold and the seed change; a backbone without a Pretrained ``init_cfg`` (from
     scratch) stays without one.
     """
     cfg = Config.fromfile(config)
@@ -43,6 +44,8 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
     if max_iters is not None:
         rescale_schedule(cfg, max_iters)
     cfg.train_cfg.val_interval = min(interval, cfg.train_cfg.max_iters)
+    if score_thr is not None:
+        cfg.model.test_cfg.score_thr = score_thr
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 
@@ -50,9 +53,10 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
 def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                    progress: Progress, label: str, max_iters: Optional[int] = None,
                    val_interval: Optional[int] = None, seed: int = 0,
-                   verbose: bool = False) -> Dict[str, float]:
+                   score_thr: Optional[float] = None, verbose: bool = False) -> Dict[str, float]:
     """Train and evaluate one detector variant; returns its last validation metrics."""
-    cfg = detection_config(config, data, pretrained, work_dir, max_iters, val_interval, seed)
+    cfg = detection_config(config, data, pretrained, work_dir, max_iters, val_interval, seed,
+                           score_thr)
     metrics = train_and_validate(cfg, label, progress, verbose)
     if 'coco/bbox_mAP' not in metrics:
         raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
@@ -62,7 +66,7 @@ def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str]
 
 def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                  label: str, max_iters: Optional[int], val_interval: Optional[int], seed: int,
-                 verbose: bool, threads: int) -> dict:
+                 score_thr: Optional[float], verbose: bool, threads: int) -> dict:
     """One detector run in a worker process; returns its metrics and wall-clock seconds."""
     import torch
 
@@ -71,5 +75,5 @@ def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], 
     t0 = time.time()
     metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0), label,
                              max_iters=max_iters, val_interval=val_interval, seed=seed,
-                             verbose=verbose)
+                             score_thr=score_thr, verbose=verbose)
     return dict(metrics=metrics, seconds=time.time() - t0)

@@ -110,8 +110,8 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
     def job_args(variant: Variant, seed: int, run_dir: str, label: str) -> tuple:
         return (config_path(f'mini_study/{variant.config}'), det_data,
                 pretrained if variant.mode != 'scratch' else None, run_dir, label,
-                design.detector_iters, design.detector_val_interval, seed, args.verbose,
-                args.threads)
+                design.detector_iters, design.detector_val_interval, seed, design.score_thr,
+                args.verbose, args.threads)
 
     if args.jobs == 1:
         for variant, seed, run_dir, label in jobs:
@@ -205,8 +205,11 @@ def run_study(args: argparse.Namespace) -> dict:
     table_files = table.write(report_dir, config_root=CONFIG_ROOT, title='mmfrozen mini-study',
                               notes=notes)
     results, warnings = run_results(table.rows, records, {v.key: v for v in VARIANTS})
-    for w in warnings + table.warnings:
+    for w in warnings:
         progress.print(f'   warning: {w}')
+    if table.warnings:  # e.g. that a config has several runs (its seeds): in the report's notes
+        progress.print(f'   the results table noted {len(table.warnings)} thing(s) about the logs;'
+                       f' see {osp.relpath(table_files["markdown"])}')
     summary = summarize(results)
     plots = dict(capacity=plot_capacity(summary, osp.join(work_dir, 'mini_study_capacity.png')),
                  ap_vs_time=plot_ap_vs_time(results,

@@ -10,24 +10,29 @@ from mmfrozen.analysis.config_edits import (disable_pretrained, innermost_datase
 
 from ..conftest import CONFIGS
 
-MINI = osp.join(CONFIGS, 'mini_study', 'faster-rcnn_r18-ft_fpn_200it_shapes.py')
+MINI = osp.join(CONFIGS, 'mini_study', 'fcos_r18-ft_fpn_250it_shapes.py')
 LVIS_CASCADE = osp.join(CONFIGS, 'lvis', 'cascade-mask-rcnn_r50-frozen_nasfpn_rfs-ms-1x_lvis-v1.py')
 
 
 def test_rescale_schedule_keeps_its_shape():
     cfg = Config.fromfile(MINI)
-    assert cfg.train_cfg.max_iters == 200 and cfg.default_hooks.logger.interval == 20
-    (warmup, drop) = cfg.param_scheduler
-    assert (warmup.end, drop.end, drop.milestones) == (20, 200, [150])
+    assert cfg.train_cfg.max_iters == 250 and cfg.default_hooks.logger.interval == 10
+    (warmup, cosine) = cfg.param_scheduler
+    assert (warmup.end, cosine.begin, cosine.end) == (25, 25, 250)
     rescale_schedule(cfg, 40)
     assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 40
     assert cfg.default_hooks.checkpoint.interval == 40
-    assert cfg.default_hooks.logger.interval == 20  # still logs twice
-    (warmup, drop) = cfg.param_scheduler
-    assert (warmup.begin, warmup.end, drop.begin, drop.end, drop.milestones) == (0, 4, 0, 40, [30])
-    rescale_schedule(cfg, 12)
-    assert cfg.default_hooks.logger.interval == 12  # logs at least once
-    assert cfg.param_scheduler[1].milestones == [9]  # 75 % of the run, as before
+    assert cfg.default_hooks.logger.interval == 10  # still logs 4 times
+    (warmup, cosine) = cfg.param_scheduler
+    assert (warmup.begin, warmup.end, cosine.begin, cosine.end) == (0, 4, 4, 40)
+    rescale_schedule(cfg, 8)
+    assert cfg.default_hooks.logger.interval == 8  # logs at least once
+    assert (cfg.param_scheduler[0].end, cfg.param_scheduler[1].end) == (1, 8)  # 10 %, as before
+    step = Config.fromfile(MINI)
+    step.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=250,
+                                 milestones=[200])]
+    rescale_schedule(step, 12)
+    assert step.param_scheduler[0].milestones == [10]  # 80 % of the run, as before
 
     epoch_based = Config.fromfile(osp.join(CONFIGS, 'faster_rcnn',
                                            'faster-rcnn_r50-ft_fpn_1x_coco.py'))

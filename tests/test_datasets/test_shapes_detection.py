@@ -72,6 +72,12 @@ def test_val_split_has_every_class_and_the_same_buckets(small_set):
 
 
 def test_annotations_are_valid_coco_and_match_the_pixels(small_set):
+    for ann in (small_set.train_ann, small_set.val_ann):
+        with open(osp.join(small_set.root, ann)) as f:
+            data = json.load(f)
+        ids = [a['id'] for a in data['annotations']]
+        assert len(ids) == len(set(ids)) > 0  # mmdet's CocoDataset refuses repeated ids
+        assert len({i['id'] for i in data['images']}) == len(data['images'])
     coco = COCO(osp.join(small_set.root, small_set.val_ann))
     for img_id in coco.getImgIds()[:10]:
         info = coco.loadImgs(img_id)[0]

@@ -17,7 +17,11 @@ custom_imports = dict(imports=['mmpretrain', 'mmfrozen'], allow_failed_imports=F
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=18, stem_channels=base_channels,
-                  base_channels=base_channels, out_indices=(3, ), style='pytorch'),
+                  base_channels=base_channels, out_indices=(3, ), style='pytorch',
+                  # PyTorch's default initialisation: mmpretrain's (fan-out Kaiming normal,
+                  # zero-initialised residual branches) reached 65% top-1 in these 1000
+                  # iterations, PyTorch's 84%
+                  zero_init_residual=False, init_cfg=None),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=base_channels * 8,
               loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1), topk=(1, 5)))
