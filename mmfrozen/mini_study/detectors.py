@@ -66,14 +66,24 @@ def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str]
 
 def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                  label: str, max_iters: Optional[int], val_interval: Optional[int], seed: int,
-                 score_thr: Optional[float], verbose: bool, threads: int) -> dict:
-    """One detector run in a worker process; returns its metrics and wall-clock seconds."""
+                 score_thr: Optional[float], verbose: bool, threads: int,
+                 study_start: Optional[float] = None) -> dict:
+    """One detector run in a worker process; returns its metrics and wall-clock seconds.
+
+    ``study_start`` (``time.time()`` of the study's start) makes its progress lines show the
+    study's clock.
+    """
+    import warnings
+
     import torch
+    if not verbose:  # mmdet's prior generators call torch.meshgrid without `indexing`
+        warnings.filterwarnings('ignore', message=r'torch\.meshgrid')
 
     import mmfrozen  # noqa: F401  (registers the metric, hooks, runner and models)
     torch.set_num_threads(threads)
     t0 = time.time()
-    metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0), label,
+    metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0, start=study_start),
+                             label,
                              max_iters=max_iters, val_interval=val_interval, seed=seed,
                              score_thr=score_thr, verbose=verbose)
     return dict(metrics=metrics, seconds=time.time() - t0)

@@ -24,7 +24,7 @@ from .design import FULL, QUICK, StudyDesign
 from .progress import Progress, fmt_seconds
 from .variants import VARIANTS, Variant, plan_runs, select
 
-UPSTREAM_CONFIG = 'mini_study/upstream/resnet18-w16_1xb64-1k_shapes-cls.py'
+UPSTREAM_CONFIG = 'mini_study/upstream/resnet18-w16_1xb64-600it_shapes-cls.py'
 STAGES = ('data', 'upstream', 'detectors', 'report')
 
 
@@ -98,20 +98,24 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
         shutil.rmtree(run_dir, ignore_errors=True)
         jobs.append((variant, seed, run_dir, label))
     records = []
+    stage_start = time.time()
 
     def finished(variant: Variant, seed: int, run_dir: str, out: dict, label: str) -> None:
         records.append(dict(variant=variant.key, config=variant.stem, seed=seed,
                             work_dir=run_dir, seconds=round(out['seconds'], 1)))
         m = {k: 100 * out['metrics'].get(f'coco/bbox_{k}', float('nan'))
              for k in ('mAP', 'APr', 'APc', 'APf')}
+        left = len(jobs) - len(records)  # runs go costliest first: an upper bound
+        eta = (time.time() - stage_start) / len(records) * left
         progress.print(f'   {label} done: AP {m["mAP"]:.1f}  APr {m["APr"]:.1f}  APc '
-                       f'{m["APc"]:.1f}  APf {m["APf"]:.1f}  ({fmt_seconds(out["seconds"])})')
+                       f'{m["APc"]:.1f}  APf {m["APf"]:.1f}  ({fmt_seconds(out["seconds"])})'
+                       + (f'  study eta {fmt_seconds(eta)}' if left else ''))
 
     def job_args(variant: Variant, seed: int, run_dir: str, label: str) -> tuple:
         return (config_path(f'mini_study/{variant.config}'), det_data,
                 pretrained if variant.mode != 'scratch' else None, run_dir, label,
                 design.detector_iters, design.detector_val_interval, seed, design.score_thr,
-                args.verbose, args.threads)
+                args.verbose, args.threads, progress.start)
 
     if args.jobs == 1:
         for variant, seed, run_dir, label in jobs:

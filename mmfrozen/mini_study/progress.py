@@ -22,18 +22,21 @@ class Progress:
     Args:
         num_stages: Number of stages of the study.
         stream: Where to print (default: stdout).
+        start: Wall-clock time (``time.time()``) the elapsed time counts from (default: now);
+            a worker process passes the study's, so that its lines show the study's clock.
     """
 
-    def __init__(self, num_stages: int, stream: Optional[TextIO] = None) -> None:
+    def __init__(self, num_stages: int, stream: Optional[TextIO] = None,
+                 start: Optional[float] = None) -> None:
         self.num_stages = num_stages
         self.stream = stream or sys.stdout
-        self.start = time.monotonic()
+        self.start = time.time() if start is None else start
         self.stage_no = 0
         self.iters_left = 0  # training iterations of the study not run yet
         self.sec_per_iter: Optional[float] = None
 
     def print(self, text: str) -> None:
-        print(f'[mini-study {fmt_seconds(time.monotonic() - self.start)}] {text}',
+        print(f'[mini-study {fmt_seconds(time.time() - self.start)}] {text}',
               file=self.stream, flush=True)
 
     def stage(self, name: str, detail: str = '') -> None:

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from .claims import SMALL, LARGE, judge
 from .stats import paired
-from .variants import CAPACITIES, Variant
+from .variants import CAPACITIES, VARIANTS, Variant
 
 #: Metric name in the summary -> column of the results table (percent).
 METRICS = {'ap': 'box_ap', 'ap50': 'ap50', 'apr': 'apr', 'apc': 'apc', 'apf': 'apf'}
@@ -106,7 +106,8 @@ def summarize(results: Sequence[RunResult]) -> dict:
     for r in results:
         by_variant.setdefault(r.variant.key, []).append(r)
     variants = {}
-    for key, runs in by_variant.items():
+    order = [v.key for v in VARIANTS]  # by decoder capacity, each fine-tuned run then its twin
+    for key, runs in sorted(by_variant.items(), key=lambda kv: order.index(kv[0])):
         v = runs[0].variant
         entry = dict(mode=v.mode, capacity=v.capacity, config=v.stem,
                      seeds=sorted(r.seed for r in runs),
@@ -201,7 +202,7 @@ def markdown(summary: dict, header: Sequence[str] = ()) -> str:
               '|---|---|---|---|---|---|']
     for h in summary['headline']:
         d = h['difference']
-        lines.append(f'| {h["capacity"]} | {h["metric"].upper().replace("AP", "AP")} | '
+        lines.append(f'| {h["capacity"]} | {"AP" + h["metric"][2:]} | '
                      f'{_pm(h["ft"]["mean"], h["ft"]["std"])} | '
                      f'{_pm(h["frozen"]["mean"], h["frozen"]["std"])} | '
                      f'{_pm(d["mean"], d["std"], sign=True)} | {_ci(d["ci95"])} |')
@@ -246,9 +247,10 @@ def plot_capacity(summary: dict, path: str) -> Optional[str]:
               for c in points]
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt='o-', color=colour, capsize=4,
                     label=f'{label} mini-study (mean, 95% CI)')
-        for c, x, y in zip(points, xs, ys):
-            ax.annotate(f'{c["capacity"]} (n={c[metric]["n"]})', (x, y), fontsize=7,
-                        textcoords='offset points', xytext=(4, 4))
+    for c in points:  # one label per decoder, under the lower of its two points
+        y = min(c['d_ap']['mean'], c['d_apr']['mean'])
+        ax.annotate(f'{c["capacity"]} (n={c["d_ap"]["n"]})', (100 * c['trainable_share'], y),
+                    fontsize=7, textcoords='offset points', xytext=(6, -12))
     ax.plot([100 * s for _, s, _ in PAPER_TABLE3], [d for _, _, d in PAPER_TABLE3], 's--',
             color='grey', alpha=0.6, label='ΔAP paper, Table 3 (R101, COCO)')
     ax.axhline(0, color='black', linewidth=0.8)
