@@ -24,7 +24,7 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
-    classes = list(data.classes)
+    classes = tuple(data.classes)  # a tuple: yapf formats a long list in a config dump 10x slower
     for split in ('train', 'val', 'test'):
         ds = innermost_dataset(cfg[f'{split}_dataloader'])
         ds.data_root = data.root

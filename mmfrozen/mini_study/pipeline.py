@@ -24,7 +24,7 @@ from .design import FULL, QUICK, StudyDesign
 from .progress import Progress, fmt_seconds
 from .variants import VARIANTS, Variant, plan_runs, select
 
-UPSTREAM_CONFIG = 'mini_study/upstream/resnet18-w16_1xb64-600it_shapes-cls.py'
+UPSTREAM_CONFIG = 'mini_study/upstream/resnet18-w16_1xb64-1000it_shapes-cls.py'
 STAGES = ('data', 'upstream', 'detectors', 'report')
 
 
@@ -98,7 +98,6 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
         shutil.rmtree(run_dir, ignore_errors=True)
         jobs.append((variant, seed, run_dir, label))
     records = []
-    stage_start = time.time()
 
     def finished(variant: Variant, seed: int, run_dir: str, out: dict, label: str) -> None:
         records.append(dict(variant=variant.key, config=variant.stem, seed=seed,
@@ -106,7 +105,7 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
         m = {k: 100 * out['metrics'].get(f'coco/bbox_{k}', float('nan'))
              for k in ('mAP', 'APr', 'APc', 'APf')}
         left = len(jobs) - len(records)  # runs go costliest first: an upper bound
-        eta = (time.time() - stage_start) / len(records) * left
+        eta = sum(r['seconds'] for r in records) / len(records) * left / args.jobs
         progress.print(f'   {label} done: AP {m["mAP"]:.1f}  APr {m["APr"]:.1f}  APc '
                        f'{m["APc"]:.1f}  APf {m["APf"]:.1f}  ({fmt_seconds(out["seconds"])})'
                        + (f'  study eta {fmt_seconds(eta)}' if left else ''))

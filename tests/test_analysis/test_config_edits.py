@@ -10,7 +10,7 @@ from mmfrozen.analysis.config_edits import (disable_pretrained, innermost_datase
 
 from ..conftest import CONFIGS
 
-MINI = osp.join(CONFIGS, 'mini_study', 'fcos_r18-ft_fpn_250it_shapes.py')
+MINI = osp.join(CONFIGS, 'mini_study', 'fcos_r18-ft_fpn_225it_shapes.py')
 LVIS_CASCADE = osp.join(CONFIGS, 'lvis', 'cascade-mask-rcnn_r50-frozen_nasfpn_rfs-ms-1x_lvis-v1.py')
 
 

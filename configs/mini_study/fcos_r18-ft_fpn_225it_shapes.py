@@ -8,8 +8,8 @@ _base_ = 'mmdet::fcos/fcos_r18_fpn_gn-head-center-normbbox-centeronreg-giou_8xb8
 data_root = 'work_dirs/mini_study/data/detection/'  # written by the mini-study
 pretrained = 'work_dirs/mini_study/upstream/backbone.pth'  # exported by the mini-study
 image_size = 128  # px, square; objects are 23-51 px wide
-max_iters = 250  # the same for every variant: 250 x 16 = 4000 images, about 6 epochs
-val_interval = 50  # 5 validations per run: AP against training time
+max_iters = 225  # the same for every variant: 225 x 16 = 3600 images, about 5 epochs
+val_interval = 45  # 5 validations per run: AP against training time
 batch_size = 16
 lr = 2e-3  # AdamW, linear warm-up over 10% then cosine decay to 1%
 backbone_lr_mult = 0.1  # a fine-tuned backbone learns at 0.1x the decoder's rate
