@@ -279,10 +279,11 @@ def plot_ap_vs_time(results: Sequence[RunResult], path: str) -> Optional[str]:
                              ('frozen-adapters', 'tab:green'), ('scratch', 'tab:grey')):
             runs = [r for r in results if r.variant.capacity == cap and r.variant.mode == mode
                     and r.curve]
+            label = f'{mode} ({len(runs)} seed{"s" * (len(runs) > 1)})'
             for i, r in enumerate(runs):
                 xs, ys = zip(*r.curve)
                 ax.plot(xs, ys, '.-', color=colour, alpha=0.35 + 0.65 / len(runs),
-                        label=f'{mode} ({len(runs)} seeds)' if i == 0 else None)
+                        label=label if i == 0 else None)
         ax.set_title(cap)
         ax.set_xlabel('training time (s, validation excluded)')
         ax.set_ylabel('box AP (%)')
