@@ -13,7 +13,6 @@ import argparse
 import datetime
 import os
 import os.path as osp
-import platform
 import shutil
 import sys
 import time
@@ -74,19 +73,6 @@ def design_of(args: argparse.Namespace) -> StudyDesign:
     return design.with_(seeds=args.seeds) if args.seeds else design
 
 
-def _machine() -> str:
-    import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f
-                       if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
-    gpu = f', {torch.cuda.get_device_name(0)}' if torch.cuda.is_available() else ', no GPU'
-    return f'{platform.machine()}, {os.cpu_count()} CPU cores ({cpu}){gpu}'
-
-
 def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
                design: StudyDesign, args: argparse.Namespace, progress: Progress) -> List[dict]:
     """Train every (variant, seed) run, ``args.jobs`` at a time; returns their records."""
@@ -139,6 +125,7 @@ def run_study(args: argparse.Namespace) -> dict:
     import torch
 
     import mmfrozen  # noqa: F401  (registers the metric, hooks, runner and models)
+    from ..analysis.cost.train_cost import machine_description
     from ..analysis.results import ResultsTable
     from .data import study_data
     from .report import (headline_lines, markdown, plot_ap_vs_time, plot_capacity,
@@ -201,7 +188,7 @@ def run_study(args: argparse.Namespace) -> dict:
     shutil.rmtree(report_dir, ignore_errors=True)
     table = ResultsTable.from_work_dirs([r['work_dir'] for r in records])
     date = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
-    machine = _machine()
+    machine = machine_description()
     notes = [f'mmfrozen mini-study{" (quick)" if args.quick else ""}, {date}, {machine}; data '
              f'seed {args.data_seed}; training seeds 0-{design.seeds - 1} for the twins of the '
              'smallest and largest decoder, 0 for the others.']
