@@ -16,9 +16,9 @@ LVIS_CASCADE = osp.join(CONFIGS, 'lvis', 'cascade-mask-rcnn_r50-frozen_nasfpn_rf
 
 def test_rescale_schedule_keeps_its_shape():
     cfg = Config.fromfile(MINI)
-    assert cfg.train_cfg.max_iters == 250 and cfg.default_hooks.logger.interval == 10
+    assert cfg.train_cfg.max_iters == 225 and cfg.default_hooks.logger.interval == 10
     (warmup, cosine) = cfg.param_scheduler
-    assert (warmup.end, cosine.begin, cosine.end) == (25, 25, 250)
+    assert (warmup.end, cosine.begin, cosine.end) == (22, 22, 225)
     rescale_schedule(cfg, 40)
     assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 40
     assert cfg.default_hooks.checkpoint.interval == 40
@@ -29,8 +29,8 @@ def test_rescale_schedule_keeps_its_shape():
     assert cfg.default_hooks.logger.interval == 8  # logs at least once
     assert (cfg.param_scheduler[0].end, cfg.param_scheduler[1].end) == (1, 8)  # 10 %, as before
     step = Config.fromfile(MINI)
-    step.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=250,
-                                 milestones=[200])]
+    step.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=225,
+                                 milestones=[180])]
     rescale_schedule(step, 12)
     assert step.param_scheduler[0].milestones == [10]  # 80 % of the run, as before
 
