@@ -44,7 +44,8 @@ def test_plan_runs_seeds_the_headline_twins_and_pairs_twins():
 
 
 def test_bad_arguments_are_refused():
-    for argv in (['--seeds', '0'], ['--jobs', '0'], ['--variants', 'frozen-fpn', 'nonsense']):
+    for argv in (['--seeds', '0'], ['--jobs', '0'], ['--data-seed', '-1'],
+                 ['--variants', 'frozen-fpn', 'nonsense']):
         with pytest.raises(SystemExit):
             parse_args(argv)
     with pytest.raises(ValueError, match='unknown variant'):
@@ -65,6 +66,8 @@ def test_paired_interval_and_verdict_rule():
     assert (one.n, one.ci95, verdict(one.ci95, +1)) == (1, None, INCONCLUSIVE)
     with pytest.raises(ValueError):
         verdict((1.0, 2.0), 0)
+    # ties whose differences are float noise (sums of rounded metrics) are ties
+    assert verdict(paired([-2.7e-15, -1.8e-15, -2.7e-15]).ci95, -1) == INCONCLUSIVE
 
 
 def _result(key, seed, ap, apr, apf, sec):
@@ -142,6 +145,18 @@ def test_data_cache_reuses_and_rebuilds(tmp_path):
     import os
     os.remove(osp.join(root, 'done.json'))
     assert study_data(str(tmp_path), design, data_seed=3)[3] is False
+
+    # the upstream key follows the config as trained: iterations, seed, the config file
+    from mmfrozen.mini_study.pipeline import UPSTREAM_CONFIG
+    from mmfrozen.mini_study.upstream import upstream_key
+    config = osp.join(CONFIGS, UPSTREAM_CONFIG)
+    key = upstream_key('d', config, cls, 20, 0)
+    assert upstream_key('d', config, cls, 20, 0) == key
+    assert len({key, upstream_key('d', config, cls, 30, 0), upstream_key('d', config, cls, 20, 1),
+                upstream_key('e', config, cls, 20, 0)}) == 4
+    edited = tmp_path / 'upstream.py'
+    edited.write_text(open(config).read().replace('lr = 0.1', 'lr = 0.05'))
+    assert upstream_key('d', str(edited), cls, 20, 0) != key
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
 # Mini-study control at the smallest decoder capacity: mmdet's FCOS ResNet-18 config with the
-# backbone fine-tuned from the upstream shapes classifier. Only data, image size, schedule,
-# optimizer and the model's width (to fit a 2-core CPU) change; every mini-study detector
-# inherits this file and changes its decoder or freezes its backbone.
+# backbone fine-tuned from the upstream shapes classifier. Changed for a 2-core CPU and 128-px
+# images: data, image size, schedule, optimizer, width, pyramid levels (P3-P5) and their regress
+# ranges, head depth; every mini-study detector inherits this file and changes its decoder or
+# freezes its backbone.
 _base_ = 'mmdet::fcos/fcos_r18_fpn_gn-head-center-normbbox-centeronreg-giou_8xb8-amp-lsj-200e_coco.py'  # noqa
 
 # ---- what people change -------------------------------------------------------------------------
@@ -102,13 +103,14 @@ optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      paramwise_cfg=dict(custom_keys=dict(backbone=dict(lr_mult=backbone_lr_mult))),
                      clip_grad=dict(max_norm=35, norm_type=2))
 auto_scale_lr = dict(enable=False)
+# logged iteration times are exact means over each 15 iterations, and 15 divides the validation
+# interval and the run: training time at each validation is the sum of the windows before it
+log_interval = 15
 default_hooks = dict(
-    logger=dict(interval=10),
+    logger=dict(interval=log_interval),
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1),
     visualization=dict(draw=False))
-# logged iteration times are exact means over each 10 iterations: training time at each
-# validation is their sum
-log_processor = dict(by_epoch=False, window_size=10)
+log_processor = dict(by_epoch=False, window_size=log_interval)
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'),
                mp_cfg=dict(mp_start_method='spawn', opencv_num_threads=0))
 randomness = dict(seed=0)

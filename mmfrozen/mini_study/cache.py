@@ -1,8 +1,8 @@
 """A folder per cache key: the study's data and upstream checkpoint are built once per design.
 
-A key is a digest of everything that decides the content (the design's fields, the seeds, the
-config file, the generator's source code), so a changed design or generator never reuses a stale
-entry. An entry is complete only when its ``done.json`` exists (written last, after the content
+A key is a digest of what decides the content (the design's fields, the seeds, the config as
+trained, the code that builds it, the package versions), so a changed design, config or
+generator never reuses a stale entry. An entry is complete only when its ``done.json`` exists (written last, after the content
 was moved into place), so an interrupted build is rebuilt, never reused.
 """
 import hashlib

@@ -11,9 +11,11 @@ from .design import StudyDesign
 
 
 def data_key(design: StudyDesign, data_seed: int) -> str:
-    """Cache key of the data: the design's data fields, the seed and the generator's code."""
+    """Cache key of the data: the design's data fields, the seed, the generators' code and the
+    code here that calls them."""
     return cache.digest(dict(design=design.data_dict(), data_seed=data_seed),
-                        cache.source_files(osp.dirname(_datasets.__file__)))
+                        cache.source_files(osp.dirname(_datasets.__file__))
+                        + [osp.abspath(__file__)])
 
 
 def generate(root: str, design: StudyDesign, data_seed: int,

@@ -60,6 +60,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name} must be >= 1, got {value}')
+    if args.data_seed < 0:
+        parser.error(f'--data-seed must be >= 0 (a numpy seed), got {args.data_seed}')
     try:
         select(args.variants)
     except ValueError as exc:

@@ -17,7 +17,7 @@ def fmt_seconds(seconds: Optional[float]) -> str:
 class Progress:
     """Prints one line per stage and run, and iteration progress with an ETA.
 
-    The study's ETA counts the training iterations still to run at the speed measured so far.
+    Iteration lines give the run's ETA; the pipeline adds the study's after each detector run.
 
     Args:
         num_stages: Number of stages of the study.
@@ -32,8 +32,6 @@ class Progress:
         self.stream = stream or sys.stdout
         self.start = time.time() if start is None else start
         self.stage_no = 0
-        self.iters_left = 0  # training iterations of the study not run yet
-        self.sec_per_iter: Optional[float] = None
 
     def print(self, text: str) -> None:
         print(f'[mini-study {fmt_seconds(time.time() - self.start)}] {text}',
@@ -45,20 +43,10 @@ class Progress:
         self.print(f'== stage {self.stage_no}/{self.num_stages}: {name}'
                    + (f' -- {detail}' if detail else ''))
 
-    def study_eta(self, run_iters_left: int = 0) -> Optional[float]:
-        """Seconds of training left in the whole study, None before a speed is known."""
-        if self.sec_per_iter is None:
-            return None
-        return (self.iters_left + run_iters_left) * self.sec_per_iter
-
     def iteration(self, label: str, it: int, total: int, sec_per_iter: float,
                   loss: Optional[float]) -> None:
         """Report training iteration ``it`` of ``total`` of the run called ``label``."""
-        self.sec_per_iter = sec_per_iter if self.sec_per_iter is None else (
-            0.7 * self.sec_per_iter + 0.3 * sec_per_iter)
         loss_text = f'loss {loss:.3f}  ' if loss is not None else ''
-        study = (f'  study eta {fmt_seconds(self.study_eta(total - it))}'
-                 if self.num_stages else '')  # a worker process does not know the study
+        eta = fmt_seconds((total - it) * sec_per_iter)
         self.print(f'   {label}: iter {it}/{total} ({100 * it // total}%)  {loss_text}'
-                   f'{sec_per_iter:.2f} s/it  run eta {fmt_seconds((total - it) * sec_per_iter)}'
-                   + study)
+                   f'{sec_per_iter:.2f} s/it  run eta {eta}')

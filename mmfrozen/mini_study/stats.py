@@ -39,7 +39,9 @@ def paired(differences: Sequence[Optional[float]], confidence: float = 0.95) -> 
 
     The interval is ``mean +- t(1 - alpha/2, n - 1) * std / sqrt(n)``; it needs n >= 2.
     """
-    values = [float(v) for v in differences if v is not None and not math.isnan(v)]
+    # differences of metrics rounded to 0.1 AP leave float noise (1e-15) where two runs tie:
+    # rounded away, so that noise never decides a verdict
+    values = [round(float(v), 9) for v in differences if v is not None and not math.isnan(v)]
     n = len(values)
     if n == 0:
         return Paired(None, None, 0, None)

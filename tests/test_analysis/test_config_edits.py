@@ -16,13 +16,13 @@ LVIS_CASCADE = osp.join(CONFIGS, 'lvis', 'cascade-mask-rcnn_r50-frozen_nasfpn_rf
 
 def test_rescale_schedule_keeps_its_shape():
     cfg = Config.fromfile(MINI)
-    assert cfg.train_cfg.max_iters == 225 and cfg.default_hooks.logger.interval == 10
+    assert cfg.train_cfg.max_iters == 225 and cfg.default_hooks.logger.interval == 15
     (warmup, cosine) = cfg.param_scheduler
     assert (warmup.end, cosine.begin, cosine.end) == (22, 22, 225)
     rescale_schedule(cfg, 40)
     assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 40
     assert cfg.default_hooks.checkpoint.interval == 40
-    assert cfg.default_hooks.logger.interval == 10  # still logs 4 times
+    assert cfg.default_hooks.logger.interval == 15  # still logs twice
     (warmup, cosine) = cfg.param_scheduler
     assert (warmup.begin, warmup.end, cosine.begin, cosine.end) == (0, 4, 4, 40)
     rescale_schedule(cfg, 8)
