@@ -15,6 +15,8 @@ the type and how to allow it if the file is trusted.
 """
 import os.path as osp
 import pickle
+import re
+import zipfile
 from typing import Any, Callable, List
 
 import numpy as np
@@ -59,29 +61,63 @@ def checkpoint_safe_globals() -> List[Any]:
                                (_history_buffer_method, 'builtins.getattr')]
 
 
+def _unreadable(filename: str, why: str) -> RuntimeError:
+    return RuntimeError(
+        f'mmfrozen: cannot load the checkpoint {filename}: {why}. The file is truncated, '
+        'corrupt or not a PyTorch checkpoint (an interrupted download or save, or an HTML error '
+        'page saved under a .pth name?). Download or save it again, or point the config at '
+        'another file.')
+
+
+def _check_readable(filename: str) -> None:
+    """Refuse, naming the file, what ``torch.load`` could only fail on obscurely."""
+    size = osp.getsize(filename)
+    if size == 0:
+        raise _unreadable(filename, 'it is empty (0 bytes)')
+    if zipfile.is_zipfile(filename):
+        return
+    with open(filename, 'rb') as f:
+        head = f.read(2)
+    if head == b'PK':  # a zip archive's local header, but no central directory at the end
+        raise _unreadable(filename, f'it is a damaged zip archive ({size} bytes, no central '
+                          'directory at its end)')
+    # torch.save writes a zip archive; files of torch < 1.6 (or _use_new_zipfile_serialization
+    # =False) are pickles, which start with the PROTO opcode
+    if head[:1] != b'\x80':
+        raise _unreadable(filename, f'it is neither a zip archive nor a pickle ({size} bytes '
+                          f'starting with {head!r})')
+
+
 def load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
     """Drop-in for mmengine's ``load_from_local`` that works on torch >= 2.6.
 
     Raises:
         FileNotFoundError: the file does not exist.
+        RuntimeError: the file is empty, truncated or not a PyTorch checkpoint.
         pickle.UnpicklingError: the file holds a type outside :func:`checkpoint_safe_globals`.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    _check_readable(filename)
     if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5 has no weights_only default
         return torch.load(filename, map_location=map_location)
     try:
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except Exception as e:  # torch raises UnpicklingError wrapped in various ways
-        if 'Weights only load failed' not in str(e):
-            raise
-        raise type(e)(
-            f'mmfrozen: {filename} holds an object type that mmfrozen does not load by default '
-            '(only tensors, numpy values and mmengine log/config objects are allowed). If you '
-            'trust this file, allow the type named below with '
-            '`torch.serialization.add_safe_globals([...])` before training.\n' + str(e)) from e
+        if 'mmfrozen: refusing' in str(e):  # _history_buffer_method's refusal
+            raise pickle.UnpicklingError(f'mmfrozen: {filename}: {e}') from e
+        refused = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if refused is None:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise _unreadable(filename, f'torch.load failed: {reason}') from e
+        raise pickle.UnpicklingError(
+            f'mmfrozen: {filename} holds an object of type {refused.group(1)}, which mmfrozen '
+            'does not load by default (only tensors, numpy values and mmengine log/config '
+            'objects are allowed: loading other types can run arbitrary code). If you trust '
+            f'this file, allow it with `torch.serialization.add_safe_globals([{refused.group(1)}'
+            '])` before training.\n' + str(e)) from e
 
 
 def register_checkpoint_loader() -> Callable:

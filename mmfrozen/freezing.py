@@ -28,6 +28,9 @@ from torch import nn
 SPEC_ATTR = '_mmfrozen_spec'
 #: Sub-modules that set this class attribute to True stay trainable inside a frozen module.
 TRAINABLE_ATTR = 'mmfrozen_trainable'
+#: Attribute of a frozen root: ``requires_grad`` of each parameter of its kept parts, as the
+#: model had set it when the module was frozen.
+KEPT_GRAD_ATTR = '_mmfrozen_kept_requires_grad'
 
 _PRECISIONS = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -108,6 +111,11 @@ def _in_any(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == p or name.startswith(p + '.') for p in prefixes)
 
 
+def _holds_any(name: str, names: Sequence[str]) -> bool:
+    """True if the module called ``name`` (``''``: the root) contains one of ``names``."""
+    return any(not name or n.startswith(name + '.') for n in names)
+
+
 def frozen_tensors(root: nn.Module,
                    spec: Optional[FreezeSpec] = None) -> Iterator[Tuple[str, torch.Tensor]]:
     """Parameters and buffers of ``root`` that ``spec`` freezes (not its trainable parts)."""
@@ -153,14 +161,93 @@ class _ReducedPrecisionForward:
         return self._outputs(out)
 
 
-def _keep_eval(module: nn.Module, args) -> None:
-    """Forward pre-hook of a frozen module: its frozen parts always run in inference mode.
+#: Attribute of every hooked module of a frozen subtree: the sub-modules (name parts relative
+#: to that module, ``()`` for itself) that its forward pre-hook puts in inference mode.
+EVAL_NAMES_ATTR = '_mmfrozen_eval_names'
+#: Attribute of a frozen root: the ``EVAL_NAMES_ATTR`` of each module of its subtree, by name.
+HOOKED_ATTR = '_mmfrozen_hooked'
 
-    Sub-modules are looked up by name at every call, so modules swapped in after freezing
-    (``convert_sync_batchnorm`` when the model is wrapped for DDP) are covered too.
+
+def _keep_eval(module: nn.Module, args) -> None:
+    """Forward pre-hook: the frozen parts of ``module`` always run in inference mode.
+
+    Every module of a frozen subtree carries it, so inference mode holds for each frozen
+    sub-module whose forward runs, even when the frozen root's own forward never does
+    (mmdet's ``StandardRoIHead`` calls its ``bbox_head`` directly). Sub-modules are looked up by
+    name at every call, so modules swapped in after freezing (``convert_sync_batchnorm`` when
+    the model is wrapped for DDP) are covered by the hook of the module that holds them. It runs
+    at every module call: plain dict look-ups and writes (``nn.Module.__setattr__`` costs ten
+    times more).
     """
-    for name in module._mmfrozen_eval_names:
-        module.get_submodule(name).training = False
+    for parts in module.__dict__[EVAL_NAMES_ATTR]:
+        sub = module
+        for part in parts:
+            sub = sub._modules.get(part)
+            if sub is None:  # removed since it was frozen
+                break
+        else:
+            sub.__dict__['training'] = False
+
+
+def _not_called(module: nn.Module) -> bool:
+    """Containers whose own forward never runs: their children are called one by one."""
+    return isinstance(module, (nn.ModuleList, nn.ModuleDict))
+
+
+def _eval_names_per_module(root: nn.Module, eval_names: Sequence[str],
+                           keep: Sequence[str]) -> Dict[str, List[Tuple[str, ...]]]:
+    """For every module of the frozen subtree, what its pre-hook puts in inference mode.
+
+    The root: every frozen sub-module (so a swapped-in module is found even where only the
+    root's forward runs). Any other module outside the kept parts: itself if frozen, and its
+    frozen children, looking through ModuleList/ModuleDict whose forward never runs.
+    """
+    frozen = set(eval_names)
+    out: Dict[str, List[Tuple[str, ...]]] = {'': [tuple(n.split('.')) if n else ()
+                                                  for n in eval_names]}
+    for name, module in root.named_modules():
+        if not name or _in_any(name, keep) or _not_called(module):
+            continue
+        names = [()] if name in frozen else []
+        stack = [((c, ), m) for c, m in module.named_children()]
+        while stack:
+            child, sub = stack.pop(0)
+            if _not_called(sub):
+                stack += [(child + (c, ), m) for c, m in sub.named_children()]
+            elif '.'.join((name, ) + child) in frozen:
+                names.append(child)
+        if names:
+            out[name] = names
+    return out
+
+
+def _hook_inference_mode(root: nn.Module) -> int:
+    """Give every module of a frozen subtree its :func:`_keep_eval` pre-hook, once."""
+    added = 0
+    for name, names in getattr(root, HOOKED_ATTR).items():
+        try:
+            module = root.get_submodule(name)
+        except AttributeError:  # removed since it was frozen: nothing to run in eval mode
+            continue
+        have = getattr(module, EVAL_NAMES_ATTR, None)
+        if have is None:
+            setattr(module, EVAL_NAMES_ATTR, tuple(names))
+            module.register_forward_pre_hook(_keep_eval)
+            added += 1
+        elif not set(names) <= set(have):  # also hooked for a frozen spec around this one
+            setattr(module, EVAL_NAMES_ATTR, tuple(dict.fromkeys(have + tuple(names))))
+    return added
+
+
+def keep_inference_hooks(model: nn.Module) -> int:
+    """Hook the modules swapped into frozen modules since they were frozen; return how many.
+
+    ``revert_sync_batchnorm``/``convert_sync_batchnorm`` (mmengine's ``wrap_model``) replace
+    norm layers by new objects without the pre-hook. The hook of the module that holds one
+    covers it whenever that module's forward runs; this gives it a hook of its own, so it is
+    covered even when it is called directly. ``FrozenRunner`` calls it after wrapping the model.
+    """
+    return sum(_hook_inference_mode(resolve_module(model, path)) for path in frozen_specs(model))
 
 
 @dataclass
@@ -172,10 +259,14 @@ class FreezeReport:
     trainable_params: int
     norm_layers: int
     trainable_modules: List[str]
+    kept_without_grad: int = 0
 
     def __str__(self) -> str:
         extra = (f', kept trainable: {self.trainable_modules} '
                  f'({self.trainable_params:,} params)' if self.trainable_modules else '')
+        if self.kept_without_grad:
+            extra += (f'; {self.kept_without_grad:,} params inside them keep '
+                      'requires_grad=False as the model set it')
         return (f'froze {self.path or "<model>"} ({self.module_type}): '
                 f'{self.frozen_params:,} params, {self.norm_layers} norm layers in eval mode'
                 f'{extra}')
@@ -213,26 +304,32 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
             f'mmfrozen: precision={spec.precision!r} runs the whole frozen forward under '
             f'autocast, but {spec.path!r} has trainable parts {sorted(keep)}. Use fp32 there.')
 
-    frozen = trainable = 0
+    kept = list(keep)
+    if old is None:
+        # Kept parts keep the requires_grad the model gave them (e.g. norm_cfg with
+        # requires_grad=False in DETR-style configs); recorded for the hook's checks.
+        setattr(root, KEPT_GRAD_ATTR, {n: p.requires_grad for n, p in root.named_parameters()
+                                       if _in_any(n, kept)})
+    frozen = trainable = kept_without_grad = 0
     for name, param in root.named_parameters():
-        if _in_any(name, list(keep)):
-            param.requires_grad_(True)
-            trainable += param.numel()
+        if _in_any(name, kept):
+            if param.requires_grad:
+                trainable += param.numel()
+            else:
+                kept_without_grad += param.numel()
         else:
             param.requires_grad_(False)
             frozen += param.numel()
-    # Inference mode for every sub-module outside the trainable parts that has no trainable
-    # parameter below it (norm layers, dropout, drop-path, whole frozen blocks).
-    eval_names = [
-        n for n, m in root.named_modules()
-        if not _in_any(n, list(keep)) and not any(p.requires_grad for p in m.parameters())
-    ]
+    # Inference mode for every sub-module outside the kept parts that holds none of them
+    # (norm layers, dropout, drop-path, whole frozen blocks).
+    eval_names = [n for n, _ in root.named_modules()
+                  if not _in_any(n, kept) and not _holds_any(n, kept)]
     eval_modules = [root.get_submodule(n) for n in eval_names]
     for m in eval_modules:
         m.training = False
     if old is None:
-        root._mmfrozen_eval_names = eval_names
-        root.register_forward_pre_hook(_keep_eval)
+        setattr(root, HOOKED_ATTR, _eval_names_per_module(root, eval_names, kept))
+        _hook_inference_mode(root)
         if spec.precision != 'fp32' or spec.channels_last:
             if spec.channels_last:
                 root.to(memory_format=torch.channels_last)
@@ -245,7 +342,8 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
         frozen_params=frozen,
         trainable_params=trainable,
         norm_layers=sum(is_norm(m) for m in eval_modules),
-        trainable_modules=sorted(keep))
+        trainable_modules=sorted(keep),
+        kept_without_grad=kept_without_grad)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -315,9 +413,16 @@ def optimizer_holds(optimizer: torch.optim.Optimizer,
     return sorted(set(names))
 
 
-def tensor_digest(tensor: torch.Tensor) -> str:
-    """Digest of a tensor's dtype, shape and bytes (any device, any dtype)."""
+def tensor_digest(tensor: torch.Tensor, dtype: Optional[torch.dtype] = None) -> str:
+    """Digest of a tensor's dtype, shape and bytes (any device, any dtype).
+
+    With ``dtype``, a floating-point tensor is digested as cast to it: the value a model of that
+    dtype holds after loading it (``load_state_dict`` copies an fp16 checkpoint tensor into an
+    fp32 parameter exactly).
+    """
     t = tensor.detach()
+    if dtype is not None and t.is_floating_point() and dtype.is_floating_point:
+        t = t.to(dtype)
     h = hashlib.blake2b(digest_size=12)
     h.update(f'{t.dtype}{tuple(t.shape)}'.encode())
     if t.numel():
@@ -329,43 +434,92 @@ class FrozenModuleChanged(RuntimeError):
     """A frozen tensor changed: something trained, or wrote into, a frozen module."""
 
 
+_TRAINED_IN_RUN = ('Something trained or overwrote a frozen module (a second optimizer, a hook '
+                   'that loads weights, or code that sets requires_grad=True); the run was '
+                   'stopped so no checkpoint with a changed backbone is written.')
+
+
 @dataclass
 class Fingerprint:
-    """Per-tensor digests of the frozen parameters and buffers of one frozen module."""
+    """Per-tensor digests of the frozen parameters and buffers of one frozen module.
+
+    ``trainable`` records the ``trainable`` patterns of the spec it was taken with (None for
+    fingerprints saved without it): another spec covers other tensors, which is not a change.
+    """
     path: str
     digests: Dict[str, str]
+    trainable: Optional[Tuple[str, ...]] = None
 
     @classmethod
     def of(cls, model: nn.Module, path: str) -> 'Fingerprint':
         """Fingerprint the frozen tensors of ``model``'s module at ``path``."""
         root = resolve_module(model, path)
-        return cls(path, {n: tensor_digest(t) for n, t in frozen_tensors(root)})
+        return cls(path, {n: tensor_digest(t) for n, t in frozen_tensors(root)},
+                   tuple(getattr(root, SPEC_ATTR).trainable))
 
-    def first_difference(self, other: 'Fingerprint') -> Optional[str]:
-        """Name of the first tensor that differs (or is missing on one side), else None."""
-        for name in list(self.digests) + [n for n in other.digests if n not in self.digests]:
-            if self.digests.get(name) != other.digests.get(name):
-                return name
-        return None
+    def coverage_note(self, other: 'Fingerprint') -> Optional[str]:
+        """Why ``other`` covers other tensors than this fingerprint, or None if it does not."""
+        only_here = [n for n in self.digests if n not in other.digests]
+        only_there = [n for n in other.digests if n not in self.digests]
+        if not only_here and not only_there:
+            return None
+        where = self.path or 'the model'
+        if self.trainable is not None and other.trainable != self.trainable:
+            why = (f'the freeze spec of {where!r} (trainable={list(other.trainable or ())}) '
+                   "differs from the one the checkpoint's fingerprint was taken with "
+                   f'(trainable={list(self.trainable)})')
+        else:
+            why = (f"the frozen tensors of {where!r} are not those the checkpoint's "
+                   'fingerprint covers')
+        examples = ''.join(
+            f'; {len(names)} only {side} (e.g. {names[0]!r})'
+            for names, side in ((only_here, 'in the fingerprint'), (only_there, 'frozen now'))
+            if names)
+        both = len(self.digests) - len(only_here)
+        return (f'mmfrozen: {why}: the fingerprint covers {len(self.digests)} tensors, this run '
+                f'freezes {len(other.digests)}{examples}. Only the {both} tensors both cover '
+                'are compared; a tensor only one side covers is not a change.')
 
-    def check(self, model: nn.Module, when: str) -> None:
-        """Raise :class:`FrozenModuleChanged` if ``model`` no longer matches this fingerprint."""
+    def check(self, model: nn.Module, when: str, cause: str = _TRAINED_IN_RUN,
+              other_coverage: bool = False) -> Optional[str]:
+        """Raise :class:`FrozenModuleChanged` if ``model`` no longer matches this fingerprint.
+
+        Args:
+            model: The model holding the frozen module.
+            when: For the message, e.g. ``'after epoch 3'``.
+            cause: For the message: what probably changed the tensor.
+            other_coverage: Accept that the module now freezes other tensors than the
+                fingerprint covers (a checkpoint's fingerprint under another freeze spec) and
+                compare those both cover; otherwise that is an error too.
+
+        Returns:
+            The :meth:`coverage_note` when the covered tensors differ, else None.
+        """
         now = Fingerprint.of(model, self.path)
-        changed = self.first_difference(now)
-        if changed is not None:
-            full = f'{self.path}.{changed}' if self.path else changed
-            n = sum(now.digests.get(k) != v for k, v in self.digests.items())
+        note = self.coverage_note(now)
+        where = self.path or 'the model'
+        if note is not None and not other_coverage:
+            raise FrozenModuleChanged(f'{note} ({when}): part of {where!r} was replaced after '
+                                      'it was fingerprinted. ' + cause)
+        common = [n for n in self.digests if n in now.digests]
+        changed = [n for n in common if now.digests[n] != self.digests[n]]
+        if changed:
+            full = f'{self.path}.{changed[0]}' if self.path else changed[0]
             raise FrozenModuleChanged(
-                f'mmfrozen: frozen tensor {full!r} changed ({when}); {n} of '
-                f'{len(self.digests)} frozen tensors of {self.path or "the model"!r} differ from '
-                'the fingerprint taken after the pretrained weights were loaded. Something '
-                'trained or overwrote a frozen module (a second optimizer, a hook that loads '
-                'weights, or code that sets requires_grad=True); the run was stopped so no '
-                'checkpoint with a changed backbone is written.')
+                f'mmfrozen: frozen tensor {full!r} changed ({when}); {len(changed)} of '
+                f'{len(common)} frozen tensors of {where!r} differ from the fingerprint taken '
+                f'after the pretrained weights were loaded. {cause}' +
+                (f' Note: {note}' if note else ''))
+        return note
 
     def to_dict(self) -> Dict[str, Any]:
-        return {'path': self.path, 'digests': dict(self.digests)}
+        d: Dict[str, Any] = {'path': self.path, 'digests': dict(self.digests)}
+        if self.trainable is not None:
+            d['trainable'] = list(self.trainable)
+        return d
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> 'Fingerprint':
-        return cls(d['path'], dict(d['digests']))
+        trainable = d.get('trainable')
+        return cls(d['path'], dict(d['digests']),
+                   None if trainable is None else tuple(trainable))

@@ -35,7 +35,8 @@ def test_runner_like_checkpoint_loads(tmp_path):
 
 def test_arbitrary_code_is_refused(tmp_path):
     path = _save({'state_dict': {}, 'x': Evil()}, tmp_path / 'evil.pth')
-    with pytest.raises(pickle.UnpicklingError, match='mmfrozen: .* holds an object type'):
+    with pytest.raises(pickle.UnpicklingError, match=r'mmfrozen: .*evil\.pth holds an object of '
+                                                     r'type \w+\.system.*add_safe_globals'):
         _load_checkpoint(path)
 
 
@@ -66,3 +67,26 @@ def test_numpy1_checkpoint_loads(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match='can not be found'):
         _load_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_unreadable_files_are_named_with_the_cause(tmp_path):
+    """An empty file, a saved error page, a truncated archive: the error names the file."""
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(RuntimeError, match=r'empty\.pth: it is empty \(0 bytes\)'):
+        _load_checkpoint(str(empty))
+    page = tmp_path / 'page.pth'
+    page.write_bytes(b'<html><body>404 Not Found</body></html>')
+    with pytest.raises(RuntimeError, match=r"page\.pth: it is neither a zip archive nor a pickle "
+                                           r"\(39 bytes starting with b'<h'\).*Download or save"):
+        _load_checkpoint(str(page))
+    whole = _save({'state_dict': {'w': torch.ones(1000)}}, tmp_path / 'whole.pth')
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(open(whole, 'rb').read()[:2000])
+    with pytest.raises(RuntimeError, match=r'cut\.pth: it is a damaged zip archive'):
+        _load_checkpoint(str(cut))
+    bad_pickle = tmp_path / 'bad_pickle.pth'
+    bad_pickle.write_bytes(b'\x80\x02garbage')
+    with pytest.raises(RuntimeError, match=r'bad_pickle\.pth: torch\.load failed: .*truncated, '
+                                           'corrupt or not a PyTorch checkpoint'):
+        _load_checkpoint(str(bad_pickle))

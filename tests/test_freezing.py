@@ -6,8 +6,8 @@ from torch import nn
 
 import mmfrozen  # noqa: F401  (registers, installs the checkpoint fix)
 from mmfrozen.freezing import (Fingerprint, FreezeSpec, FrozenModuleChanged, freeze_module,
-                               frozen_parameters, frozen_tensors, is_norm, optimizer_holds,
-                               prune_optimizer, resolve_module)
+                               frozen_parameters, frozen_tensors, is_norm, keep_inference_hooks,
+                               optimizer_holds, prune_optimizer, resolve_module)
 
 
 class Tiny(nn.Module):
@@ -208,3 +208,69 @@ def test_spec_path_is_normalised():
     assert FreezeSpec('backbone.').path == 'backbone'
     with pytest.raises(ValueError, match='empty part'):
         FreezeSpec('roi_head..bbox_head')
+
+
+class Head(nn.Module):
+    """A head whose own forward is never called: the caller reaches into its parts, as
+    mmdet's StandardRoIHead calls its bbox_head directly."""
+
+    def __init__(self):
+        super().__init__()
+        self.bbox_head = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4),
+                                       nn.Dropout(0.5))
+        self.norms = nn.ModuleList([nn.BatchNorm2d(4)])
+
+    def forward(self, x):  # pragma: no cover - never called, like StandardRoIHead.forward
+        raise AssertionError('not called')
+
+
+def test_inference_mode_without_the_frozen_roots_forward():
+    model = nn.Module()
+    model.roi_head = Head()
+    freeze_module(model, FreezeSpec('roi_head'))
+    before = {k: v.clone() for k, v in model.roi_head.state_dict().items()}
+    model.train()
+    x = torch.randn(2, 4, 8, 8)
+    out = model.roi_head.bbox_head(x)  # the root's forward never runs
+    model.roi_head.norms[0](out)       # a norm inside a ModuleList, called on its own
+    ran = [model.roi_head.bbox_head, *model.roi_head.bbox_head, model.roi_head.norms[0]]
+    assert not any(m.training for m in ran)
+    assert all(torch.equal(v, before[k]) for k, v in model.roi_head.state_dict().items())
+    assert torch.equal(out, model.roi_head.bbox_head(x))  # dropout off too
+
+
+def test_norms_swapped_after_freezing_stay_in_eval_without_the_roots_forward():
+    from mmengine.model import convert_sync_batchnorm
+    model = nn.Module()
+    model.roi_head = Head()
+    freeze_module(model, FreezeSpec('roi_head'))
+    model = convert_sync_batchnorm(model)
+    assert isinstance(model.roi_head.bbox_head[1], nn.SyncBatchNorm)
+    model.train()
+    # SyncBN in training mode would need a process group (and a GPU): eval mode runs here.
+    # A swapped norm is covered by the hook of the module that calls it ...
+    out = model.roi_head.bbox_head(torch.randn(2, 4, 8, 8))
+    assert not any(m.training for m in model.roi_head.bbox_head)
+    # ... and, once FrozenRunner re-hooks after wrapping, also where it is called on its own
+    assert keep_inference_hooks(model) == 2  # the two swapped norms
+    model.train()
+    model.roi_head.norms[0](out)
+    assert not model.roi_head.norms[0].training
+    assert keep_inference_hooks(model) == 0  # idempotent
+
+
+def test_kept_submodules_keep_the_requires_grad_the_model_gave_them():
+    """DETR-style ``norm_cfg=dict(type='BN', requires_grad=False)``: keeping layer4 trainable
+    must not unfreeze its norms."""
+    model = nn.Module()
+    model.backbone = MODELS.build(
+        dict(type='ResNet', depth=18, base_channels=8,
+             norm_cfg=dict(type='BN', requires_grad=False), frozen_stages=-1))
+    report = freeze_module(model, FreezeSpec('backbone', trainable=('layer4', )))
+    layer4 = model.backbone.layer4
+    assert not layer4[0].bn1.weight.requires_grad and not layer4[0].bn1.bias.requires_grad
+    assert layer4[0].conv1.weight.requires_grad
+    assert report.trainable_params == sum(p.numel() for p in layer4.parameters()
+                                          if p.requires_grad)
+    freeze_module(model, FreezeSpec('backbone', trainable=('layer4', )))  # idempotent
+    assert not layer4[0].bn1.weight.requires_grad

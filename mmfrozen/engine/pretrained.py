@@ -3,8 +3,9 @@
 A frozen module that was never loaded from a pretrained checkpoint is a random feature
 extractor that no training step will ever fix. These checks run before training starts.
 """
+import logging
 import re
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -102,26 +103,61 @@ def _loads_itself(module: nn.Module) -> bool:
     return False
 
 
+def loaded_tensors(root: nn.Module, spec: FreezeSpec) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Frozen tensors whose values must come from a checkpoint: the parameters and the
+    floating-point buffers (normalization running statistics). Integer buffers are counters or
+    index tables that the module computes itself (``num_batches_tracked``, Swin's
+    ``relative_position_index``); torchvision checkpoints lack ``num_batches_tracked``."""
+    for name, tensor in frozen_tensors(root, spec):
+        if tensor.is_floating_point():
+            yield name, tensor
+
+
+def _count(root: nn.Module, names: Sequence[str]) -> Tuple[int, int]:
+    """(parameters, buffers) among ``names``."""
+    params = {n for n, _ in root.named_parameters()}
+    n_params = sum(n in params for n in names)
+    return n_params, len(names) - n_params
+
+
+def _hold_summary(root: nn.Module, ok: Sequence[str], checked: Sequence[str],
+                  source: str) -> str:
+    """'N of M frozen parameters hold <source>, and K of L floating-point buffers'."""
+    ok_p, ok_b = _count(root, ok)
+    all_p, all_b = _count(root, checked)
+    buffers = f', and {ok_b} of {all_b} floating-point buffers (norm statistics)' if all_b else ''
+    return f'{ok_p} of {all_p} frozen parameters hold {source}{buffers}'
+
+
+_BUFFER_HINT = ('; {n} of them are buffers such as {name!r}: a checkpoint without the '
+                'normalization running statistics leaves the norm layers at their initial '
+                'statistics (mean 0, variance 1), which a frozen module keeps for ever')
+_OPT_OUT = (' If a frozen module with these values is really what you want, set '
+            'allow_random_init=True on the freeze hook.')
+
+
 def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
                                   max_converted: float = 0.25,
                                   names: Optional[Set[str]] = None) -> Optional[str]:
-    """Check that the frozen parameters now hold the pretrained checkpoint's tensors.
+    """Check that the frozen tensors now hold the pretrained checkpoint's tensors.
 
     mmengine loads ``init_cfg`` checkpoints with ``strict=False``, so a checkpoint whose keys do
-    not match (wrong prefix, another architecture, a format conversion that mangles names)
-    leaves the module at its random init with only a warning. Call this after
-    ``init_weights``. A parameter counts as loaded if it equals the checkpoint tensor of the
-    same name, or any checkpoint tensor (backbones that convert an official checkpoint in their
-    own ``init_weights`` rename keys). Backbones that convert may also reorder a few tensors
-    (Swin's patch merging): for them up to ``max_converted`` of the parameters may match no
-    checkpoint tensor, with a warning naming them.
+    not match (wrong prefix, another architecture, a format conversion that mangles names, no
+    running statistics) leaves the module at its random init with only a warning. Call this
+    after ``init_weights``. Parameters and floating-point buffers (:func:`loaded_tensors`) are
+    checked. A tensor counts as loaded if it equals the checkpoint tensor of the same name or,
+    for backbones that convert an official checkpoint in their own ``init_weights`` (which
+    renames keys), any checkpoint tensor; the checkpoint is cast to the model's dtype first
+    (fp16/bf16 checkpoints). Backbones that convert may also reorder a few tensors (Swin's patch merging):
+    for them up to ``max_converted`` of the tensors may match no checkpoint tensor, with a
+    warning naming them.
 
-    Only the parameters in ``names`` (relative to the module) are checked when it is given.
+    Only the tensors in ``names`` (relative to the module) are checked when it is given.
 
     Returns a one-line summary, or None when no ``init_cfg`` loads the module.
 
     Raises:
-        RandomInitFrozenError: frozen parameters were not loaded from the checkpoint.
+        RandomInitFrozenError: frozen tensors were not loaded from the checkpoint.
     """
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is None:
@@ -130,84 +166,118 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     rel = spec.path[len(cfg['owner']):].lstrip('.') if cfg['owner'] else spec.path
     prefix = f'{rel}.' if rel else ''
     root = resolve_module(model, spec.path)
-    params = dict(root.named_parameters())
-    by_value = {(tuple(v.shape), tensor_digest(v)) for v in state.values()
-                if isinstance(v, torch.Tensor)}
-    unmatched, checked = [], 0
-    for name, tensor in frozen_tensors(root, spec):
-        if name not in params or (names is not None and name not in names):
-            continue  # buffers: torchvision checkpoints lack num_batches_tracked, for example
-        checked += 1
+    by_value: Dict[torch.dtype, Set[Tuple[Tuple[int, ...], str]]] = {}
+
+    def any_value(t: torch.Tensor) -> bool:
+        if t.dtype not in by_value:
+            by_value[t.dtype] = {(tuple(v.shape), tensor_digest(v, t.dtype))
+                                 for v in state.values() if isinstance(v, torch.Tensor)}
+        return (tuple(t.shape), tensor_digest(t)) in by_value[t.dtype]
+
+    unmatched, checked = [], []
+    for name, tensor in loaded_tensors(root, spec):
+        if names is not None and name not in names:
+            continue
+        checked.append(name)
         src = state.get(prefix + name)
         t = tensor.detach().cpu()
-        if src is not None and tuple(src.shape) == tuple(t.shape) and torch.equal(
+        if isinstance(src, torch.Tensor) and tuple(src.shape) == tuple(t.shape) and torch.equal(
                 src.to(t.dtype), t):
             continue
-        if (tuple(t.shape), tensor_digest(t)) not in by_value:
+        # only a backbone that converts the checkpoint itself may hold it under other names
+        if not (_loads_itself(root) and any_value(t)):
             unmatched.append(name)
     source = cfg['checkpoint']
-    if unmatched and (not _loads_itself(root) or len(unmatched) > max_converted * checked):
+    if unmatched and (not _loads_itself(root) or len(unmatched) > max_converted * len(checked)):
+        _, n_buffers = _count(root, unmatched)
+        first_buffer = next((n for n in unmatched if n not in dict(root.named_parameters())), '')
+        buffers = _BUFFER_HINT.format(n=n_buffers, name=f'{spec.path}.{first_buffer}') if (
+            n_buffers) else ''
         raise RandomInitFrozenError(
-            f'mmfrozen: {len(unmatched)} of {checked} frozen parameters of {spec.path!r} do not '
-            f'hold the pretrained checkpoint {source} after weight initialisation (first: '
+            f'mmfrozen: {len(unmatched)} of {len(checked)} frozen tensors of {spec.path!r} do '
+            f'not hold the pretrained checkpoint {source} after weight initialisation (first: '
             f'{spec.path}.{unmatched[0]}; looked for key {prefix + unmatched[0]!r} among '
-            f'{len(state)} keys such as {list(state)[:3]}). They would stay frozen at their '
-            'random initialisation. Fix the checkpoint, its init_cfg prefix or the backbone\'s '
-            'conversion option (e.g. convert_weights).')
+            f'{len(state)} keys such as {list(state)[:3]}){buffers}. They would stay frozen at '
+            'their initial values. Fix the checkpoint, its init_cfg prefix or the backbone\'s '
+            'conversion option (e.g. convert_weights).' + _OPT_OUT)
     if unmatched:
-        print_log(f'mmfrozen: {len(unmatched)} of {checked} frozen parameters of {spec.path!r} '
-                  f'differ from every tensor of {source}, as expected where '
+        print_log(f'mmfrozen: {len(unmatched)} of {len(checked)} frozen tensors of '
+                  f'{spec.path!r} differ from every tensor of {source}, as expected where '
                   f'{type(root).__name__}.init_weights converts the checkpoint: {unmatched}',
-                  logger='current', level=30)
-    msg = (f'mmfrozen: {spec.path}: {checked - len(unmatched)} of {checked} frozen parameters '
-           f'hold the pretrained checkpoint {source}')
-    print_log(msg, logger='current')
-    return msg
+                  logger='current', level=logging.WARNING)
+    ok = [n for n in checked if n not in set(unmatched)]
+    return (f'mmfrozen: {spec.path}: '
+            f'{_hold_summary(root, ok, checked, f"the pretrained checkpoint {source}")}')
 
 
-def checkpoint_digests(checkpoint: Dict[str, Any]) -> Dict[str, str]:
-    """Digests of a loaded runner checkpoint's model tensors, by model-level name."""
+def checkpoint_digests(checkpoint: Dict[str, Any],
+                       like: Dict[str, torch.Tensor]) -> Dict[str, Tuple[Tuple[int, ...], str]]:
+    """Shape and digest of a loaded runner checkpoint's model tensors named in ``like``.
+
+    Keys are model-level names; each tensor is digested as cast to the dtype of the model
+    tensor of that name in ``like``, which is what loading it into the model gives (a checkpoint
+    saved in fp16 or bf16 loads exactly into an fp32 model).
+    """
     state = checkpoint.get('state_dict', checkpoint)
-    return {re.sub(r'^module\.', '', k): tensor_digest(v) for k, v in state.items()
-            if isinstance(v, torch.Tensor)}
+    out = {}
+    for key, value in state.items():
+        name = re.sub(r'^module\.', '', key)
+        if name in like and isinstance(value, torch.Tensor):
+            out[name] = (tuple(value.shape), tensor_digest(value, like[name].dtype))
+    return out
 
 
 def verify_frozen_weights_loaded(model: nn.Module, spec: FreezeSpec,
-                                 loaded: Optional[Dict[str, str]]) -> str:
-    """Check, before training, where every frozen parameter's value came from.
+                                 loaded: Optional[Dict[str, Tuple[Tuple[int, ...], str]]]) -> str:
+    """Check, before training, where every frozen tensor's value came from.
 
-    Parameters present in the checkpoint loaded by ``load_from``/resume (``loaded``: digests by
-    model-level name, None when no checkpoint was loaded) must equal it; all others must hold
-    the tensors of the module's ``init_cfg`` Pretrained checkpoint
-    (:func:`verify_loaded_from_pretrained`).
+    Parameters and floating-point buffers (:func:`loaded_tensors`) present in the checkpoint
+    loaded by ``load_from``/resume (``loaded``: :func:`checkpoint_digests` by model-level name,
+    None when no checkpoint was loaded) must equal it; all others must hold the tensors of the
+    module's ``init_cfg`` Pretrained checkpoint (:func:`verify_loaded_from_pretrained`).
 
     Raises:
-        RandomInitFrozenError: a frozen parameter came from neither.
+        RandomInitFrozenError: a frozen tensor came from neither.
     """
     root = resolve_module(model, spec.path)
     prefix = f'{spec.path}.' if spec.path else ''
     params = dict(root.named_parameters())
-    rest = set()
-    for name, tensor in frozen_tensors(root, spec):
-        if name not in params:
-            continue
-        digest = (loaded or {}).get(prefix + name)
-        if digest is None:
+    rest, checked = set(), []
+    for name, tensor in loaded_tensors(root, spec):
+        checked.append(name)
+        entry = (loaded or {}).get(prefix + name)
+        kind = 'parameter' if name in params else 'buffer'
+        if entry is None:
             rest.add(name)
-        elif digest != tensor_digest(tensor):
+        elif entry[0] != tuple(tensor.shape):
             raise RandomInitFrozenError(
-                f'mmfrozen: frozen parameter {prefix + name} differs from the checkpoint that '
-                'was loaded into the model (shape mismatch?). Check the load_from checkpoint.')
-    from_ckpt = len(params) - len(rest) if loaded else 0
+                f'mmfrozen: frozen {kind} {prefix + name} has shape {tuple(tensor.shape)} but '
+                f'the checkpoint loaded by load_from/resume holds shape {entry[0]}: mmengine '
+                'skipped it (strict=False) and the module keeps its initial value, frozen for '
+                'good. Use a checkpoint of this architecture (same depth, widths, number of '
+                'classes of the frozen part).')
+        elif entry[1] != tensor_digest(tensor):
+            raise RandomInitFrozenError(
+                f'mmfrozen: frozen {kind} {prefix + name} differs from the checkpoint that was '
+                'loaded into the model (compared after casting the checkpoint to the model\'s '
+                f'{tensor.dtype}): something wrote into it after loading (another hook, or '
+                'weight initialisation run again). Check the hooks of this config.')
+    from_ckpt = [n for n in checked if n not in rest]
     if not rest:
-        return f'mmfrozen: {spec.path!r}: all frozen parameters come from the loaded checkpoint'
+        return (f'mmfrozen: {spec.path!r}: '
+                f'{_hold_summary(root, from_ckpt, checked, "the loaded checkpoint")}')
     msg = verify_loaded_from_pretrained(model, spec, names=rest)
     if msg is None:
         first = sorted(rest)[0]
+        _, n_buffers = _count(root, sorted(rest))
+        first_buffer = next((n for n in sorted(rest) if n not in params), '')
+        buffers = _BUFFER_HINT.format(n=n_buffers, name=prefix + first_buffer) if (
+            n_buffers) else ''
         raise RandomInitFrozenError(
-            f'mmfrozen: {len(rest)} frozen parameters of {spec.path or "the model"!r} (first: '
+            f'mmfrozen: {len(rest)} frozen tensors of {spec.path or "the model"!r} (first: '
             f'{prefix + first}) were loaded neither from a checkpoint (load_from/resume: '
             f'{"none was loaded" if loaded is None else "not in it"}) nor from an init_cfg '
-            'Pretrained checkpoint: they would stay frozen at their random initialisation. '
-            'Point load_from at a checkpoint that holds them, or set init_cfg on the module.')
-    return msg + (f' ({from_ckpt} from the loaded checkpoint)' if from_ckpt else '')
+            f'Pretrained checkpoint{buffers}: they would stay frozen at their initial values. '
+            'Point load_from at a checkpoint that holds them, or set init_cfg on the module.' +
+            _OPT_OUT)
+    return msg + (f' ({len(from_ckpt)} tensors from the loaded checkpoint)' if from_ckpt else '')

@@ -8,7 +8,7 @@ import torch
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import RandomInitFrozenError
-from mmfrozen.freezing import FrozenModuleChanged, frozen_parameters, optimizer_holds
+from mmfrozen.freezing import FrozenModuleChanged, frozen_parameters, is_norm, optimizer_holds
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner as build
 from tests.utils import tiny_frozen_cfg as make_cfg
@@ -51,6 +51,8 @@ def test_frozen_training_keeps_backbone_and_trains_the_rest(tiny_coco, tmp_path)
     assert 'backbone' in ckpt['meta']['mmfrozen_fingerprints']
     scalars = open(glob.glob(str(tmp_path / 'work' / '*' / 'vis_data' / 'scalars.json'))[0]).read()
     assert '"coco/bbox_mAP"' in scalars
+    # where the frozen weights come from is logged once per run
+    assert _log(tmp_path / 'work').count('hold the pretrained checkpoint') == 1
 
 
 def test_resume_continues_with_guard_passing(tiny_coco, tmp_path):
@@ -135,6 +137,21 @@ def test_hook_without_frozen_runner_is_an_error(tiny_coco, tmp_path):
         build(cfg).train()
 
 
+def test_freeze_hook_outside_custom_hooks_is_an_error(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.custom_hooks = []
+    cfg.default_hooks['freeze_backbone'] = dict(type='FreezeBackboneHook')
+    with pytest.raises(ValueError, match=r"default_hooks\['freeze_backbone'\] is a freeze hook "
+                                         r'\(FreezeBackboneHook\).*add it to custom_hooks'):
+        build(cfg).train()
+    # registered once the runner was built: FrozenRunner never saw it, and the hook says so
+    cfg.default_hooks.pop('freeze_backbone')
+    runner = build(cfg)
+    runner.register_hook(dict(type='FreezeBackboneHook'))
+    with pytest.raises(RuntimeError, match='not through custom_hooks'):
+        runner.train()
+
+
 def test_reduced_precision_frozen_backbone_trains(tiny_coco, tmp_path):
     cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
     cfg.custom_hooks = [dict(type='FreezeBackboneHook', precision='bf16', channels_last=True)]
@@ -214,3 +231,86 @@ def test_hook_priority_key_and_hook_instance(tiny_coco, tmp_path):
     hook = FreezeBackboneHook(module='neck')
     found = freeze_hooks([hook, dict(type='EMAHook'), dict(type='FreezeBackboneHook')])
     assert found[0] is hook and [h.specs[0].path for h in found] == ['neck', 'backbone']
+
+
+def _log(work_dir) -> str:
+    return '\n'.join(open(p).read() for p in glob.glob(str(work_dir / '*' / '*.log')))
+
+
+def test_frozen_head_norms_stay_in_eval_when_its_forward_is_never_called(tiny_coco, tmp_path):
+    """StandardRoIHead calls its bbox_head directly: roi_head's own forward never runs."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+    cfg.model.roi_head.bbox_head.update(type='Shared4Conv1FCBBoxHead', conv_out_channels=32,
+                                        norm_cfg=dict(type='BN', requires_grad=True))
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook'),
+                        dict(type='FreezeHook', module='roi_head', allow_random_init=True,
+                             check_interval=1)]
+    probe = FreezeProbeHook(module='roi_head.bbox_head')
+    runner = build(cfg, probe)
+    modes = []
+    for m in runner.model.roi_head.modules():
+        if is_norm(m):
+            m.register_forward_pre_hook(lambda m, args: modes.append(m.training))
+    runner.train()
+    before, after = probe.snapshots['before_train'], probe.snapshots['after_train']
+    head = sub_state(before, 'roi_head.')
+    assert any('running_mean' in k for k in head)
+    assert all(torch.equal(v, after[k]) for k, v in head.items())
+    # every norm of the head ran, each time in inference mode (the hooks run in order: the
+    # recording one sees the mode mmfrozen's pre-hook set)
+    assert len(modes) >= 4 * 2 and not any(modes)
+
+
+def test_trainable_parts_keep_requires_grad_false_set_by_the_model(tiny_coco, tmp_path):
+    """DETR/DINO and caffe-style configs: norm_cfg=dict(type='BN', requires_grad=False)."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+    cfg.model.backbone.norm_cfg = dict(type='BN', requires_grad=False)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', trainable=['layer4'])]
+    probe = FreezeProbeHook()
+    runner = build(cfg, probe)
+    runner.train()
+    layer4 = runner.model.backbone.layer4
+    assert not layer4[0].bn1.weight.requires_grad and layer4[0].conv1.weight.requires_grad
+    before, after = probe.snapshots['before_train'], probe.snapshots['after_train']
+    norms = [k for k in sub_state(before, 'backbone.layer4.') if '.bn' in k or 'downsample.1' in k]
+    assert norms and all(torch.equal(before[k], after[k]) for k in norms)
+    assert not torch.equal(before['backbone.layer4.0.conv1.weight'],
+                           after['backbone.layer4.0.conv1.weight'])
+
+
+def test_changed_trainable_list_compares_the_tensors_both_specs_cover(tiny_coco, tmp_path):
+    """Progressive unfreezing: load_from/resume a frozen run's checkpoint with another
+    `trainable` list. Not a changed tensor: a different spec, compared on what both cover."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    build(cfg).train()
+    all_frozen = str(tmp_path / 'work' / 'iter_1.pth')
+
+    def run(work, load_from, trainable=(), resume=False, max_iters=1):
+        c = copy.deepcopy(cfg)
+        c.model.backbone.init_cfg = None
+        c.load_from, c.resume, c.work_dir = load_from, resume, str(tmp_path / work)
+        c.train_cfg.max_iters = max_iters
+        c.custom_hooks = [dict(type='FreezeBackboneHook', trainable=list(trainable))]
+        build(c).train()
+        return tmp_path / work
+
+    # layer4 added to `trainable`: the saved fingerprint covers more tensors than this run's
+    work = run('unfreeze', all_frozen, trainable=['layer4'])
+    assert ("the freeze spec of 'backbone' (trainable=['layer4']) differs from the one the "
+            "checkpoint's fingerprint was taken with (trainable=[])") in _log(work)
+    # and removed again, resuming a checkpoint without optimizer state: the saved fingerprint
+    # covers fewer tensors than this run's
+    ckpt = torch.load(work / 'iter_1.pth', weights_only=False)
+    del ckpt['optimizer']
+    torch.save(ckpt, tmp_path / 'no_optimizer.pth')
+    work = run('refreeze', str(tmp_path / 'no_optimizer.pth'), resume=True, max_iters=2)
+    assert "(trainable=[]) differs from the one the checkpoint's fingerprint was taken with " \
+           "(trainable=['layer4'])" in _log(work)
+    # a real change of a tensor both specs cover is still caught, and the message says so
+    ckpt = torch.load(all_frozen, weights_only=False)
+    ckpt['state_dict']['backbone.layer1.0.conv1.weight'] += 0.1
+    torch.save(ckpt, tmp_path / 'tampered.pth')
+    with pytest.raises(FrozenModuleChanged,
+                       match=r"(?s)'backbone\.layer1\.0\.conv1\.weight' changed.*1 of 90 .*"
+                             r"freeze spec of 'backbone' .* differs"):
+        run('tampered', str(tmp_path / 'tampered.pth'), trainable=['layer4'])

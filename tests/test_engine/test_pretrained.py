@@ -8,6 +8,8 @@ import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import (RandomInitFrozenError, assert_pretrained,
                                         pretrained_init_cfg, verify_loaded_from_pretrained)
 from mmfrozen.freezing import FreezeSpec, freeze_module
+from tests._probe_hook import FreezeProbeHook
+from tests.utils import build_runner, tiny_frozen_cfg
 
 RESNET = dict(type='ResNet', depth=18, base_channels=8)
 
@@ -46,3 +48,39 @@ def test_enclosing_init_cfg_and_missing_checkpoint():
     # load_from and resume are accepted at build time and checked once loaded
     assert 'checked once loaded' in assert_pretrained(model, FreezeSpec('backbone'), 'x.pth',
                                                       False)
+
+
+def test_load_from_half_precision_checkpoint(tiny_coco, tmp_path):
+    """Released checkpoints often store fp16/bf16: the fp32 model holds them cast, exactly."""
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    state = torch.load(tmp_path / 'pretrained.pth')['state_dict']
+    # weights in fp16, norm statistics in bf16
+    half = {k: v.to(torch.bfloat16 if 'running' in k else torch.float16)
+            if v.is_floating_point() else v for k, v in state.items()}
+    torch.save({'state_dict': half}, tmp_path / 'half.pth')
+    cfg.model.backbone.init_cfg = None
+    cfg.load_from = str(tmp_path / 'half.pth')
+    probe = FreezeProbeHook()
+    build_runner(cfg, probe).train()
+    loaded = probe.snapshots['before_train']
+    assert all(torch.equal(loaded[k], v.to(loaded[k].dtype)) for k, v in half.items())
+
+
+def test_pretrained_checkpoint_without_running_statistics_is_refused(tiny_coco, tmp_path):
+    """A BN frozen without its running statistics keeps mean 0 / variance 1 for ever."""
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    gen = torch.Generator().manual_seed(0)
+    state = {k: v + torch.rand(v.shape, generator=gen) if v.is_floating_point() else v
+             for k, v in torch.load(tmp_path / 'pretrained.pth')['state_dict'].items()}
+    assert any('running_var' in k for k in state)  # like a trained network's
+    torch.save({'state_dict': {k: v for k, v in state.items() if 'running_' not in k}},
+               tmp_path / 'no_stats.pth')
+    cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / 'no_stats.pth')
+    with pytest.raises(RandomInitFrozenError,
+                       match=r"(?s)40 of 100 frozen tensors of 'backbone' do not hold.*40 of them "
+                             r"are buffers such as 'backbone\.\w+\.running_(mean|var)'.*mean 0, "
+                             r'variance 1.*allow_random_init=True'):
+        build_runner(cfg).train()
+    # the same opt-out as for a random initialisation
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', allow_random_init=True)]
+    build_runner(cfg).train()

@@ -1,4 +1,5 @@
 """Hook that freezes modules of a detector and guards them for the whole run."""
+import logging
 from typing import Dict, Optional, Sequence, Union
 
 from mmengine.hooks import Hook
@@ -6,11 +7,15 @@ from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
 from mmdet.registry import HOOKS
 
-from ...freezing import (Fingerprint, FreezeSpec, frozen_parameters, frozen_specs,
-                         optimizer_holds, optimizers, resolve_module, unwrap)
+from ...freezing import (KEPT_GRAD_ATTR, Fingerprint, FreezeSpec, frozen_parameters,
+                         frozen_specs, frozen_tensors, optimizer_holds, optimizers,
+                         resolve_module, unwrap)
 from ..pretrained import checkpoint_digests, verify_frozen_weights_loaded
 
 CHECKPOINT_KEY = 'mmfrozen_fingerprints'
+_EDITED_CHECKPOINT = ('The checkpoint\'s weights were changed after it was written (edited, '
+                      'converted or merged with another checkpoint): its frozen module is not '
+                      'the one that was trained with. Use the checkpoint as it was written.')
 
 __all__ = ['FreezeHook']
 
@@ -77,14 +82,19 @@ class FreezeHook(Hook):
         for spec in self.specs:
             resolve_module(model, spec.path)  # clear error for a wrong path
             if spec.path not in applied:
-                raise RuntimeError(
-                    f'mmfrozen: {type(self).__name__} is configured but {spec.path!r} was not '
-                    f'frozen when the model was built. Add runner_type = \'FrozenRunner\' to the '
-                    'config: freezing must happen before the model is wrapped for DDP and before '
-                    'the optimizer is built, which a hook alone cannot do.')
+                raise RuntimeError(self._not_applied_message(runner, spec))
             if applied[spec.path] != spec:
                 raise RuntimeError(f'mmfrozen: {spec.path!r} was frozen with {applied[spec.path]}'
                                    f', but this hook asks for {spec}.')
+            root = resolve_module(model, spec.path)
+            flipped = [n for n, p in root.named_parameters()
+                       if getattr(root, KEPT_GRAD_ATTR).get(n, p.requires_grad) != p.requires_grad]
+            if flipped:
+                raise RuntimeError(
+                    f'mmfrozen: {len(flipped)} parameters of the trainable parts of '
+                    f'{spec.path!r} (first: {flipped[0]}) no longer have the requires_grad the '
+                    'model gave them when it was frozen; something between building the model '
+                    'and training changed them. Kept parts train exactly as the model defines.')
         held = []
         params = frozen_parameters(model)
         for optimizer in optimizers(getattr(runner, 'optim_wrapper', None)):
@@ -92,6 +102,20 @@ class FreezeHook(Hook):
         if held:
             raise RuntimeError(f'mmfrozen: the optimizer holds {len(held)} frozen parameters '
                                f'(first: {held[0]}); they must not be optimized.')
+
+    def _not_applied_message(self, runner, spec: FreezeSpec) -> str:
+        from ..runner.frozen_runner import FrozenRunner
+        name = type(self).__name__
+        if not isinstance(runner, FrozenRunner):
+            return (f'mmfrozen: {name} is configured but {spec.path!r} was not frozen when the '
+                    'model was built. Add runner_type = \'FrozenRunner\' to the config: '
+                    'freezing must happen before the model is wrapped for DDP and before the '
+                    'optimizer is built, which a hook alone cannot do.')
+        return (f'mmfrozen: {name} for {spec.path!r} is registered with the runner, but not '
+                'through custom_hooks (e.g. in default_hooks, or with runner.register_hook '
+                'after the runner was built), so FrozenRunner, which freezes the modules of the '
+                'freeze hooks listed in custom_hooks when it builds the model, never saw it. '
+                f'Move it to custom_hooks: custom_hooks = [dict(type=\'{name}\', ...)].')
 
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
@@ -105,8 +129,12 @@ class FreezeHook(Hook):
             self.fingerprints[spec.path] = Fingerprint.of(model, spec.path)
             saved = self._saved.get(spec.path)
             if saved is not None:
-                # the loaded weights must be exactly what was fingerprinted at save time
-                saved.check(model, 'after loading the checkpoint that recorded it')
+                # the loaded weights must be what was fingerprinted at save time, on the tensors
+                # the checkpoint's spec and this run's both freeze
+                note = saved.check(model, 'after loading the checkpoint that recorded it',
+                                   cause=_EDITED_CHECKPOINT, other_coverage=True)
+                if note:
+                    print_log(note, logger='current', level=logging.WARNING)
             every = f'{self._interval} iterations' if self._interval else 'epoch'
             print_log(
                 f'mmfrozen: fingerprinted {len(self.fingerprints[spec.path].digests)} frozen '
@@ -139,7 +167,13 @@ class FreezeHook(Hook):
         }
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._loaded = checkpoint_digests(checkpoint)
+        model = unwrap(runner.model)
+        frozen = {}
+        for spec in self.specs:
+            prefix = f'{spec.path}.' if spec.path else ''
+            frozen.update({prefix + n: t for n, t in
+                           frozen_tensors(resolve_module(model, spec.path), spec)})
+        self._loaded = checkpoint_digests(checkpoint, frozen)
         saved = (checkpoint.get('meta') or {}).get(CHECKPOINT_KEY) or {}
         self._saved = {
             path: Fingerprint.from_dict(d)

@@ -1,10 +1,12 @@
 """Config checks for frozen training."""
-from typing import Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.logging import print_log
+from mmengine.optim import OptimWrapperDict
 from torch import nn
 
 from ...freezing import frozen_parameters
+from ..frozen_model import freeze_hook_cfgs
 
 
 def warn_lr_mult_zero(optim_wrapper_cfg: Optional[dict], model: nn.Module) -> int:
@@ -34,3 +36,77 @@ def warn_lr_mult_zero(optim_wrapper_cfg: Optional[dict], model: nn.Module) -> in
         print_log(msg, logger='current', level=30)
         warned += 1
     return warned
+
+
+def refuse_freeze_hooks_in_default_hooks(default_hooks: Optional[Dict[str, Any]]) -> None:
+    """Raise if a freeze hook sits in ``default_hooks``, where FrozenRunner does not look.
+
+    Raises:
+        ValueError: naming the key and the fix.
+    """
+    for key, hook in (default_hooks or {}).items():
+        if freeze_hook_cfgs([hook]):
+            kind = hook.get('type') if isinstance(hook, dict) else type(hook).__name__
+            raise ValueError(
+                f"mmfrozen: default_hooks['{key}'] is a freeze hook ({kind}). FrozenRunner "
+                'freezes the modules of the freeze hooks listed in custom_hooks when it builds '
+                'the model (before DDP wrapping and the optimizer); in default_hooks it would '
+                f"never be applied. Move it: remove default_hooks['{key}'] and add it to "
+                f"custom_hooks, e.g. custom_hooks = [dict(type='{kind}', ...)].")
+
+
+def refuse_empty_optimizers(optim_wrapper: Any, frozen_paths: Sequence[str]) -> None:
+    """Raise if removing the frozen parameters left an optimizer with nothing to optimize.
+
+    mmengine would fail much later (``IndexError`` when it reads the learning rate).
+
+    Raises:
+        ValueError: naming the optimizer (the key of an ``OptimWrapperDict``).
+    """
+    wrappers = (dict(optim_wrapper.items()) if isinstance(optim_wrapper, OptimWrapperDict) else
+                {None: optim_wrapper})
+    for name, wrapper in wrappers.items():
+        if not wrapper.optimizer.param_groups:
+            which = ('the optimizer' if name is None else
+                     f"optimizer '{name}' of the OptimWrapperDict")
+            raise ValueError(
+                f'mmfrozen: {which} ({type(wrapper.optimizer).__name__}) held only parameters '
+                f'of the frozen module(s) {list(frozen_paths)}: with them removed it has '
+                'nothing left to optimize. Remove that optimizer from optim_wrapper (or from '
+                'its constructor), or keep some of its parameters trainable (the freeze hook\'s '
+                'trainable=[...]).')
+
+
+def _group_sizes(state: Dict[str, Any]) -> List[int]:
+    return [len(g['params']) for g in state.get('param_groups', [])]
+
+
+def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: str,
+                          num_frozen: int) -> None:
+    """Refuse to resume an optimizer state saved for other parameters than this run's.
+
+    FrozenRunner builds the optimizer without the frozen parameters, so the state of a run
+    written by stock mmdet (nothing frozen) or under another freeze spec does not fit it; torch
+    would only say that a parameter group "doesn't match the size of optimizer's group".
+
+    Raises:
+        ValueError: naming the checkpoint, the group sizes and ``load_from`` as the way out.
+    """
+    if isinstance(optim_wrapper, OptimWrapperDict):
+        pairs = [(f"optimizer '{k}'", w.optimizer.state_dict(), state.get(k, {}))
+                 for k, w in optim_wrapper.items()]
+    else:
+        pairs = [('the optimizer', optim_wrapper.optimizer.state_dict(), state)]
+    for which, now, saved in pairs:
+        if _group_sizes(now) == _group_sizes(saved):
+            continue
+        raise ValueError(
+            f'mmfrozen: cannot resume {filename}: its state of {which} covers '
+            f'{sum(_group_sizes(saved))} parameters in param groups of sizes '
+            f'{_group_sizes(saved)}, but this run built {which} without its {num_frozen} '
+            f'frozen parameters: {sum(_group_sizes(now))} parameters in groups of sizes '
+            f'{_group_sizes(now)}. The checkpoint was written by a run that froze other '
+            'modules (another freeze hook or trainable list) or none (stock mmdet). Resuming '
+            'continues the same run; to start a new one from its weights, use '
+            f"load_from='{filename}' with resume=False (weights only: optimizer and schedule "
+            'start afresh).')

@@ -1,6 +1,6 @@
 """``FrozenRunner``: an mmengine Runner that freezes modules before DDP and the optimizer."""
 import inspect
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
@@ -8,9 +8,11 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
 
-from ...freezing import frozen_parameters, optimizers, prune_optimizer, unwrap
-from ..frozen_model import build_frozen_model, freeze_hook_cfgs
-from .checks import warn_lr_mult_zero
+from ...freezing import (frozen_parameters, keep_inference_hooks, optimizers, prune_optimizer,
+                         unwrap)
+from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks
+from .checks import (check_optimizer_state, refuse_empty_optimizers,
+                     refuse_freeze_hooks_in_default_hooks, warn_lr_mult_zero)
 
 _RUNNER_SIG = inspect.signature(Runner.__init__)
 
@@ -36,8 +38,11 @@ class FrozenRunner(Runner):
     """
 
     def __init__(self, *args, **kwargs) -> None:
+        bound = _RUNNER_SIG.bind(self, *args, **kwargs)
+        refuse_freeze_hooks_in_default_hooks(bound.arguments.get('default_hooks'))
         # build_model runs inside Runner.__init__, before the hooks are registered
-        self._custom_hooks = _RUNNER_SIG.bind(self, *args, **kwargs).arguments.get('custom_hooks')
+        self._custom_hooks = bound.arguments.get('custom_hooks')
+        self._resuming_optimizer = False
         super().__init__(*args, **kwargs)
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
@@ -45,6 +50,12 @@ class FrozenRunner(Runner):
                                    load_from=self._load_from, resume=self._resume)
         if freeze_hook_cfgs(self._custom_hooks):
             warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
+        return model
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: nn.Module) -> nn.Module:
+        model = super().wrap_model(model_wrapper_cfg, model)
+        # (re)verted SyncBN layers are new modules: give them the frozen modules' eval hook
+        keep_inference_hooks(unwrap(model))
         return model
 
     def build_optim_wrapper(self, optim_wrapper: Union[OptimWrapper, Dict]) -> OptimWrapper:
@@ -55,4 +66,22 @@ class FrozenRunner(Runner):
             if removed:
                 print_log(f'mmfrozen: removed {removed} frozen parameters from the optimizer',
                           logger='current')
+            paths = [s.path for h in freeze_hooks(self._custom_hooks) for s in h.specs]
+            refuse_empty_optimizers(optim_wrapper, paths)
         return optim_wrapper
+
+    def resume(self, filename: str, resume_optimizer: bool = True, *args, **kwargs) -> None:
+        self._resuming_optimizer = resume_optimizer
+        try:
+            super().resume(filename, resume_optimizer, *args, **kwargs)
+        finally:
+            self._resuming_optimizer = False
+
+    def load_checkpoint(self, filename: str, *args, **kwargs):
+        checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+        if (self._resuming_optimizer and freeze_hook_cfgs(self._custom_hooks)
+                and 'optimizer' in checkpoint):
+            # resume() loads the optimizer state next: refuse one saved for other parameters
+            check_optimizer_state(self.optim_wrapper, checkpoint['optimizer'], filename,
+                                  len(frozen_parameters(unwrap(self.model))))
+        return checkpoint

@@ -1,0 +1,58 @@
+"""FrozenRunner: what it refuses when it builds the optimizer or resumes, with real Runners."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+import mmfrozen  # noqa: F401
+from tests.utils import CONFIGS, build_runner, tiny_frozen_cfg
+
+FT = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
+
+
+def _train_one_iter(tiny_coco, tmp_path, name, **kw):
+    (tmp_path / name).mkdir()
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path / name, val=False, max_iters=1, **kw)
+    build_runner(cfg).train()
+    return str(tmp_path / name / 'work' / 'iter_1.pth')
+
+
+def test_resuming_another_runs_optimizer_state_says_to_use_load_from(tiny_coco, tmp_path):
+    stock = _train_one_iter(tiny_coco, tmp_path, 'stock', config=FT)  # stock mmdet, no freeze
+    frozen = _train_one_iter(tiny_coco, tmp_path, 'frozen')
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+    cfg.resume = True
+    for ckpt, hooks in ((stock, [dict(type='FreezeBackboneHook')]),
+                        (frozen, [dict(type='FreezeBackboneHook', trainable=['layer4'])])):
+        cfg.load_from, cfg.custom_hooks = ckpt, hooks
+        with pytest.raises(ValueError, match=r'(?s)cannot resume .*iter_1\.pth.*built the '
+                                             r'optimizer without its \d+ frozen parameters.*'
+                                             r'load_from=.*resume=False'):
+            build_runner(cfg).train()
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module(force=True)
+class BackboneAndRestOptimizers:
+    """Two optimizers, one for the backbone and one for the rest (a GAN-style set-up)."""
+
+    def __init__(self, optim_wrapper_cfg, paramwise_cfg=None):
+        self.names = list(optim_wrapper_cfg)
+
+    def __call__(self, model):
+        parts = {'backbone': list(model.backbone.parameters()),
+                 'rest': [p for n, p in model.named_parameters()
+                          if not n.startswith('backbone.')]}
+        return OptimWrapperDict(**{
+            name: OptimWrapper(torch.optim.SGD(parts[name], lr=0.01)) for name in self.names})
+
+
+def test_optimizer_left_empty_by_the_freeze_is_refused_at_build(tiny_coco, tmp_path):
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.optim_wrapper = dict(constructor='BackboneAndRestOptimizers', backbone=dict(),
+                             rest=dict())
+    with pytest.raises(ValueError, match=r"optimizer 'backbone' of the OptimWrapperDict \(SGD\) "
+                                         r"held only parameters of the frozen module\(s\) "
+                                         r"\['backbone'\]"):
+        build_runner(cfg).train()
