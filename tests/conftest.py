@@ -1,7 +1,19 @@
 import pytest
+import torch
 
 from mmfrozen.testing import make_tiny_coco
 from tests.utils import CONFIGS, REPO  # noqa: F401  (re-exported for test modules)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` need a GPU: without one each is skipped, saying why."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason=f'needs a CUDA GPU: torch {torch.__version__} sees none on '
+                            'this machine (tools/gpu_check.sh runs these on a GPU machine)')
+    for item in items:
+        if 'cuda' in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope='session')

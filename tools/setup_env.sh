@@ -38,9 +38,12 @@ T0=$SECONDS
 step() { STEP="$1"; printf '\n[setup %4ds] %s\n' "$((SECONDS - T0))" "$1"; }
 trap 'rc=$?; if [[ $rc -ne 0 ]]; then printf "\n[setup] FAILED at step: %s (exit %d)\n[setup] Fix the cause above and run: bash tools/setup_env.sh --force\n" "$STEP" "$rc" >&2; fi' EXIT
 
+# shellcheck source=tools/mmcv_build.sh
+source "$ROOT/tools/mmcv_build.sh"
+
 # What the venv is built from: when any of it changes, the venv is stale.
 fingerprint() {
-  cat "$ROOT/tools/setup_env.sh" "$ROOT"/requirements/*.txt "$ROOT/setup.cfg" "$ROOT/pyproject.toml" 2>/dev/null \
+  cat "$ROOT/tools/setup_env.sh" "$ROOT/tools/mmcv_build.sh" "$ROOT"/requirements/*.txt "$ROOT/setup.cfg" "$ROOT/pyproject.toml" 2>/dev/null \
     | sha256sum | cut -c1-16
   echo "$TORCH_SPEC ${MMFROZEN_KEEP_TORCH:-0}"
 }
@@ -89,27 +92,13 @@ else
     echo "no cached wheel in $WHEEL_DIR: building (about 7 minutes on 2 cores; FORCE_CUDA=$FORCE_CUDA)"
     BUILD="$(mktemp -d)"
     "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$BUILD" "mmcv==$MMCV_VERSION"
-    tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
-    SRC="$BUILD/mmcv-$MMCV_VERSION"
-    # torch >= 2.10 headers refuse anything older than C++20; mmcv's setup.py hard-codes C++17.
-    CXXSTD=$("$PY" - <<'PYEOF'
-import glob, os, torch
-inc = os.path.join(os.path.dirname(torch.__file__), 'include')
-needs20 = any('C++20 or later compatible compiler is required' in open(f, errors='ignore').read()
-              for f in [os.path.join(inc, 'ATen', 'ATen.h'),
-                       os.path.join(inc, 'torch', 'csrc', 'api', 'include', 'torch', 'all.h')]
-              if os.path.exists(f))
-print('c++20' if needs20 else 'c++17')
-PYEOF
-)
-    echo "torch headers need -std=$CXXSTD"
-    sed -i "s/-std=c++17/-std=$CXXSTD/g" "$SRC/setup.py"
+    SRC=$(mmcv_prepare_source "$PY" "$BUILD/mmcv-$MMCV_VERSION.tar.gz" "$BUILD")
     mkdir -p "$WHEEL_DIR"
     LOG="$CACHE/mmcv-build.log"
     mkdir -p "$CACHE"
     echo "compiler output goes to $LOG"
-    if ! ( cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-        "${PIP[@]}" wheel --no-build-isolation --no-deps --no-cache-dir -w "$BUILD/dist" . ) >"$LOG" 2>&1; then
+    if ! FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+        mmcv_build_wheel "$PY" "$SRC" "$BUILD/dist" "$LOG"; then
       grep -m5 -B2 -A3 'error' "$LOG" >&2 || tail -n 40 "$LOG" >&2
       echo "mmcv build failed; full log: $LOG" >&2
       exit 1
