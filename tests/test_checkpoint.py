@@ -30,7 +30,8 @@ def test_runner_like_checkpoint_loads(tmp_path):
                             'runtime_info': {'arr': np.arange(3.0)}}}
     out = _load_checkpoint(_save(ckpt, tmp_path / 'ok.pth'))
     assert out['message_hub']['log_scalars']['train/loss'].mean() == 1.5
-    assert out['meta']['seed'] == 3 and out['message_hub']['runtime_info']['arr'].tolist() == [0, 1, 2]
+    assert out['meta']['seed'] == 3
+    assert out['message_hub']['runtime_info']['arr'].tolist() == [0, 1, 2]
 
 
 def test_arbitrary_code_is_refused(tmp_path):

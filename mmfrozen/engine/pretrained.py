@@ -148,9 +148,9 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     checked. A tensor counts as loaded if it equals the checkpoint tensor of the same name or,
     for backbones that convert an official checkpoint in their own ``init_weights`` (which
     renames keys), any checkpoint tensor; the checkpoint is cast to the model's dtype first
-    (fp16/bf16 checkpoints). Backbones that convert may also reorder a few tensors (Swin's patch merging):
-    for them up to ``max_converted`` of the tensors may match no checkpoint tensor, with a
-    warning naming them.
+    (fp16/bf16 checkpoints). Backbones that convert may also reorder a few tensors (Swin's
+    patch merging): for them up to ``max_converted`` of the tensors may match no checkpoint
+    tensor, with a warning naming them.
 
     Only the tensors in ``names`` (relative to the module) are checked when it is given.
 
