@@ -7,7 +7,7 @@ import inspect
 from typing import Any, Callable, List, Tuple
 
 from ..engine.frozen_model import freeze_hook_cfgs
-from ..engine.pretrained import is_pretrained_init
+from ..engine.pretrained import is_pretrained_init, pretrained_argument
 
 #: The key that holds the size, per resize / crop / pad transform and batch augment.
 _SCALE_KEYS = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size',
@@ -29,7 +29,8 @@ def disable_pretrained(cfg: Any) -> List[str]:
     """Drop every Pretrained ``init_cfg`` entry in ``cfg.model``, ``load_from`` and ``resume``.
 
     For tools that build a model without its weights (no download). Other ``init_cfg``
-    entries (e.g. Kaiming) are kept. Returns the paths of the dicts that lost one, e.g.
+    entries (e.g. Kaiming) are kept; a module's own ``pretrained=True`` becomes False and
+    ``pretrained='<path>'`` None. Returns the paths of the dicts that lost one, e.g.
     ``['backbone']``.
     """
     removed = []
@@ -41,6 +42,9 @@ def disable_pretrained(cfg: Any) -> List[str]:
             if any(is_pretrained_init(c) for c in inits):
                 kept = [c for c in inits if c is not None and not is_pretrained_init(c)]
                 node['init_cfg'] = (kept or None) if isinstance(init_cfg, (list, tuple)) else None
+                removed.append(path or 'model')
+            if pretrained_argument(node) is not None:
+                node['pretrained'] = False if node['pretrained'] is True else None
                 removed.append(path or 'model')
             for key, value in node.items():
                 walk(value, f'{path}.{key}' if path else str(key))

@@ -59,7 +59,8 @@ def build_frozen_model(model: Union[nn.Module, dict],
                        load_from: Optional[str] = None,
                        resume: bool = False,
                        check_pretrained: bool = True,
-                       default_scope: Optional[str] = None) -> nn.Module:
+                       default_scope: Optional[str] = None,
+                       model_cfg: Optional[dict] = None) -> nn.Module:
     """Build ``model`` and freeze it as the freeze hooks in ``custom_hooks`` ask.
 
     This is what :class:`~mmfrozen.engine.runner.FrozenRunner` does when it builds the model,
@@ -78,6 +79,9 @@ def build_frozen_model(model: Union[nn.Module, dict],
             the training-cost benchmark, smoke steps).
         default_scope: Set this default scope first (a config's ``default_scope``; a Runner has
             already set it).
+        model_cfg: The config a built ``model`` was built from, for the pretrained-weights
+            check (a module built with ``pretrained=True`` loads itself); ``model`` when it is
+            a dict.
 
     Raises:
         mmfrozen.engine.pretrained.RandomInitFrozenError: with ``check_pretrained``, a module
@@ -86,6 +90,7 @@ def build_frozen_model(model: Union[nn.Module, dict],
     if default_scope is not None:
         init_default_scope(default_scope)
     if isinstance(model, dict):
+        model_cfg = model
         model = MODELS.build(model)
     for hook in freeze_hooks(custom_hooks):
         for spec in hook.specs:
@@ -96,7 +101,7 @@ def build_frozen_model(model: Union[nn.Module, dict],
                 print_log(f'mmfrozen: {spec.path!r} may be frozen at a random initialisation '
                           '(allow_random_init=True)', logger='current', level=30)
             else:
-                source = assert_pretrained(model, spec, load_from, resume)
+                source = assert_pretrained(model, spec, load_from, resume, model_cfg)
                 print_log(f'mmfrozen: weights of {spec.path!r} come from {source}',
                           logger='current')
             print_log(f'mmfrozen: {report}', logger='current')

@@ -3,6 +3,7 @@
 A frozen module that was never loaded from a pretrained checkpoint is a random feature
 extractor that no training step will ever fix. These checks run before training starts.
 """
+import inspect
 import logging
 import re
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -29,8 +30,87 @@ def pretrained_inits(init_cfg: Any) -> List[Dict[str, Any]]:
     return [c for c in cfgs if is_pretrained_init(c)]
 
 
+def pretrained_argument(module_cfg: Any) -> Optional[str]:
+    """``pretrained=True`` or ``pretrained='<path>'`` of a module config, else None.
+
+    Such a module loads pretrained weights itself when it is built (mmpretrain's
+    ``TIMMBackbone``, timm models, backbones ported from other code bases such as D-FINE's
+    HGNetv2) instead of through an ``init_cfg``.
+    """
+    if not isinstance(module_cfg, dict):
+        return None
+    value = module_cfg.get('pretrained')
+    if value is True or (isinstance(value, str) and value):
+        return f'pretrained={value!r}'
+    return None
+
+
+def _registered_class(module_type: Any) -> Optional[type]:
+    """The class a config's ``type`` names in mmdet's model registry, None if it is unknown
+    here (its package is not installed or not imported)."""
+    if inspect.isclass(module_type):
+        return module_type
+    if not isinstance(module_type, str):
+        return None
+    from mmdet.registry import MODELS
+    try:
+        return MODELS.get(module_type)
+    except (KeyError, ImportError):  # an unknown scope prefix
+        return None
+
+
+def loads_pretrained(module_cfg: Any) -> Tuple[Optional[bool], str]:
+    """Whether a module built from ``module_cfg`` holds pretrained weights, and why.
+
+    True for an ``init_cfg`` of type Pretrained or ``pretrained=True``/``'<path>'``
+    (:func:`pretrained_argument`); for a config that says neither, the default of the
+    ``pretrained`` argument of its registered class (False where the class has none). None when
+    the class is not registered here, so its default cannot be read: the caller cannot tell.
+    """
+    cfg = module_cfg if isinstance(module_cfg, dict) else {}
+    found = pretrained_inits(cfg.get('init_cfg'))
+    if found:
+        return True, f"init_cfg Pretrained checkpoint={found[0].get('checkpoint')}"
+    argument = pretrained_argument(cfg)
+    if argument is not None:
+        return True, argument
+    kind = cfg.get('type')
+    if 'pretrained' in cfg:
+        return False, f"{kind}: pretrained={cfg['pretrained']!r}"
+    cls = _registered_class(kind)
+    if cls is None:
+        return None, (f'{kind!r} is not registered here (its package is not installed or not '
+                      'imported), so whether it loads pretrained weights by default is unknown')
+    try:
+        default = inspect.signature(cls).parameters.get('pretrained')
+    except (TypeError, ValueError):  # no readable signature
+        default = None
+    if default is not None and default.default not in (inspect.Parameter.empty, None, False,
+                                                       ''):
+        return True, f'{cls.__name__} loads pretrained={default.default!r} by default'
+    return False, f'{cls.__name__}: no init_cfg Pretrained, no pretrained weights by default'
+
+
+def module_cfg_at(model_cfg: Any, path: str) -> Optional[Dict[str, Any]]:
+    """The config dict of the sub-module at attribute ``path`` of a model config, if the
+    config holds it under the same names (``'roi_head.bbox_head'``); None otherwise."""
+    node = model_cfg
+    for part in [p for p in path.split('.') if p]:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node if isinstance(node, dict) else None
+
+
 class RandomInitFrozenError(RuntimeError):
     """A module would be frozen at its random initialisation."""
+
+
+#: Attribute of a frozen module that loads its weights itself (its ``pretrained=`` argument).
+SELF_LOADED_ATTR = '_mmfrozen_loaded_by'
 
 
 def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]:
@@ -54,17 +134,37 @@ def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]
     return None
 
 
+def _own_pretrained_argument(model_cfg: Any, path: str) -> Optional[str]:
+    """The ``pretrained=`` argument with which the module at ``path``, or one enclosing it,
+    loads itself (:func:`pretrained_argument`), as ``'<owner>: pretrained=...'``."""
+    parts = [p for p in path.split('.') if p]
+    for depth in range(len(parts), -1, -1):
+        owner = '.'.join(parts[:depth])
+        argument = pretrained_argument(module_cfg_at(model_cfg, owner))
+        if argument is not None:
+            return f'{owner or "model"}: {argument}'
+    return None
+
+
 def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[str],
-                      resume: bool) -> str:
+                      resume: bool, model_cfg: Optional[Dict[str, Any]] = None) -> str:
     """Return where ``spec``'s module gets its weights from, or raise.
 
+    A module built with ``pretrained=True``/``'<path>'`` (it, or a module enclosing it, in
+    ``model_cfg``: the config the model was built from) loads itself; the module is marked so
+    that :func:`verify_frozen_weights_loaded` accepts it.
+
     Raises:
-        RandomInitFrozenError: no ``init_cfg`` of type Pretrained covers the module and the run
-            neither resumes nor uses ``load_from``.
+        RandomInitFrozenError: no ``init_cfg`` of type Pretrained and no ``pretrained=``
+            argument covers the module and the run neither resumes nor uses ``load_from``.
     """
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is not None:
         return f"init_cfg Pretrained checkpoint={cfg.get('checkpoint')}"
+    argument = _own_pretrained_argument(model_cfg, spec.path)
+    if argument is not None:
+        setattr(resolve_module(model, spec.path), SELF_LOADED_ATTR, argument)
+        return f'the weights it loads itself when built ({argument})'
     # Whether a checkpoint is really found and holds the module is checked before training.
     if load_from:
         return f'load_from={load_from} (checked once loaded)'
@@ -76,7 +176,8 @@ def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[st
     raise RandomInitFrozenError(
         f'mmfrozen: refusing to freeze {spec.path or "the model"!r} ({type(module).__name__}): '
         'nothing loads it from a pretrained checkpoint (no init_cfg=dict(type=\'Pretrained\', '
-        'checkpoint=...) on it or on an enclosing module, no load_from, no resume), so it would '
+        'checkpoint=...) and no pretrained=True/\'<path>\' on it or on an enclosing module, no '
+        'load_from, no resume), so it would '
         'stay frozen at its random initialisation and the detector would train on random '
         f'features. Set {where}.init_cfg=dict(type=\'Pretrained\', checkpoint=...), '
         'or load_from=..., or, if a frozen random module is really what you want, '
@@ -267,6 +368,12 @@ def verify_frozen_weights_loaded(model: nn.Module, spec: FreezeSpec,
         return (f'mmfrozen: {spec.path!r}: '
                 f'{_hold_summary(root, from_ckpt, checked, "the loaded checkpoint")}')
     msg = verify_loaded_from_pretrained(model, spec, names=rest)
+    loaded_by = getattr(root, SELF_LOADED_ATTR, None)
+    if msg is None and loaded_by is not None:
+        # a module that loads itself when built: no file to compare with (pretrained=True
+        # downloads inside the module's own code)
+        source = f'the weights the module loaded itself ({loaded_by}; not compared with a file)'
+        msg = f'mmfrozen: {spec.path!r}: {_hold_summary(root, sorted(rest), sorted(rest), source)}'
     if msg is None:
         first = sorted(rest)[0]
         _, n_buffers = _count(root, sorted(rest))

@@ -50,6 +50,11 @@ def test_disable_pretrained_keeps_other_inits():
     assert cfg.model.neck.init_cfg == [dict(type='Kaiming', layer='Conv2d')]
     assert cfg.load_from is None and cfg.resume is False
     assert disable_pretrained(cfg) == []
+    # modules that load themselves when built (a path on mmdet's ResNet, timm's True)
+    cfg.model.backbone.pretrained = 'resnet50.pth'
+    cfg.model.neck.pretrained = True
+    assert disable_pretrained(cfg) == ['backbone', 'neck']
+    assert cfg.model.backbone.pretrained is None and cfg.model.neck.pretrained is False
 
 
 def test_dataset_image_scale_and_classes_reach_every_wrapper_head_and_transform():

@@ -2,11 +2,14 @@
 import pytest
 import torch
 from mmdet.registry import MODELS
+from mmengine.model import BaseModule
 from torch import nn
 
 import mmfrozen  # noqa: F401
+from mmfrozen.engine import FrozenRunner, build_frozen_model
 from mmfrozen.engine.pretrained import (RandomInitFrozenError, assert_pretrained,
-                                        pretrained_init_cfg, verify_loaded_from_pretrained)
+                                        pretrained_init_cfg, verify_frozen_weights_loaded,
+                                        verify_loaded_from_pretrained)
 from mmfrozen.freezing import FreezeSpec, freeze_module
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner, tiny_frozen_cfg
@@ -84,3 +87,45 @@ def test_pretrained_checkpoint_without_running_statistics_is_refused(tiny_coco, 
     # the same opt-out as for a random initialisation
     cfg.custom_hooks = [dict(type='FreezeBackboneHook', allow_random_init=True)]
     build_runner(cfg).train()
+
+
+@MODELS.register_module(force=True)
+class _SelfLoadingBackbone(BaseModule):
+    """A backbone ported from another code base (e.g. D-FINE's HGNetv2): ``pretrained=True``
+    downloads its weights and ``pretrained='<path>'`` loads a file, when it is built."""
+
+    def __init__(self, pretrained=False) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        if isinstance(pretrained, str):
+            self.load_state_dict(torch.load(pretrained))
+
+
+@MODELS.register_module(force=True)
+class _Holder(BaseModule):
+
+    def __init__(self, backbone) -> None:
+        super().__init__()
+        self.backbone = MODELS.build(backbone)
+
+
+def test_a_backbone_built_with_pretrained_is_not_refused(tmp_path):
+    """pretrained=True or a path loads the backbone when it is built: the freeze accepts it."""
+    state = {k: v + 1 if v.is_floating_point() else v
+             for k, v in _SelfLoadingBackbone().state_dict().items()}
+    torch.save(state, tmp_path / 'own.pth')
+    hooks = [dict(type='FreezeBackboneHook')]
+    for pretrained in (str(tmp_path / 'own.pth'), True):
+        runner = FrozenRunner(model=dict(type='_Holder', backbone=dict(
+            type='_SelfLoadingBackbone', pretrained=pretrained)), work_dir=str(tmp_path),
+            custom_hooks=hooks, default_scope='mmdet')
+        msg = verify_frozen_weights_loaded(runner.model, FreezeSpec('backbone'), None)
+        assert ('4 of 4 frozen parameters hold the weights the module loaded itself (backbone: '
+                f'pretrained={pretrained!r}; not compared with a file), and 2 of 2 '
+                'floating-point buffers') in msg
+        if pretrained is not True:  # the file's values: its buffers are 1 above a fresh BN's
+            assert torch.equal(runner.model.backbone.bn.running_var, torch.full((4, ), 2.0))
+    with pytest.raises(RandomInitFrozenError, match="pretrained=True/'<path>'"):
+        build_frozen_model(dict(type='_Holder', backbone=dict(type='_SelfLoadingBackbone')),
+                           hooks, default_scope='mmdet')

@@ -7,8 +7,11 @@ holds the config again as ``<config name>.py``, the checkpoints and ``last_check
 
 A session that resumes (its text log says ``resumed epoch: E, iter: I``) continues the run of the
 session before it; a session that starts from the first iteration is another run, reported on
-its own. Anything that does not parse is reported as a warning, never dropped silently.
+its own, and so is a session whose dumped config differs from that of the run before it (in
+anything but the keys a resume itself sets: :data:`SESSION_KEYS`), whatever its log says.
+Anything that does not parse is reported as a warning, never dropped silently.
 """
+import ast
 import glob
 import json
 import os
@@ -25,6 +28,9 @@ _VAL_EPOCH = re.compile(r'Epoch\(val\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _VAL_ITER = re.compile(r'Iter\(val\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _KEY_VALUE = re.compile(r'(\S+):\s+(\S+)')
 _MAX_DEPTH = 4
+#: Top-level config keys that differ between the sessions of one run: mmdet's ``tools/train.py``
+#: sets them from its command line (``--resume``, ``--work-dir``, ``--launcher``).
+SESSION_KEYS = ('resume', 'load_from', 'work_dir', 'launcher')
 
 
 @dataclass
@@ -201,6 +207,33 @@ def _read_session(path: str, warnings: List[str]) -> _Session:
     return session
 
 
+def _config_values(path: str) -> Optional[Dict[str, str]]:
+    """Top-level name -> normalised source of its value, of a dumped config; None when the file
+    cannot be read or parsed. Read as source, not run (its imports may not exist here)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values[target.id] = ast.dump(node.value)
+    return values
+
+
+def _config_difference(before: Optional[str], after: Optional[str]) -> List[str]:
+    """Top-level keys (but :data:`SESSION_KEYS`) whose values differ between two dumped
+    configs; empty when either is missing or unreadable (nothing to compare)."""
+    a = _config_values(before) if before else None
+    b = _config_values(after) if after else None
+    if a is None or b is None:
+        return []
+    return sorted(k for k in set(a) | set(b) if k not in SESSION_KEYS and a.get(k) != b.get(k))
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         with open(a, 'rb') as fa, open(b, 'rb') as fb:
@@ -307,6 +340,17 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             continue
         continues = chains and (s.resumed_iter is not None or (
             not s.has_text_log and s.train[0]['iter'] > chains[-1][0].train[0]['iter']))
+        if continues:
+            before = next((o.config_path for o in reversed(chains[-1]) if o.config_path), None)
+            differ = _config_difference(before, s.config_path)
+            if differ:
+                how = ('says it resumed' if s.resumed_iter is not None else
+                       'continues the iterations of')
+                warnings.append(
+                    f'{work_dir}: session {s.timestamp} {how} the run of session(s) '
+                    f'{[o.timestamp for o in chains[-1]]}, but its dumped config differs in '
+                    f'{differ}: another run, reported on its own row')
+                continues = False
         if not continues:
             chains.append([s])
             continue
@@ -325,8 +369,8 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
     if len(chains) > 1:
         warnings.append(
             f'{work_dir}: holds {len(chains)} independent runs (sessions '
-            f'{[c[0].timestamp for c in chains]} start from the first iteration and do not '
-            'resume); each is reported on its own row')
+            f'{[c[0].timestamp for c in chains]} each start a run: from the first iteration, '
+            'or with another config); each is reported on its own row')
     runs = []
     checkpoint = _checkpoint(work_dir)
     for i, chain in enumerate(chains):

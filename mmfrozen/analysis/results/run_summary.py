@@ -2,12 +2,9 @@
 
 Comparisons between runs (a run against its fine-tuned twin) are in :mod:`.comparison`.
 
-The mode of a run (fine-tuned, frozen, frozen with adapters, scratch) is read from its dumped
-config, as the paper's comparison (frozen vs fine-tuned twins) needs it to be right even when a
-config is misnamed: frozen = ``custom_hooks`` holds a :class:`~mmfrozen.engine.FreezeHook` (or a
-subclass); adapters = frozen and ``model.backbone.adapter_cfg`` is set; scratch = not frozen and
-nothing loads pretrained weights (no ``Pretrained`` ``init_cfg`` on the backbone, no
-``load_from``); fine-tuned otherwise.
+The mode of a run (fine-tuned, frozen, frozen with adapters or LoRA, scratch, or unknown) is read
+from its dumped config by :func:`mmfrozen.engine.config_mode.config_mode`, as the paper's
+comparison (frozen vs fine-tuned twins) needs it to be right even when a config is misnamed.
 """
 import json
 import math
@@ -17,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...engine.config_mode import config_mode
+from ...engine.config_mode import UNKNOWN, config_mode
 from ..config_edits import innermost_dataset
 from ..config_name import ConfigName
 from ..params import count_config
@@ -38,7 +35,7 @@ METRIC_KEYS: Dict[str, Tuple[str, ...]] = {
     'apf': ('bbox_APf',),
 }
 MODE_WORDS = {'ft': 'fine-tuned', 'frozen': 'frozen', 'frozen-adapters': 'adapters',
-              'frozen-lora': 'LoRA', 'scratch': 'scratch'}
+              'frozen-lora': 'LoRA', 'scratch': 'scratch', UNKNOWN: 'unknown'}
 
 
 @dataclass
@@ -48,8 +45,8 @@ class RunSummary:
     Attributes:
         run: The parsed logs.
         name: The parsed config name, None if it does not follow the convention.
-        mode: ``ft``, ``frozen``, ``frozen-adapters`` or ``scratch`` from the config; None when
-            the config is missing.
+        mode: One of :data:`mmfrozen.engine.config_mode.MODES` or ``unknown`` (a warning says
+            why), from the config; None when the config is missing.
         final: Metric column -> value at the last evaluation (None when not reported).
         best_box_ap: Highest box AP over all evaluations and where it was reached.
         per_class: Class name -> AP at the last evaluation, when the metric was class-wise.
@@ -216,13 +213,15 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
             warnings.append(f'{where}: cannot load the dumped config {run.config_path} '
                             f'({type(exc).__name__}: {exc}); mode and parameters unknown')
     if cfg is not None:
-        summary.mode = config_mode(cfg)
+        unknown: List[str] = []
+        summary.mode = config_mode(cfg, unknown)
+        warnings += [f'{where}: {w}' for w in unknown]
         summary.detector, summary.backbone, summary.neck = _describe_model(cfg)
         summary.dataset = str(innermost_dataset(cfg.get('train_dataloader') or {}).get(
             'type', ''))
         summary.max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
         summary.train_ann_file = train_ann_file(cfg)
-        if name is not None and name.mode != summary.mode:
+        if name is not None and summary.mode not in (name.mode, UNKNOWN):
             warnings.append(f'{where}: the name says mode {name.mode!r} but the config trains '
                             f'{summary.mode!r}; the table uses the config\'s')
         if params:

@@ -46,8 +46,10 @@ class FrozenRunner(Runner):
         super().__init__(*args, **kwargs)
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
+        model_cfg = model if isinstance(model, dict) else None
         model = build_frozen_model(super().build_model(model), self._custom_hooks,
-                                   load_from=self._load_from, resume=self._resume)
+                                   load_from=self._load_from, resume=self._resume,
+                                   model_cfg=model_cfg)
         if freeze_hook_cfgs(self._custom_hooks):
             warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
         return model

@@ -290,6 +290,52 @@ def test_several_runs_of_one_config(twins, tmp_path):
 
 
 @slow
+def test_sessions_with_different_configs_are_different_runs(twins, tmp_path):
+    """A second run in the same work dir, logged every 2nd iteration, no text logs kept: its
+    steps go on from the first run's, but its dumped config is another one."""
+    work = copy_run(twins['ft'], tmp_path)
+    first = session_dir(work)
+    os.remove(osp.join(first, f'{osp.basename(first)}.log'))
+    second = osp.join(work, '20991231_000000')
+    shutil.copytree(session_dir(twins['frozen'].work_dir), second)
+    for name in os.listdir(second):
+        if name.endswith('.log'):
+            os.remove(osp.join(second, name))
+    records = read_lines(osp.join(second, 'vis_data', 'scalars.json'))
+    write_lines(osp.join(second, 'vis_data', 'scalars.json'),
+                [r for r in records if r.get('iter', 0) % 2 == 0])
+    table = ResultsTable.from_work_dirs([work], params=False)
+    assert sorted(r.summary.mode for r in table.rows) == ['frozen', 'ft']
+    assert [len(r.summary.run.sessions) for r in table.rows] == [1, 1]
+    assert any('session 20991231_000000 continues the iterations of the run of session(s) '
+               f"['{osp.basename(first)}'], but its dumped config differs in" in w
+               and "'custom_hooks'" in w for w in table.warnings)
+
+
+@slow
+def test_mode_of_backbones_loaded_with_pretrained_and_of_unknown_ones(twins, tmp_path):
+    """Work dirs of other code bases: ``pretrained=<path>`` on the backbone is fine-tuning; a
+    backbone type unknown here, with nothing that loads weights, is mode unknown."""
+    def edit_configs(work, **backbone):
+        for path in (osp.join(session_dir(work), 'vis_data', 'config.py'),
+                     osp.join(work, f"{NAMES['ft']}.py")):
+            cfg = Config.fromfile(path)
+            cfg.model.backbone.update(backbone)
+            cfg.dump(path)
+
+    own = copy_run(twins['ft'], tmp_path, 'own')
+    edit_configs(own, init_cfg=None, pretrained='resnet18.pth')
+    unknown = copy_run(twins['ft'], tmp_path, 'unknown')
+    edit_configs(unknown, init_cfg=None, type='HGNetv2')
+    table = ResultsTable.from_work_dirs([own, unknown], params=False)
+    modes = {r.summary.run.work_dir: r.summary.mode for r in table.rows}
+    assert modes == {own: 'ft', unknown: 'unknown'}
+    assert any(w.startswith(f'{unknown}: mmfrozen: cannot tell whether the backbone')
+               and "'HGNetv2' is not registered here" in w for w in table.warnings)
+    assert '| unknown |' in table.to_markdown()
+
+
+@slow
 def test_logs_of_another_task_give_no_row(twins, tmp_path):
     work = copy_run(twins['ft'], tmp_path, 'classifier')
     records = [r if 'iter' in r else {'accuracy/top1': 71.2, 'accuracy/top5': 90.1,
