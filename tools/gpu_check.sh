@@ -118,7 +118,7 @@ trap 'rm -rf "$SITE" "$BUILD"' EXIT
 {
   echo "# mmfrozen GPU check ($MODE run)"
   echo
-  echo "Date (UTC): $(date -u '+%Y-%m-%d %H:%M'). Machine: $(uname -m), $(nproc) cores" \
+  echo "Date (UTC): $(date -u '+%Y-%m-%d %H:%M'). Machine: $(uname -m), $(mmcv_cores) cores" \
        "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
   echo
   echo '| step | status | time | detail |'
@@ -212,7 +212,7 @@ else
   UNITS=$(mmcv_count_units "$SRC" 1)
   CPP_UNITS=$(mmcv_count_units "$SRC" 0)
   export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-${CAP:-<compute capability of the GPU>}}"
-  export MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+  export MAX_JOBS="${MAX_JOBS:-$(mmcv_cores)}"
   PLAN="$UNITS units ($CPP_UNITS C++, $((UNITS - CPP_UNITS)) CUDA), -std=$STD, TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST, MAX_JOBS=$MAX_JOBS"
   # what the steps after the build need: tests ~120 s, the cost table ~150 s
   RESERVE_S="${RESERVE_S:-270}"

@@ -47,11 +47,17 @@ mmcv_count_units() {
   echo "$n"
 }
 
+# The cores this process may use. GNU nproc also honours OMP_NUM_THREADS, which test and training
+# environments often set to 1: a compiler run must not take that as its job count.
+mmcv_cores() {
+  env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc
+}
+
 # Build the wheel into OUT_DIR, compiler output to LOG. --no-build-isolation: otherwise pip builds
 # against a fresh torch-less environment and silently skips the ops (no mmcv._ext).
 mmcv_build_wheel() {
   local py="$1" src="$2" out="$3" log="$4"
-  ( cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+  ( cd "$src" && MMCV_WITH_OPS=1 FORCE_CUDA="${FORCE_CUDA:-0}" MAX_JOBS="${MAX_JOBS:-$(mmcv_cores)}" \
       "$py" -m pip --disable-pip-version-check --no-input wheel --no-build-isolation --no-deps \
       --no-cache-dir -w "$out" . ) >"$log" 2>&1
 }

@@ -97,7 +97,7 @@ else
     LOG="$CACHE/mmcv-build.log"
     mkdir -p "$CACHE"
     echo "compiler output goes to $LOG"
-    if ! FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    if ! FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="${MAX_JOBS:-$(mmcv_cores)}" \
         mmcv_build_wheel "$PY" "$SRC" "$BUILD/dist" "$LOG"; then
       grep -m5 -B2 -A3 'error' "$LOG" >&2 || tail -n 40 "$LOG" >&2
       echo "mmcv build failed; full log: $LOG" >&2
