@@ -27,8 +27,10 @@ class FreezeProbeHook(Hook):
     """Snapshots states, and records training flags and autograd state during training."""
     priority = 'LOWEST'
 
-    def __init__(self, module: str = 'backbone', mutate_at_iter: int = -1):
+    def __init__(self, module: str = 'backbone', mutate_at_iter: int = -1,
+                 digests=('backbone', 'neck')):
         self.module = module
+        self.digests = tuple(digests)  # top-level modules whose states are digested per rank
         self.mutate_at_iter = mutate_at_iter
         self.snapshots = {}
         self.forward_records = []
@@ -47,7 +49,7 @@ class FreezeProbeHook(Hook):
         self._snap(runner, 'before_train')
         model = unwrap(runner.model)
         self.before_digests = {name: state_digest(getattr(model, name))
-                               for name in ('backbone', 'neck')}
+                               for name in self.digests}
         module = self._sub(runner)
 
         def record(m, inputs, outputs):
@@ -73,9 +75,10 @@ class FreezeProbeHook(Hook):
         if not hasattr(self, 'before_digests'):
             return  # a test/val-only run: nothing trained
         model = unwrap(runner.model)
-        out = {name: state_digest(getattr(model, name)) for name in ('backbone', 'neck')}
+        out = {name: state_digest(getattr(model, name)) for name in self.digests}
         out.update({f'{k}_before_train': v for k, v in self.before_digests.items()})
         out.update({f'{name}_params': param_digest(getattr(model, name))
-                    for name in ('backbone', 'neck')})
+                    for name in self.digests})
+        out['ddp_find_unused_parameters'] = getattr(runner.model, 'find_unused_parameters', None)
         with open(osp.join(runner.work_dir, f'probe_rank{get_rank()}.json'), 'w') as f:
             json.dump(out, f)

@@ -28,3 +28,33 @@ def build_runner(cfg, probe=None):
     if probe is not None:
         runner.register_hook(probe)
     return runner
+
+
+def tiny_member_config(tiny_coco, tmp_path, config, name, **kw) -> str:
+    """A detector config for sweep tests: ``config`` shrunk (ResNet-18/8, 32-wide heads), on the
+    tiny data, its backbone loading the stand-in checkpoint ``tmp_path/pretrained.pth`` (written
+    by the first member, so all members share it). Returns the path of the dumped config."""
+    from mmfrozen.testing import shrink_model, tiny_overrides
+    cfg = tiny_overrides(shrink_model(Config.fromfile(config)), tiny_coco,
+                         str(tmp_path / 'work'), **kw)
+    ckpt = tmp_path / 'pretrained.pth'
+    if ckpt.exists():
+        cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(ckpt),
+                                           prefix='backbone.')
+    else:
+        make_local_pretrained(cfg, str(ckpt))
+    path = str(tmp_path / f'{name}.py')
+    cfg.dump(path)
+    return path
+
+
+def tiny_sweep_config(members: dict, base: str) -> Config:
+    """A sweep config over ``members`` (name: config path or dict(config=..., cfg_options=...)),
+    with the runtime of the member config ``base``, as configs/sweeps/ write it."""
+    cfg = Config.fromfile(base)
+    cfg.model = dict(type='DetectorSweep', members=members)
+    cfg.optim_wrapper = dict(type='SweepOptimWrapper', constructor='SweepOptimWrapperConstructor')
+    for split in ('val', 'test'):
+        if cfg.get(f'{split}_evaluator'):
+            cfg[f'{split}_evaluator'] = dict(type='SweepMetric', metric=cfg[f'{split}_evaluator'])
+    return cfg

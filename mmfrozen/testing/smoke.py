@@ -14,6 +14,7 @@ from mmengine.config import Config
 from ..analysis.config_edits import disable_pretrained, set_image_scale
 from ..engine.frozen_model import build_frozen_model
 from ..freezing import frozen_parameters
+from ..models.detectors import expand_sweep_config
 
 
 def shrink_sampling(cfg: Config, rois: int = 16) -> None:
@@ -38,8 +39,7 @@ def shrink_sampling(cfg: Config, rois: int = 16) -> None:
             for v in node:
                 walk(v, key)
 
-    for key in ('train_cfg', 'test_cfg'):
-        walk(cfg.model.get(key))
+    walk(cfg.model)  # train_cfg and test_cfg, also those of a sweep's members
 
 
 @dataclass
@@ -74,6 +74,7 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     mmpretrain classifiers get random images with labels.
     """
     cfg = copy.deepcopy(cfg)
+    expand_sweep_config(cfg)  # a sweep's members inline, so that the edits reach them
     disable_pretrained(cfg)
     set_image_scale(cfg, (size, size))
     shrink_sampling(cfg)

@@ -1,0 +1,78 @@
+"""``SweepOptimWrapper``: one optimizer for the members of a sweep, gradients clipped per member."""
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional
+
+import torch
+from mmdet.registry import OPTIM_WRAPPERS
+from mmengine.optim import OptimWrapper
+from torch.optim import Optimizer
+
+#: Key of a parameter group that names the sweep member it belongs to.
+MEMBER_KEY = 'sweep_member'
+
+
+@OPTIM_WRAPPERS.register_module()
+class SweepOptimWrapper(OptimWrapper):
+    """mmengine's ``OptimWrapper`` over the parameter groups of several sweep members.
+
+    Every parameter group carries the name of its member (``group['sweep_member']``), and
+    gradient clipping is done per member with the member's own ``clip_grad`` (its gradient norm
+    is logged as ``<member>/grad_norm``): clipping the members' gradients together would make
+    each member's update depend on the others. Built by
+    :class:`~mmfrozen.engine.optimizers.SweepOptimWrapperConstructor`.
+
+    Args:
+        optimizer: The optimizer holding every member's parameter groups.
+        member_clip_grad: ``{member: clip_grad}`` as in mmengine's ``OptimWrapper`` (``None`` for
+            a member that does not clip).
+        accumulative_counts: As in ``OptimWrapper``.
+    """
+
+    def __init__(self,
+                 optimizer: Optimizer,
+                 member_clip_grad: Optional[Mapping[str, Optional[dict]]] = None,
+                 accumulative_counts: int = 1) -> None:
+        super().__init__(optimizer, accumulative_counts=accumulative_counts)
+        missing = [i for i, g in enumerate(optimizer.param_groups) if MEMBER_KEY not in g]
+        if missing:
+            raise ValueError(f'SweepOptimWrapper: parameter groups {missing} name no sweep member '
+                             f'(key {MEMBER_KEY!r}); build it with SweepOptimWrapperConstructor')
+        self.members: List[str] = list(OrderedDict.fromkeys(
+            g[MEMBER_KEY] for g in optimizer.param_groups))
+        self._clippers = {}
+        for name, clip_grad in (member_clip_grad or {}).items():
+            if name not in self.members:
+                raise ValueError(f'SweepOptimWrapper: clip_grad for {name!r}, which owns no '
+                                 f'parameter group (members: {self.members})')
+            if clip_grad is not None:
+                # mmengine's own parsing of clip_grad ('norm' or 'value', and its arguments)
+                probe = OptimWrapper(optimizer, clip_grad=dict(clip_grad))
+                self._clippers[name] = (probe.clip_func, probe.clip_grad_kwargs, probe.grad_name)
+
+    def member_params(self, name: str) -> List[torch.nn.Parameter]:
+        """The parameters of member ``name`` in the optimizer."""
+        return [p for g in self.optimizer.param_groups if g[MEMBER_KEY] == name
+                for p in g['params']]
+
+    def _clip_grad(self) -> None:
+        for name, (clip, kwargs, grad_name) in self._clippers.items():
+            params = [p for p in self.member_params(name)
+                      if p.requires_grad and p.grad is not None]
+            if params:
+                value = clip(params, **kwargs)
+                if value is not None:  # clip_grad_value_ returns None
+                    self.message_hub.update_scalar(f'train/{name}/{grad_name}', float(value))
+
+    def step(self, **kwargs) -> None:
+        """Clip every member's gradients with its own settings, then step the optimizer."""
+        if self._clippers:
+            self._clip_grad()
+        self.optimizer.step(**kwargs)
+
+    def get_lr(self) -> Dict[str, List[float]]:
+        """mmengine's learning rates, plus ``<member>/lr`` (its first group's) per member."""
+        res = super().get_lr()
+        for name in self.members:
+            group = next(g for g in self.optimizer.param_groups if g[MEMBER_KEY] == name)
+            res[f'{name}/lr'] = [group['lr']]
+        return res

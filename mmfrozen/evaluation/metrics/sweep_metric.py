@@ -1,0 +1,97 @@
+"""``SweepMetric``: evaluate every member of a detector sweep with its own copy of a metric."""
+import copy
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from mmengine.evaluator import BaseMetric
+from mmdet.registry import METRICS
+
+from ...models.detectors.detector_sweep import MEMBER_PREDS
+
+
+@METRICS.register_module()
+class SweepMetric(BaseMetric):
+    """Route each sweep member's predictions to a copy of the metric of its own.
+
+    A :class:`~mmfrozen.models.detectors.DetectorSweep` predicts, for every image, one result
+    per member (``data_sample.member_preds.<member>``). For each member this metric builds its own
+    copies of ``metric`` (with the prefix ``<member>/<metric prefix>``, e.g.
+    ``fpn/coco/bbox_mAP``), feeds each the data samples with that member's predictions in place,
+    and reports all members' results together. A sweep config wraps the members' evaluator::
+
+        val_evaluator = dict(_delete_=True, type='SweepMetric', metric={{_base_.val_evaluator}})
+
+    Args:
+        metric: Config of the metric (or a list of configs) each member is evaluated with.
+        collect_device: Unused by the wrapper itself; each copy collects its own results.
+    """
+
+    def __init__(self, metric: Union[dict, List[dict]], collect_device: str = 'cpu') -> None:
+        super().__init__(collect_device=collect_device, prefix='sweep')
+        cfgs = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+        if not cfgs or not all(isinstance(c, dict) and 'type' in c for c in cfgs):
+            raise ValueError(f'SweepMetric needs metric config(s) with a type, got {metric!r}')
+        self.metric_cfgs = [dict(c) for c in cfgs]
+        self.member_metrics: Dict[str, List[BaseMetric]] = OrderedDict()
+
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict) -> None:
+        self._dataset_meta = dataset_meta
+        for metrics in self.member_metrics.values():
+            for m in metrics:
+                m.dataset_meta = dataset_meta
+
+    def _metrics_of(self, member: str) -> List[BaseMetric]:
+        if member not in self.member_metrics:
+            metrics = []
+            for cfg in self.metric_cfgs:
+                cfg = copy.deepcopy(cfg)
+                if cfg.get('outfile_prefix'):  # CocoMetric format_only: one file set per member
+                    cfg['outfile_prefix'] = f"{cfg['outfile_prefix']}_{member}"
+                m = METRICS.build(cfg)
+                m.prefix = f'{member}/{m.prefix}' if m.prefix else member
+                if self._dataset_meta is not None:
+                    m.dataset_meta = self._dataset_meta
+                metrics.append(m)
+            self.member_metrics[member] = metrics
+        return self.member_metrics[member]
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Give every member's metrics the samples with that member's predictions."""
+        members = None
+        for sample in data_samples:
+            preds = sample.get(MEMBER_PREDS)
+            if not isinstance(preds, dict) or not preds:
+                raise ValueError(
+                    f'SweepMetric: a data sample has no {MEMBER_PREDS!r} (keys: {sorted(sample)}); '
+                    'it evaluates the predictions of a DetectorSweep model. For one detector, '
+                    'use its metric directly.')
+            if members is None:
+                members = list(preds)
+            elif list(preds) != members:
+                raise ValueError(f'SweepMetric: samples of one batch name different members '
+                                 f'({members} vs {list(preds)})')
+        for member in members or []:
+            shared = [{k: v for k, v in s.items() if k != MEMBER_PREDS} for s in data_samples]
+            own = [dict(base, **s[MEMBER_PREDS][member]) for base, s in zip(shared, data_samples)]
+            for metric in self._metrics_of(member):
+                metric.process(data_batch, own)
+
+    def compute_metrics(self, results: list) -> dict:
+        """Not used: :meth:`evaluate` asks every member's metrics for their results."""
+        raise NotImplementedError('SweepMetric.evaluate delegates to the members\' metrics')
+
+    def evaluate(self, size: int) -> dict:
+        """Every member's metrics, each under its ``<member>/`` prefix."""
+        if not self.member_metrics:
+            raise RuntimeError('SweepMetric: no predictions were processed, so there is no '
+                               'member to evaluate')
+        out = OrderedDict()
+        for metrics in self.member_metrics.values():
+            for metric in metrics:
+                out.update(metric.evaluate(size))
+        return out

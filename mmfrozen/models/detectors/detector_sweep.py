@@ -1,0 +1,226 @@
+"""``DetectorSweep``: several detectors trained at once on one frozen backbone.
+
+"Proper Reuse of Image Classification Features Improves Object Detection" (Vasconcelos,
+Birodkar, Dumoulin, CVPR 2022) compares necks and heads of different capacity on one frozen
+ImageNet backbone (Table 3: FPN, NAS-FPN, NAS-FPN + Cascade on R101). A frozen backbone computes
+the same features for every one of them, so a sweep needs the backbone's forward only once per
+batch: each member's neck and heads then train on those features with their own losses and
+their own optimizer parameter groups.
+"""
+import copy
+import random
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmdet.models.detectors.base import BaseDetector
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.structures import BaseDataElement
+from torch import Tensor, nn
+
+from .sweep_config import resolve_sweep_model
+
+#: Field of a predicted data sample that holds each member's prediction, by member name.
+MEMBER_PREDS = 'member_preds'
+
+
+class _RngStreams:
+    """One random-number stream per member (torch CPU and CUDA, numpy, Python ``random``).
+
+    Samplers (RPN and RoI sampling) draw random numbers during the forward. Each member draws
+    from a stream of its own that starts from the global state at the sweep's construction, as a
+    detector built alone from the same seed does, so a member's draws do not depend on the
+    other members; the global streams are left as they were.
+    """
+
+    def __init__(self, names) -> None:
+        start = self._capture()
+        self.states: Dict[str, dict] = {name: start for name in names}
+
+    @staticmethod
+    def _capture() -> dict:
+        state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                     random=random.getstate())
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state['cuda'] = torch.cuda.get_rng_state_all()
+        return state
+
+    @staticmethod
+    def _restore(state: dict) -> None:
+        torch.set_rng_state(state['torch'])
+        np.random.set_state(state['numpy'])
+        random.setstate(state['random'])
+        if 'cuda' in state:
+            torch.cuda.set_rng_state_all(state['cuda'])
+
+    @contextmanager
+    def use(self, name: str) -> Iterator[None]:
+        """Run the block on ``name``'s stream; the global streams are restored afterwards."""
+        outer = self._capture()
+        own = self.states[name]
+        if 'cuda' in outer and 'cuda' not in own:
+            own = dict(own, cuda=outer['cuda'])  # CUDA first used after construction
+        self._restore(own)
+        try:
+            yield
+        finally:
+            self.states[name] = self._capture()
+            self._restore(outer)
+
+
+@MODELS.register_module()
+class DetectorSweep(BaseDetector):
+    """Train several detectors on the features of one frozen backbone.
+
+    The backbone is one module at ``model.backbone``, frozen by the usual
+    ``FreezeBackboneHook`` + ``FrozenRunner`` (the sweep config inherits both from its members),
+    so every guarantee of the freeze holds for it. Its forward runs once per batch; every member
+    (a detector built from its own config, whose own backbone is replaced by the shared
+    features) computes its losses on those features, logged as ``<member>/<loss>``. The total
+    loss is the sum of the members' losses, so a member's gradients are those it would get
+    alone; :class:`~mmfrozen.engine.optimizers.SweepOptimWrapperConstructor` gives each member
+    the parameter groups its own config would build. Predictions hold every member's result in
+    the field :data:`MEMBER_PREDS`, which
+    :class:`~mmfrozen.evaluation.metrics.SweepMetric` routes to one copy of the metric per
+    member.
+
+    Each member is built, initialised and run on a random-number stream of its own that starts
+    where a detector built alone from the same seed starts, so on the same batches a member
+    trains exactly as it would alone (``tests/test_models/test_detectors``).
+
+    Args:
+        members: ``{name: config path}`` or ``{name: dict(config=path, cfg_options={...})}``,
+            checked by :func:`~mmfrozen.models.detectors.sweep_config.load_sweep_members`; or,
+            after :func:`~mmfrozen.models.detectors.sweep_config.expand_sweep_config`, inline
+            ``{name: dict(config=..., model=..., optim_wrapper=...)}``.
+        backbone: The shared backbone; only with inline members (otherwise the members').
+        data_preprocessor: The shared data preprocessor; only with inline members.
+    """
+
+    def __init__(self,
+                 members: Mapping[str, Any],
+                 backbone: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None) -> None:
+        backbone, data_preprocessor, inline = resolve_sweep_model(members, backbone,
+                                                                  data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor)
+        self.member_configs: Dict[str, str] = OrderedDict(
+            (name, entry.get('config', '')) for name, entry in inline.items())
+        self.member_optim_wrappers: Dict[str, dict] = OrderedDict(
+            (name, dict(entry.get('optim_wrapper') or {})) for name, entry in inline.items())
+        self._streams = _RngStreams(inline)
+        shared: Optional[nn.Module] = None
+        built: Dict[str, nn.Module] = OrderedDict()
+        for name, entry in inline.items():
+            # Built whole, backbone included, so that the member's layers draw the same
+            # random initial weights as the member built alone.
+            cfg = copy.deepcopy(dict(entry['model'], backbone=backbone,
+                                     data_preprocessor=data_preprocessor))
+            with self._streams.use(name):
+                member = MODELS.build(cfg)
+            if not isinstance(member, BaseDetector) or not hasattr(member, 'backbone'):
+                raise TypeError(f'sweep member {name!r} is a {type(member).__name__}, not an '
+                                'mmdet detector with a backbone')
+            shared = shared if shared is not None else member.backbone
+            member.backbone = nn.Identity()  # its features come from the shared backbone
+            built[name] = member
+        self.backbone = shared
+        self.members = nn.ModuleDict(built)
+
+    # -- weights -------------------------------------------------------------------------------
+    def init_weights(self) -> None:
+        """Initialise the shared backbone, then each member on its own random stream."""
+        if hasattr(self.backbone, 'init_weights'):
+            self.backbone.init_weights()
+        for name, member in self.members.items():
+            with self._streams.use(name):
+                member.init_weights()
+        self._is_init = True
+
+    # -- forward -------------------------------------------------------------------------------
+    def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
+        """The shared backbone's features (what every member's neck receives)."""
+        return self.backbone(batch_inputs)
+
+    def _check_frozen(self) -> None:
+        trainable = [n for n, p in self.backbone.named_parameters() if p.requires_grad]
+        if trainable:
+            raise RuntimeError(
+                f'mmfrozen: DetectorSweep trains its members on one frozen backbone, but '
+                f'{len(trainable)} parameters of model.backbone require gradients (first: '
+                f'backbone.{trainable[0]}). Train a sweep with runner_type = \'FrozenRunner\' and '
+                'the members\' FreezeBackboneHook in custom_hooks (a sweep config inherits both '
+                'from its _base_, a member config).')
+
+    def loss(self, batch_inputs: Tensor,
+             batch_data_samples: List[DetDataSample]) -> Dict[str, Any]:
+        """Every member's losses on the shared features, as ``<member>/<loss name>``."""
+        self._check_frozen()
+        feats = self.extract_feat(batch_inputs)
+        losses: Dict[str, Any] = OrderedDict()
+        for name, member in self.members.items():
+            with self._streams.use(name):
+                member_losses = member.loss(feats, batch_data_samples)
+            losses.update((f'{name}/{key}', value) for key, value in member_losses.items())
+        return losses
+
+    def parse_losses(self, losses: Dict[str, Any]) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """Each member's losses parsed by the member itself; the total is their sum.
+
+        Logged: ``loss`` (the total), and per member ``<member>/loss`` and its loss terms.
+        """
+        grouped: Dict[str, Dict[str, Any]] = OrderedDict((name, OrderedDict())
+                                                         for name in self.members)
+        for key, value in losses.items():
+            name, _, term = key.partition('/')
+            if name not in grouped or not term:
+                raise KeyError(f'loss {key!r} does not belong to a sweep member '
+                               f'({list(grouped)})')
+            grouped[name][term] = value
+        total: Union[int, Tensor] = 0
+        log_vars: List[Tuple[str, Tensor]] = []
+        for name, member in self.members.items():
+            loss, member_vars = member.parse_losses(grouped[name])
+            total = total + loss
+            log_vars += [(f'{name}/{key}', value) for key, value in member_vars.items()]
+        return total, OrderedDict([('loss', total)] + log_vars)
+
+    @staticmethod
+    def _member_samples(batch_data_samples: List[DetDataSample]) -> List[DetDataSample]:
+        """Data samples for one member's prediction: image meta (and proposals), no results."""
+        out = []
+        for sample in batch_data_samples:
+            new = DetDataSample(metainfo=sample.metainfo)
+            if 'proposals' in sample:
+                new.proposals = sample.proposals
+            out.append(new)
+        return out
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: List[DetDataSample],
+                rescale: bool = True) -> List[DetDataSample]:
+        """Every member's predictions, in ``data_sample.member_preds.<member>``."""
+        feats = self.extract_feat(batch_inputs)
+        per_member = OrderedDict()
+        for name, member in self.members.items():
+            with self._streams.use(name):
+                per_member[name] = member.predict(
+                    feats, self._member_samples(batch_data_samples), rescale=rescale)
+        for i, sample in enumerate(batch_data_samples):
+            preds = BaseDataElement()
+            for name, results in per_member.items():
+                preds.set_field(results[i], name)
+            sample.set_field(preds, MEMBER_PREDS)
+        return batch_data_samples
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: Optional[List[DetDataSample]] = None) -> Dict[str, Any]:
+        """Every member's raw head outputs (``mode='tensor'``), by member name."""
+        feats = self.extract_feat(batch_inputs)
+        out = OrderedDict()
+        for name, member in self.members.items():
+            with self._streams.use(name):
+                out[name] = member._forward(feats, batch_data_samples)
+        return out

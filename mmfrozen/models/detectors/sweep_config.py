@@ -1,0 +1,353 @@
+"""The members of a shared-backbone sweep: their configs, the checks that they can share, inlining.
+
+A :class:`~mmfrozen.models.detectors.DetectorSweep` trains several of the package's detector
+configs on one frozen backbone. Its config names the members' config files::
+
+    model = dict(
+        type='DetectorSweep',
+        members=dict(
+            fpn='{{ fileDirname }}/../faster_rcnn/faster-rcnn_r101-frozen_fpn_lsj-72e_coco.py',
+            nasfpn=dict(config='...', cfg_options={'optim_wrapper.optimizer.lr': 0.08})))
+
+Everything a member needs comes from its own config (neck, heads, train/test settings, optimizer
+and gradient clipping). What the members share must be equal in all of them: the backbone and
+its checkpoint, the data preprocessor, the data and input pipelines, the loops, the LR schedule,
+the evaluators and the freeze hook. :func:`load_sweep_members` reads and checks the members;
+:func:`inline_sweep_members` turns them into the form the model is built from (one ``backbone``
+and one ``data_preprocessor`` for the sweep, each member's model without them), which is also
+what :func:`expand_sweep_config` writes into a config so that tools that edit model configs
+(turning pretrained loading off, shrinking a model for a test) reach every member.
+"""
+import copy
+import os.path as osp
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
+
+from mmengine.config import Config, ConfigDict
+
+from ...engine.config_mode import config_mode, freeze_hook_cfgs
+
+#: Registered name of the sweep model.
+SWEEP_TYPE = 'DetectorSweep'
+
+#: Config keys every member must agree on, and what they are, for error messages.
+SHARED_KEYS: Tuple[Tuple[str, str], ...] = (
+    ('model.backbone', 'backbone'),
+    ('model.data_preprocessor', 'data preprocessor'),
+    ('train_dataloader', 'training data and input pipeline'),
+    ('val_dataloader', 'validation data and input pipeline'),
+    ('test_dataloader', 'test data and input pipeline'),
+    ('train_cfg', 'training loop'),
+    ('val_cfg', 'validation loop'),
+    ('test_cfg', 'test loop'),
+    ('param_scheduler', 'learning-rate schedule'),
+    ('auto_scale_lr', 'LR scaling rule'),
+    ('val_evaluator', 'validation evaluator'),
+    ('test_evaluator', 'test evaluator'),
+    ('custom_hooks', 'custom hooks (the freeze hook)'),
+    ('runner_type', 'runner type'),
+    ('default_scope', 'default scope'),
+    ('optim_wrapper.type', 'optimizer wrapper type'),
+    ('optim_wrapper.optimizer.type', 'optimizer type'),
+    ('optim_wrapper.accumulative_counts', 'gradient accumulation'),
+)
+
+_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
+_ABSENT = '<absent>'
+
+
+class SweepConfigError(ValueError):
+    """The members of a sweep cannot share one backbone (or a member entry is malformed)."""
+
+
+@dataclass
+class SweepMember:
+    """One member of a sweep, as its config defines it.
+
+    Attributes:
+        name: The member's name in the sweep (prefix of its losses, metrics and weights).
+        config: Path of the member's config file.
+        cfg: The member's full config, ``cfg_options`` applied.
+    """
+    name: str
+    config: str
+    cfg: Config
+
+    @property
+    def stem(self) -> str:
+        """Config file name without ``.py``."""
+        return osp.splitext(osp.basename(self.config))[0]
+
+
+def is_sweep_config(cfg: Any) -> bool:
+    """True if ``cfg`` (a Config or a dict) has a :class:`DetectorSweep` model."""
+    model = cfg.get('model') if hasattr(cfg, 'get') else None
+    return isinstance(model, Mapping) and model.get('type') in (SWEEP_TYPE, f'mmfrozen.{SWEEP_TYPE}')
+
+
+def resolve_config_path(path: str) -> str:
+    """Absolute path of a member config: an absolute path, or ``package::relative/path.py``.
+
+    Raises:
+        SweepConfigError: a relative path (which would depend on the working directory) or a
+            file that does not exist.
+    """
+    if '::' in path:
+        from mmengine.config.utils import _get_package_and_cfg_path
+        from mmengine.utils import get_installed_path
+        package, rel = _get_package_and_cfg_path(path)
+        resolved = osp.join(get_installed_path(package), '.mim', 'configs', rel)
+    elif not osp.isabs(path):
+        raise SweepConfigError(
+            f'sweep member config {path!r} is a relative path, which would depend on the '
+            'working directory. Write it relative to the sweep config as '
+            f"'{{{{ fileDirname }}}}/{path}' (mmengine substitutes the config's folder), or as "
+            'an absolute path or package::path.')
+    else:
+        resolved = path
+    if not osp.isfile(resolved):
+        raise SweepConfigError(f'sweep member config {path!r} not found ({resolved})')
+    return osp.normpath(resolved)
+
+
+def _entry(name: str, entry: Any) -> Tuple[str, Dict[str, Any]]:
+    if isinstance(entry, str):
+        return entry, {}
+    if isinstance(entry, Mapping) and set(entry) <= {'config', 'cfg_options'} and 'config' in entry:
+        return entry['config'], dict(entry.get('cfg_options') or {})
+    raise SweepConfigError(
+        f'sweep member {name!r}: expected the path of a detector config, or '
+        f"dict(config=PATH, cfg_options={{'key.sub': value}}), got {entry!r}")
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise SweepConfigError(
+            f'sweep member name {name!r}: use letters, digits, "-" and "_", starting with a '
+            'letter (it prefixes the member\'s losses, metrics and weights)')
+
+
+def _plain(value: Any) -> Any:
+    """Config values as plain dicts and lists (tuples and lists compare equal)."""
+    if isinstance(value, (Mapping, ConfigDict)):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _lookup(cfg: Any, key: str) -> Any:
+    node = cfg
+    for part in key.split('.'):
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return _plain(node)
+
+
+def first_difference(a: Any, b: Any, path: str = '') -> Optional[Tuple[str, Any, Any]]:
+    """The first key path at which two plain config values differ, with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            sub = f'{path}.{key}' if path else str(key)
+            found = first_difference(a.get(key, _ABSENT), b.get(key, _ABSENT), sub)
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = first_difference(x, y, f'{path}[{i}]')
+            if found:
+                return found
+        return None
+    return None if a == b else (path, a, b)
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
+    """Check that the members can train as one sweep on one frozen backbone.
+
+    Every member must be frozen (a freeze hook on ``backbone`` with nothing trainable inside it:
+    residual adapters would be trained by every member's loss at once) and agree with the first
+    member on every key of :data:`SHARED_KEYS`.
+
+    Raises:
+        SweepConfigError: naming the members and the first key in which they differ.
+    """
+    if not members:
+        raise SweepConfigError('a sweep needs at least one member (model.members is empty)')
+    for m in members.values():
+        where = f'sweep member {m.name!r} ({m.config})'
+        if 'backbone' not in (m.cfg.get('model') or {}):
+            raise SweepConfigError(f'{where}: its model has no backbone; a sweep shares the '
+                                   'backbone of its members, so each must be a detector with one')
+        mode = config_mode(m.cfg)
+        if mode != 'frozen':
+            why = ('its residual adapters train inside the backbone, which every member would '
+                   'then train at once' if mode == 'frozen-adapters' else
+                   'its backbone is trained, so it cannot be shared')
+            raise SweepConfigError(f'{where} is {mode!r}: a sweep shares one frozen backbone and '
+                                   f'{why}. Use frozen configs (FreezeBackboneHook, no adapters).')
+        for hook in freeze_hook_cfgs(m.cfg.get('custom_hooks')):
+            module = hook.get('module', 'backbone') if isinstance(hook, Mapping) else None
+            trainable = hook.get('trainable') if isinstance(hook, Mapping) else None
+            if module != 'backbone' or trainable:
+                raise SweepConfigError(
+                    f'{where}: its freeze hook {dict(hook)} freezes {module!r}'
+                    f'{" keeping " + repr(trainable) + " trainable" if trainable else ""}; a '
+                    'sweep needs exactly the backbone frozen, with nothing trainable inside it.')
+    first, *rest = members.values()
+    reference = first.cfg.to_dict()
+    for other in rest:
+        plain = other.cfg.to_dict()
+        for key, what in SHARED_KEYS:
+            diff = first_difference(_lookup(reference, key), _lookup(plain, key), key)
+            if diff is None:
+                continue
+            where, a, b = diff
+            if where.startswith('model.backbone.init_cfg'):
+                what = 'backbone checkpoint'
+            raise SweepConfigError(
+                f'sweep members {first.name!r} ({first.stem}) and {other.name!r} ({other.stem}) '
+                f'disagree on the {what}: {where} is {_short(a)} vs {_short(b)}. The members of a '
+                'sweep share one frozen backbone and its checkpoint, one data preprocessor, the '
+                'data and input pipelines, the loops, LR schedule, evaluators and freeze hook. '
+                'Make them agree, e.g. with dict(config=..., cfg_options={'
+                f"'{where.split('[')[0]}': ...}}) in the sweep's member list.")
+
+
+def load_sweep_members(members: Mapping[str, Any], check: bool = True) -> Dict[str, SweepMember]:
+    """Load the configs of a sweep's members (``cfg_options`` applied) and check them.
+
+    Args:
+        members: ``{name: path}`` or ``{name: dict(config=path, cfg_options={...})}``, in order.
+        check: Run :func:`check_sweep_members`.
+
+    Raises:
+        SweepConfigError: a malformed entry, a missing file, or members that cannot share.
+    """
+    from mmengine.utils import import_modules_from_strings
+    if not isinstance(members, Mapping):
+        raise SweepConfigError(f'model.members of a sweep must be a dict {{name: config}}, got '
+                               f'{type(members).__name__}')
+    loaded: Dict[str, SweepMember] = OrderedDict()
+    for name, entry in members.items():
+        _check_name(name)
+        path, options = _entry(name, entry)
+        path = resolve_config_path(path)
+        cfg = Config.fromfile(path)
+        if options:
+            cfg.merge_from_dict(options)
+        if cfg.get('custom_imports'):
+            import_modules_from_strings(**cfg.custom_imports)
+        loaded[name] = SweepMember(name=name, config=path, cfg=cfg)
+    if check:
+        check_sweep_members(loaded)
+    return loaded
+
+
+def is_inline(entry: Any) -> bool:
+    """True for a member entry already in the form the model is built from."""
+    return isinstance(entry, Mapping) and 'model' in entry
+
+
+def inline_sweep_members(
+        members: Mapping[str, Any]) -> Tuple[dict, dict, Dict[str, Dict[str, Any]]]:
+    """``(backbone, data_preprocessor, inline members)`` of a sweep whose members are files.
+
+    Each inline member is ``dict(config=path, model=..., optim_wrapper=...)``: the member's model
+    config without ``backbone`` and ``data_preprocessor`` (shared by the sweep, taken from the
+    members, which agree on them) and its optimizer settings.
+
+    Raises:
+        SweepConfigError: see :func:`load_sweep_members`.
+    """
+    loaded = load_sweep_members(members)
+    first = next(iter(loaded.values())).cfg
+    backbone = copy.deepcopy(_plain(first.model.backbone))
+    preprocessor = copy.deepcopy(_plain(first.model.get('data_preprocessor') or {}))
+    inline: Dict[str, Dict[str, Any]] = OrderedDict()
+    for name, m in loaded.items():
+        model = _plain(m.cfg.model)
+        model.pop('backbone')
+        model.pop('data_preprocessor', None)
+        inline[name] = dict(config=m.config, model=model,
+                            optim_wrapper=_plain(m.cfg.get('optim_wrapper') or {}))
+    return backbone, preprocessor, inline
+
+
+def resolve_sweep_model(members: Mapping[str, Any], backbone: Optional[dict],
+                        data_preprocessor: Optional[dict]) -> Tuple[dict, dict, Dict[str, dict]]:
+    """The backbone, data preprocessor and inline members a sweep model is built from.
+
+    Members given as config files are loaded and checked (:func:`inline_sweep_members`); the
+    sweep then must not set ``backbone`` or ``data_preprocessor`` itself (they come from the
+    members). Inline members (from :func:`expand_sweep_config`) need both set on the sweep.
+
+    Raises:
+        SweepConfigError: mixed or malformed entries, or a backbone given twice or not at all.
+    """
+    if not isinstance(members, Mapping) or not members:
+        raise SweepConfigError('model.members of a sweep must be a non-empty dict '
+                               f'{{name: config}}, got {members!r}')
+    inline = [is_inline(e) for e in members.values()]
+    if all(inline):
+        if backbone is None:
+            raise SweepConfigError('a sweep with inline members needs model.backbone (the '
+                                   'shared backbone); expand_sweep_config sets it')
+        for name, entry in members.items():
+            _check_name(name)
+            for key in ('backbone', 'data_preprocessor'):
+                if key in entry['model']:
+                    raise SweepConfigError(f'sweep member {name!r}: its model sets {key!r}, '
+                                           'which the members share; set it on the sweep')
+        return (_plain(backbone), _plain(data_preprocessor or {}),
+                OrderedDict((n, _plain(e)) for n, e in members.items()))
+    if any(inline):
+        raise SweepConfigError('sweep members must all be config files or all be inline '
+                               '(expanded) models, not a mix')
+    if backbone is not None or data_preprocessor is not None:
+        raise SweepConfigError(
+            'a sweep takes its backbone and data preprocessor from its member configs; remove '
+            'model.backbone / model.data_preprocessor from the sweep config (to change them, '
+            'change them in every member, e.g. with cfg_options)')
+    return inline_sweep_members(members)
+
+
+def expand_sweep_config(cfg: Config) -> Config:
+    """Write the members of a sweep config into it, in place; return ``cfg``.
+
+    Afterwards ``cfg.model`` holds the shared ``backbone`` and ``data_preprocessor`` and every
+    member's model inline, so tools that walk model configs (disable pretrained loading, set the
+    image size, shrink sampling) reach all of them. A config that is not a sweep, or one already
+    expanded, is returned unchanged.
+    """
+    if not is_sweep_config(cfg) or all(is_inline(e) for e in cfg.model.members.values()):
+        return cfg
+    backbone, preprocessor, members = resolve_sweep_model(
+        cfg.model.members, cfg.model.get('backbone'), cfg.model.get('data_preprocessor'))
+    cfg.model.backbone = backbone
+    cfg.model.data_preprocessor = preprocessor
+    cfg.model.members = members
+    return cfg
+
+
+def sweep_member_configs(cfg: Union[Config, Mapping]) -> Dict[str, SweepMember]:
+    """The members of a sweep config as full configs (for tools that run them separately).
+
+    Raises:
+        SweepConfigError: the config is not a sweep with members given as files.
+    """
+    if not is_sweep_config(cfg):
+        raise SweepConfigError('not a sweep config (model.type is not DetectorSweep)')
+    members = cfg['model']['members']
+    if any(is_inline(e) for e in members.values()):
+        raise SweepConfigError('the sweep config is expanded (inline members); pass the config '
+                               'as written, with its members as config files')
+    return load_sweep_members(members)

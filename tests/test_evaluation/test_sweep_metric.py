@@ -1,0 +1,63 @@
+"""SweepMetric: each member's predictions go to its own copy of a real CocoMetric."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.evaluator import Evaluator
+from mmengine.structures import BaseDataElement, InstanceData
+
+import mmfrozen  # noqa: F401
+from mmfrozen.models.detectors import MEMBER_PREDS
+
+
+def _samples(tiny_coco, shift):
+    """Predicted data samples as DetectorSweep.predict makes them: member ``exact`` predicts the
+    ground truth, member ``shifted`` every box moved by ``shift`` of its size (IoU < 0.5)."""
+    with open(osp.join(tiny_coco.root, tiny_coco.val_ann)) as f:
+        ann = json.load(f)
+    samples = []
+    for image in ann['images']:
+        boxes = [a['bbox'] for a in ann['annotations'] if a['image_id'] == image['id']]
+        xyxy = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in boxes])
+        labels = torch.tensor([a['category_id'] - 1 for a in ann['annotations']
+                               if a['image_id'] == image['id']])
+        wh = xyxy[:, 2:] - xyxy[:, :2]
+        preds = BaseDataElement()
+        for name, delta in (('exact', 0.0), ('shifted', shift)):
+            moved = xyxy + torch.cat([wh, wh], dim=1) * delta
+            preds.set_field(DetDataSample(pred_instances=InstanceData(
+                bboxes=moved, scores=torch.ones(len(boxes)), labels=labels)), name)
+        sample = DetDataSample(metainfo=dict(img_id=image['id'],
+                                             ori_shape=(image['height'], image['width'])))
+        sample.set_field(preds, MEMBER_PREDS)
+        samples.append(sample)
+    return samples
+
+
+def test_each_member_gets_its_own_metric(tiny_coco):
+    evaluator = Evaluator(dict(type='SweepMetric', metric=dict(
+        type='CocoMetric', ann_file=osp.join(tiny_coco.root, tiny_coco.val_ann), metric='bbox')))
+    evaluator.dataset_meta = dict(classes=tiny_coco.classes)
+    samples = _samples(tiny_coco, shift=0.6)
+    for i in range(0, len(samples), 2):  # two batches of two images
+        evaluator.process(data_samples=samples[i:i + 2], data_batch=None)
+    results = evaluator.evaluate(len(samples))
+    assert results['exact/coco/bbox_mAP'] == 1.0
+    assert results['shifted/coco/bbox_mAP'] == 0.0
+    assert not [k for k in results if not k.startswith(('exact/coco/', 'shifted/coco/'))]
+    metric = evaluator.metrics[0]
+    assert list(metric.member_metrics) == ['exact', 'shifted']
+    assert all(m.dataset_meta == dict(classes=tiny_coco.classes)
+               for ms in metric.member_metrics.values() for m in ms)
+
+
+def test_refuses_predictions_of_a_single_detector(tiny_coco):
+    evaluator = Evaluator(dict(type='SweepMetric', metric=dict(
+        type='CocoMetric', ann_file=osp.join(tiny_coco.root, tiny_coco.val_ann), metric='bbox')))
+    sample = DetDataSample(metainfo=dict(img_id=10000, ori_shape=(64, 64)))
+    sample.pred_instances = InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0),
+                                         labels=torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match='predictions of a DetectorSweep'):
+        evaluator.process(data_samples=[sample], data_batch=None)

@@ -1,0 +1,161 @@
+"""DetectorSweep: one frozen backbone forward, members that train exactly as they would alone."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import Runner, set_random_seed
+
+import mmfrozen  # noqa: F401
+from mmfrozen.analysis.count_params import build_model
+from mmfrozen.engine.optimizers import MEMBER_KEY
+from mmfrozen.freezing import frozen_parameters, optimizer_holds
+from mmfrozen.models.detectors import MEMBER_PREDS, DetectorSweep
+from tests.utils import CONFIGS, tiny_member_config, tiny_sweep_config
+
+FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+RETINA = osp.join(CONFIGS, 'retinanet', 'retinanet_r50-frozen_fpn_1x_coco.py')
+ITERS = 3
+
+
+@pytest.fixture
+def members(tiny_coco, tmp_path):
+    """Two members of different detector types: Faster R-CNN (random RPN/RoI sampling) and
+    RetinaNet, with different learning rates and gradient clipping for one of them."""
+    faster = tiny_member_config(tiny_coco, tmp_path, FASTER, 'faster')
+    retina = tiny_member_config(tiny_coco, tmp_path, RETINA, 'retina')
+    cfg = Config.fromfile(retina)
+    cfg.optim_wrapper.clip_grad = dict(max_norm=0.5, norm_type=2)
+    cfg.dump(retina)
+    return dict(faster=faster, retina=retina)
+
+
+def _build(cfg):
+    """Model and optimizer wrapper as FrozenRunner builds them for training, seed 0."""
+    set_random_seed(0)
+    model = build_model(cfg, freeze=True)
+    model.init_weights()
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    assert optimizer_holds(optim_wrapper.optimizer, frozen_parameters(model)) == []
+    return model, optim_wrapper
+
+
+def _batches(cfg, n):
+    loader = Runner.build_dataloader(copy.deepcopy(cfg.train_dataloader), seed=0)
+    out = []
+    for batch in loader:
+        out.append(batch)
+        if len(out) == n:
+            return out
+    raise AssertionError(f'the tiny data gave fewer than {n} batches')
+
+
+def _train(model, optim_wrapper, batches):
+    model.train()
+    logs = [model.train_step(copy.deepcopy(b), optim_wrapper=optim_wrapper) for b in batches]
+    return logs
+
+
+def test_members_train_exactly_as_alone(members, tiny_coco, tmp_path):
+    sweep_cfg = tiny_sweep_config(members, members['faster'])
+    sweep, sweep_optim = _build(sweep_cfg)
+    batches = _batches(sweep_cfg, ITERS)
+
+    # the backbone forward runs once per step, whatever the number of members
+    calls = []
+    sweep.backbone.register_forward_hook(lambda *_: calls.append(1))
+    logs = _train(sweep, sweep_optim, batches)
+    assert len(calls) == ITERS
+    assert {'loss', 'faster/loss', 'faster/loss_rpn_cls', 'faster/loss_bbox', 'faster/acc',
+            'retina/loss', 'retina/loss_cls', 'retina/loss_bbox'} <= set(logs[-1])
+    assert torch.allclose(logs[-1]['loss'], logs[-1]['faster/loss'] + logs[-1]['retina/loss'])
+
+    pretrained = torch.load(tmp_path / 'pretrained.pth')['state_dict']
+    for name, path in members.items():
+        cfg = Config.fromfile(path)
+        alone, alone_optim = _build(cfg)
+        _train(alone, alone_optim, batches)
+        own = sweep.members[name].state_dict()
+        ref = {k: v for k, v in alone.state_dict().items() if not k.startswith('backbone.')}
+        assert set(own) == set(ref)
+        # Exact: a member's loss is parsed by the member itself, the total loss is a plain sum
+        # (gradient 1 to each member), its parameter groups and clipping are its own, and it
+        # draws its random RPN/RoI samples from its own stream, so the arithmetic is the same.
+        changed = [k for k in ref if not torch.equal(own[k], ref[k])]
+        assert changed == [], f'{name}: {len(changed)} tensors differ, first {changed[:3]}'
+        init = _build(cfg)[0].state_dict()
+        assert any(not torch.equal(v, init[k]) for k, v in ref.items()
+                   if v.is_floating_point()), f'{name} did not train'
+    for k, v in sweep.backbone.state_dict().items():
+        assert torch.equal(v, pretrained[f'backbone.{k}']), k
+
+
+def test_optimizer_groups_are_each_members_own(members):
+    sweep, optim_wrapper = _build(tiny_sweep_config(members, members['faster']))
+    groups = optim_wrapper.optimizer.param_groups
+    by_member = {}
+    for group in groups:
+        by_member.setdefault(group[MEMBER_KEY], []).append(group)
+    assert list(by_member) == ['faster', 'retina']
+    for name, path in members.items():
+        own = Config.fromfile(path).optim_wrapper.optimizer
+        for group in by_member[name]:
+            assert group['lr'] == own.lr and group['weight_decay'] == own.weight_decay
+            assert group['momentum'] == own.momentum
+        params = {id(p) for g in by_member[name] for p in g['params']}
+        assert params == {id(p) for p in sweep.members[name].parameters()}
+    assert by_member['faster'][0]['lr'] != by_member['retina'][0]['lr']
+    assert not {id(p) for p in sweep.backbone.parameters()} & {
+        id(p) for g in groups for p in g['params']}
+    assert optim_wrapper.get_lr()['retina/lr'] == [by_member['retina'][0]['lr']]
+
+
+def test_gradients_are_clipped_per_member(members):
+    sweep, optim_wrapper = _build(tiny_sweep_config(members, members['faster']))
+    for p in sweep.members.parameters():
+        p.grad = torch.full_like(p, 10.0)
+    optim_wrapper._clip_grad()
+
+    def norm(name):
+        return torch.norm(torch.stack([p.grad.norm() for p in sweep.members[name].parameters()]))
+
+    assert norm('retina').item() == pytest.approx(0.5, rel=1e-4)  # its own max_norm
+    n = sum(p.numel() for p in sweep.members['faster'].parameters())
+    assert norm('faster').item() == pytest.approx(10.0 * n**0.5, rel=1e-4)  # it does not clip
+
+
+def test_predict_gives_every_members_result(members):
+    sweep, _ = _build(tiny_sweep_config(members, members['faster']))
+    batch = _batches(tiny_sweep_config(members, members['faster']), 1)[0]
+    sweep.eval()
+    with torch.no_grad():
+        out = sweep.val_step(copy.deepcopy(batch))
+    assert len(out) == len(batch['inputs'])
+    for sample in out:
+        preds = sample.get(MEMBER_PREDS)
+        assert list(preds.keys()) == ['faster', 'retina']
+        for name in ('faster', 'retina'):
+            inst = preds.get(name).pred_instances
+            assert inst.bboxes.shape[-1] == 4 and len(inst.scores) == len(inst.labels)
+        assert 'pred_instances' not in sample  # no top-level result: which member's would it be?
+
+
+def test_refuses_to_train_an_unfrozen_backbone(members):
+    cfg = tiny_sweep_config(members, members['faster'])
+    sweep = build_model(cfg, freeze=False)
+    batch = sweep.data_preprocessor(_batches(cfg, 1)[0], True)
+    with pytest.raises(RuntimeError, match='parameters of model.backbone require gradients'):
+        sweep.loss(**batch)
+
+
+def test_one_backbone_module_and_member_layout(members):
+    sweep, _ = _build(tiny_sweep_config(members, members['faster']))
+    assert isinstance(sweep, DetectorSweep)
+    keys = list(sweep.state_dict())
+    assert keys[0].startswith('backbone.')
+    assert {k.split('.')[0] for k in keys} == {'backbone', 'members'}
+    assert not [k for k in keys if '.backbone.' in k]  # members hold no backbone of their own
+    assert list(frozen_parameters(sweep)) == [f'backbone.{n}' for n, _ in
+                                              sweep.backbone.named_parameters()]

@@ -1,0 +1,107 @@
+"""Sweep members: refused with an error naming the difference when they cannot share."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import mmfrozen  # noqa: F401
+from mmfrozen.models.detectors import (SweepConfigError, expand_sweep_config, is_sweep_config,
+                                       load_sweep_members, sweep_member_configs)
+from tests.utils import CONFIGS
+
+FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+FASTER_FT = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-ft_fpn_1x_coco.py')
+ADAPTERS = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen-adapters_fpn_1x_coco.py')
+BIFPN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_bifpn-r3_1x_coco.py')
+R101 = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r101-frozen_fpn_1x_coco.py')
+RETINA = osp.join(CONFIGS, 'retinanet', 'retinanet_r50-frozen_fpn_1x_coco.py')
+SWEEPS = sorted(glob.glob(osp.join(CONFIGS, 'sweeps', '*.py')))
+
+
+def test_members_that_agree_load_with_their_options():
+    members = load_sweep_members(dict(
+        a=FASTER, b=dict(config=FASTER, cfg_options={'optim_wrapper.optimizer.lr': 0.04}),
+        c=RETINA))
+    assert list(members) == ['a', 'b', 'c']
+    assert members['b'].cfg.optim_wrapper.optimizer.lr == 0.04
+    assert members['a'].cfg.optim_wrapper.optimizer.lr == 0.02
+    assert members['c'].stem == 'retinanet_r50-frozen_fpn_1x_coco'
+
+
+@pytest.mark.parametrize('other, options, what, key', [
+    (R101, {}, 'backbone', 'model.backbone.depth'),
+    (FASTER, {'model.backbone.init_cfg.checkpoint': 'other.pth'}, 'backbone checkpoint',
+     'model.backbone.init_cfg.checkpoint'),
+    (BIFPN, {}, 'data preprocessor', 'model.data_preprocessor.pad_size_divisor'),
+    (FASTER, {'train_dataloader.dataset.pipeline.3.prob': 0.0},
+     'training data and input pipeline', r'train_dataloader.dataset.pipeline\[3\].prob'),
+    (FASTER, {'param_scheduler.1.milestones': [4, 6]}, 'learning-rate schedule',
+     r'param_scheduler\[1\].milestones'),
+    (FASTER, {'optim_wrapper.optimizer.type': 'AdamW'}, 'optimizer type',
+     'optim_wrapper.optimizer.type'),
+])
+def test_members_that_disagree_are_refused_naming_the_difference(other, options, what, key):
+    with pytest.raises(SweepConfigError,
+                       match=rf"'a' .* and 'b' .* disagree on the {what}: {key} is "):
+        load_sweep_members(dict(a=FASTER, b=dict(config=other, cfg_options=options)))
+
+
+def test_bifpn_member_joins_an_fpn_sweep_once_the_padding_agrees():
+    members = load_sweep_members(dict(
+        fpn=dict(config=FASTER, cfg_options={'model.data_preprocessor.pad_size_divisor': 128}),
+        bifpn=BIFPN))
+    assert members['fpn'].cfg.model.neck.type == 'FPN'
+
+
+@pytest.mark.parametrize('member, match', [
+    (FASTER_FT, "is 'ft': a sweep shares one frozen backbone"),
+    (ADAPTERS, "is 'frozen-adapters'.*residual adapters train inside the backbone"),
+])
+def test_members_must_be_frozen_without_adapters(member, match):
+    with pytest.raises(SweepConfigError, match=match):
+        load_sweep_members(dict(a=member))
+
+
+@pytest.mark.parametrize('members, match', [
+    (dict(a='faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py'), 'is a relative path'),
+    (dict(a='/no/such/config.py'), 'not found'),
+    ({'1st': FASTER}, 'member name'),
+    ({'a.b': FASTER}, 'member name'),
+    (dict(a=dict(path=FASTER)), 'expected the path of a detector config'),
+    ({}, 'at least one member'),
+])
+def test_malformed_member_entries_are_refused(members, match):
+    with pytest.raises(SweepConfigError, match=match):
+        load_sweep_members(members)
+
+
+@pytest.mark.parametrize('path', SWEEPS, ids=[osp.basename(p) for p in SWEEPS])
+def test_sweep_configs_members_can_share(path):
+    cfg = Config.fromfile(path)
+    assert is_sweep_config(cfg)
+    members = sweep_member_configs(cfg)
+    assert len(members) >= 3
+    # the sweep runs on its _base_ member's data, schedule and runtime: one of the members
+    first = next(iter(members.values())).cfg
+    for key in ('train_dataloader', 'param_scheduler', 'train_cfg', 'custom_hooks'):
+        assert cfg[key] == first[key], key
+    assert cfg.val_evaluator.metric == first.val_evaluator
+
+
+def test_expand_sweep_config_inlines_members_and_hoists_the_shared_parts():
+    cfg = Config.fromfile(osp.join(CONFIGS, 'sweeps',
+                                   'faster-rcnn-sweep_r50-frozen_bifpn-r1-r3-r6_1x_coco.py'))
+    expand_sweep_config(cfg)
+    assert cfg.model.backbone.type == 'ResNet' and cfg.model.backbone.depth == 50
+    assert cfg.model.data_preprocessor.pad_size_divisor == 128
+    assert list(cfg.model.members) == ['r1', 'r3', 'r6']
+    for name, repeats in (('r1', 1), ('r3', 3), ('r6', 6)):
+        entry = cfg.model.members[name]
+        assert entry.model.neck.num_repeats == repeats
+        assert 'backbone' not in entry.model and 'data_preprocessor' not in entry.model
+        assert entry.optim_wrapper.optimizer.type == 'SGD'
+        assert entry.config.endswith(f'faster-rcnn_r50-frozen_bifpn-{name}_1x_coco.py')
+    assert expand_sweep_config(cfg) is cfg  # idempotent
+    with pytest.raises(SweepConfigError, match='expanded'):
+        sweep_member_configs(cfg)

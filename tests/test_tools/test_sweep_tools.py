@@ -1,0 +1,115 @@
+"""A sweep trained by the runner, validated per member, split, and each member tested alone with
+tools/test.py; two-process DDP training of a sweep (gloo, CPU)."""
+import glob
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+import mmfrozen  # noqa: F401
+from mmfrozen.models.detectors import split_sweep_checkpoint
+from tests.test_tools.test_train_tools import _free_port, _pretrained_digest, _run
+from tests.utils import CONFIGS, build_runner, tiny_member_config, tiny_sweep_config
+
+FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+BIFPN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_bifpn-r1_1x_coco.py')
+RETINA = osp.join(CONFIGS, 'retinanet', 'retinanet_r50-frozen_fpn_1x_coco.py')
+
+
+def _scalars(work_dir):
+    found = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    assert found, f'no scalars.json under {work_dir}'
+    return [json.loads(line) for line in open(found[-1]) if line.strip()]
+
+
+def _test_metrics(work_dir):
+    """The metrics tools/test.py logged (mmengine writes them to <timestamp>/<timestamp>.json)."""
+    found = sorted(p for p in glob.glob(osp.join(work_dir, '*', '*.json')))
+    assert found, f'no test results under {work_dir}'
+    return json.load(open(found[-1]))
+
+
+@pytest.mark.slow
+def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(tiny_coco,
+                                                                              tmp_path):
+    members = dict(faster=tiny_member_config(tiny_coco, tmp_path, FASTER, 'faster'),
+                   retina=tiny_member_config(tiny_coco, tmp_path, RETINA, 'retina'))
+    cfg = tiny_sweep_config(members, members['faster'])
+    runner = build_runner(cfg)
+    runner.train()
+
+    records = _scalars(cfg.work_dir)
+    train = [r for r in records if 'faster/loss_rpn_cls' in r]
+    assert train and all('retina/loss_cls' in r and 'retina/lr' in r for r in train)
+    evals = [r for r in records if 'faster/coco/bbox_mAP' in r]
+    assert len(evals) == 1 and 'retina/coco/bbox_mAP' in evals[0]
+    pretrained = torch.load(tmp_path / 'pretrained.pth')['state_dict']
+    ckpt_path = osp.join(cfg.work_dir, 'epoch_1.pth')
+    state = torch.load(ckpt_path, weights_only=False)['state_dict']
+    for k, v in pretrained.items():
+        assert torch.equal(state[k], v), k
+
+    split = osp.join(tmp_path, 'split')
+    out = _run([sys.executable, 'tools/split_sweep_checkpoint.py', ckpt_path, '--out-dir', split],
+               tmp_path)
+    assert 'faster:' in out and 'retina:' in out
+    for name in ('faster', 'retina'):
+        member_ckpt = osp.join(split, f'epoch_1_{name}.pth')
+        ckpt = torch.load(member_ckpt, weights_only=False)
+        assert set(ckpt) == {'meta', 'state_dict'} and ckpt['meta']['sweep_member'] == name
+        assert 'backbone' in ckpt['meta']['mmfrozen_fingerprints']
+        # the member's own config evaluates its checkpoint to exactly the sweep's numbers
+        work = osp.join(tmp_path, f'test_{name}')
+        _run([sys.executable, 'tools/test.py', members[name], member_ckpt, '--work-dir', work],
+             tmp_path)
+        alone = _test_metrics(work)
+        for key in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s'):
+            assert alone[f'coco/{key}'] == evals[0][f'{name}/coco/{key}'], (name, key)
+
+
+def test_split_refuses_a_checkpoint_that_is_not_a_sweeps(tmp_path):
+    path = str(tmp_path / 'plain.pth')
+    torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(1)}), path)
+    with pytest.raises(ValueError, match='not a DetectorSweep checkpoint'):
+        split_sweep_checkpoint(path, str(tmp_path))
+    torch.save(dict(state_dict={'backbone.w': torch.zeros(1), 'members.a.neck.w': torch.ones(1)}),
+               path)
+    with pytest.raises(ValueError, match=r"no member \['b'\]; its members are \['a'\]"):
+        split_sweep_checkpoint(path, str(tmp_path), members=['b'])
+    written = split_sweep_checkpoint(path, str(tmp_path / 'out'))
+    member = torch.load(written['a'], weights_only=False)['state_dict']
+    assert list(member) == ['backbone.w', 'neck.w']
+
+
+@pytest.mark.slow
+def test_dist_train_sweep_two_processes_without_find_unused_parameters(tiny_coco, tmp_path):
+    # a StackedBiFPN member pads to 128 (its P7); the FPN member is told to pad the same way
+    members = dict(
+        fpn=dict(config=tiny_member_config(tiny_coco, tmp_path, FASTER, 'fpn'),
+                 cfg_options={'model.data_preprocessor.pad_size_divisor': 128}),
+        bifpn=tiny_member_config(tiny_coco, tmp_path, BIFPN, 'bifpn', max_iters=3, val=False,
+                                 checkpoint_interval=3))
+    cfg = tiny_sweep_config(members, members['bifpn'])
+    cfg.custom_imports = dict(imports=['mmfrozen', 'tests._probe_hook'],
+                              allow_failed_imports=False)
+    cfg.custom_hooks = [*cfg.custom_hooks,
+                        dict(type='FreezeProbeHook', digests=('backbone', 'members'))]
+    assert not cfg.get('find_unused_parameters', False)
+    path = str(tmp_path / 'sweep.py')
+    cfg.dump(path)
+    os.environ['PORT'] = str(_free_port())
+    try:
+        _run(['bash', 'tools/dist_train.sh', path, '2'], tmp_path)
+    finally:
+        os.environ.pop('PORT', None)
+    ranks = [json.load(open(osp.join(cfg.work_dir, f'probe_rank{r}.json'))) for r in (0, 1)]
+    pretrained = _pretrained_digest(tmp_path)
+    for probe in ranks:
+        assert probe['backbone'] == probe['backbone_before_train'] == pretrained
+        assert probe['members'] != probe['members_before_train']
+    assert ranks[0]['members'] == ranks[1]['members']  # DDP kept both members in sync
+    # wrapped in DDP that expects a gradient for every trainable parameter at every step
+    assert [p['ddp_find_unused_parameters'] for p in ranks] == [False, False]
