@@ -19,7 +19,10 @@ model = dict(
             config=here + '/../faster_rcnn/faster-rcnn_r101-frozen_fpn_lsj-72e_coco.py',
             cfg_options={'model.data_preprocessor.pad_size_divisor': pad_size_divisor}),
         nasfpn=here + '/../faster_rcnn/faster-rcnn_r101-frozen_nasfpn_lsj-72e_coco.py',
-        cascade=here + '/../cascade_rcnn/cascade-rcnn_r101-frozen_nasfpn_lsj-72e_coco.py'))
+        cascade=dict(
+            config=here + '/../cascade_rcnn/cascade-rcnn_r101-frozen_nasfpn_lsj-72e_coco.py',
+            # its Cascade Mask R-CNN base pads masks; trained on boxes it has none to pad
+            cfg_options={'model.data_preprocessor.pad_mask': False})))
 # one optimizer; every member's parameter groups and gradient clipping as in its own config
 optim_wrapper = dict(
     _delete_=True, type='SweepOptimWrapper', constructor='SweepOptimWrapperConstructor')

