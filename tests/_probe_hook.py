@@ -11,9 +11,9 @@ from mmfrozen.freezing import unwrap
 from mmfrozen.freezing import tensor_digest
 
 
-def state_digest(module: torch.nn.Module) -> str:
-    return tensor_digest(torch.cat([t.detach().float().reshape(-1)
-                              for t in module.state_dict().values()]))
+def state_digest(module: torch.nn.Module, params_only: bool = False) -> str:
+    tensors = module.parameters() if params_only else module.state_dict().values()
+    return tensor_digest(torch.cat([t.detach().float().reshape(-1) for t in tensors]))
 
 
 def param_digest(module: torch.nn.Module) -> str:
@@ -76,6 +76,8 @@ class FreezeProbeHook(Hook):
             return  # a test/val-only run: nothing trained
         model = unwrap(runner.model)
         out = {name: state_digest(getattr(model, name)) for name in self.digests}
+        out.update({f'{name}_params': state_digest(getattr(model, name), params_only=True)
+                    for name in self.digests})
         out.update({f'{k}_before_train': v for k, v in self.before_digests.items()})
         out.update({f'{name}_params': param_digest(getattr(model, name))
                     for name in self.digests})

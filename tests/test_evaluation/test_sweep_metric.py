@@ -6,6 +6,7 @@ import pytest
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.evaluator import Evaluator
+from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement, InstanceData
 
 import mmfrozen  # noqa: F401
@@ -34,6 +35,11 @@ def _samples(tiny_coco, shift):
         sample.set_field(preds, MEMBER_PREDS)
         samples.append(sample)
     return samples
+
+
+@pytest.fixture(autouse=True)
+def _mmdet_scope():
+    init_default_scope('mmdet')  # as a Runner of an mmdet config sets it
 
 
 def test_each_member_gets_its_own_metric(tiny_coco):

@@ -88,6 +88,22 @@ def is_sweep_config(cfg: Any) -> bool:
     return isinstance(model, Mapping) and model.get('type') in (SWEEP_TYPE, f'mmfrozen.{SWEEP_TYPE}')
 
 
+def sorted_members(members: Mapping[str, Any]) -> Dict[str, Any]:
+    """The members ordered by name: the one order a sweep has.
+
+    mmengine writes configs with their keys sorted (the copy in the work dir, the config a
+    resumed or tested run reads), so the order of a config file cannot be kept; parameter groups
+    in the optimizer state, the first member (whose values the others are checked against) and
+    the logs all follow this order.
+
+    Raises:
+        SweepConfigError: a name is not a string of letters, digits, ``-`` and ``_``.
+    """
+    for name in members:
+        _check_name(name)
+    return OrderedDict(sorted(members.items()))
+
+
 def resolve_config_path(path: str) -> str:
     """Absolute path of a member config: an absolute path, or ``package::relative/path.py``.
 
@@ -259,8 +275,7 @@ def load_sweep_members(members: Mapping[str, Any], check: bool = True) -> Dict[s
         raise SweepConfigError(f'model.members of a sweep must be a dict {{name: config}}, got '
                                f'{type(members).__name__}')
     loaded: Dict[str, SweepMember] = OrderedDict()
-    for name, entry in members.items():
-        _check_name(name)
+    for name, entry in sorted_members(members).items():
         path, options = _entry(name, entry)
         path = resolve_config_path(path)
         cfg = Config.fromfile(path)
@@ -323,14 +338,13 @@ def resolve_sweep_model(members: Mapping[str, Any], backbone: Optional[dict],
         if backbone is None:
             raise SweepConfigError('a sweep with inline members needs model.backbone (the '
                                    'shared backbone); expand_sweep_config sets it')
-        for name, entry in members.items():
-            _check_name(name)
+        for name, entry in sorted_members(members).items():
             for key in ('backbone', 'data_preprocessor'):
                 if key in entry['model']:
                     raise SweepConfigError(f'sweep member {name!r}: its model sets {key!r}, '
                                            'which the members share; set it on the sweep')
         return (_plain(backbone), _plain(data_preprocessor or {}),
-                OrderedDict((n, _plain(e)) for n, e in members.items()))
+                OrderedDict((n, _plain(e)) for n, e in sorted_members(members).items()))
     if any(inline):
         raise SweepConfigError('sweep members must all be config files or all be inline '
                                '(expanded) models, not a mix')

@@ -21,9 +21,8 @@ SWEEPS = sorted(glob.glob(osp.join(CONFIGS, 'sweeps', '*.py')))
 
 def test_members_that_agree_load_with_their_options():
     members = load_sweep_members(dict(
-        a=FASTER, b=dict(config=FASTER, cfg_options={'optim_wrapper.optimizer.lr': 0.04}),
-        c=RETINA))
-    assert list(members) == ['a', 'b', 'c']
+        c=RETINA, a=FASTER, b=dict(config=FASTER, cfg_options={'optim_wrapper.optimizer.lr': 0.04})))
+    assert list(members) == ['a', 'b', 'c']  # by name, whatever the order in the config
     assert members['b'].cfg.optim_wrapper.optimizer.lr == 0.04
     assert members['a'].cfg.optim_wrapper.optimizer.lr == 0.02
     assert members['c'].stem == 'retinanet_r50-frozen_fpn_1x_coco'
