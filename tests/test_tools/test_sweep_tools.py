@@ -1,5 +1,6 @@
 """A sweep trained by the runner, validated per member, split, and each member tested alone with
 tools/test.py; two-process DDP training of a sweep (gloo, CPU)."""
+import copy
 import glob
 import json
 import os
@@ -11,6 +12,7 @@ import torch
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
+from mmfrozen.engine.pretrained import RandomInitFrozenError
 from mmfrozen.models.detectors import split_sweep_checkpoint
 from tests.test_tools.test_train_tools import _free_port, _pretrained_digest, _run
 from tests.utils import CONFIGS, build_runner, tiny_member_config, tiny_sweep_config
@@ -52,6 +54,23 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
     state = torch.load(ckpt_path, weights_only=False)['state_dict']
     for k, v in pretrained.items():
         assert torch.equal(state[k], v), k
+
+    # resume: the guard re-checks the backbone against the fingerprints in the checkpoint, the
+    # optimizer state goes back into each member's own parameter groups
+    resumed_cfg = copy.deepcopy(cfg)
+    resumed_cfg.train_cfg.max_epochs = 2
+    resumed_cfg.update(resume=True, val_cfg=None, val_dataloader=None, val_evaluator=None)
+    resumed = build_runner(resumed_cfg)
+    resumed.train()
+    assert resumed.epoch == 2
+    assert [g['sweep_member'] for g in resumed.optim_wrapper.optimizer.param_groups] == [
+        'faster', 'retina']
+    second = torch.load(osp.join(cfg.work_dir, 'epoch_2.pth'), weights_only=False)['state_dict']
+    for k, v in pretrained.items():
+        assert torch.equal(second[k], v), k
+    for name in ('faster', 'retina'):
+        assert any(not torch.equal(v, second[k]) for k, v in state.items()
+                   if k.startswith(f'members.{name}.') and v.is_floating_point()), name
 
     split = osp.join(tmp_path, 'split')
     out = _run([sys.executable, 'tools/split_sweep_checkpoint.py', ckpt_path, '--out-dir', split],
@@ -122,3 +141,13 @@ def test_dist_train_sweep_two_processes_without_find_unused_parameters(tiny_coco
     assert ranks[0]['members_params'] == ranks[1]['members_params']
     # wrapped in DDP that expects a gradient for every trainable parameter at every step
     assert [p['ddp_find_unused_parameters'] for p in ranks] == [False, False]
+
+
+def test_runner_refuses_a_sweep_whose_backbone_nothing_loads(tiny_coco, tmp_path):
+    no_weights = {'model.backbone.init_cfg': None}
+    members = dict(a=dict(config=tiny_member_config(tiny_coco, tmp_path, FASTER, 'a'),
+                          cfg_options=no_weights),
+                   b=dict(config=tiny_member_config(tiny_coco, tmp_path, RETINA, 'b'),
+                          cfg_options=no_weights))
+    with pytest.raises(RandomInitFrozenError, match="refusing to freeze 'backbone'"):
+        build_runner(tiny_sweep_config(members, members['a']['config']))
