@@ -79,11 +79,13 @@ def load_config(request: CostRequest):
     from mmengine.config import Config
 
     from ...engine.config_mode import config_mode
+    from ...models.detectors import expand_sweep_config
     from ..config_edits import disable_pretrained, set_freeze_precision, stock_frozen_stages
     cfg = Config.fromfile(request.config)
     if request.cfg_options:
         cfg.merge_from_dict(request.cfg_options)
     mode = 'frozen' if request.stock else config_mode(cfg)
+    expand_sweep_config(cfg)  # a sweep's members inline, so the edits below reach them
     disable_pretrained(cfg)
     for aug in cfg.model.get('data_preprocessor', {}).get('batch_augments') or []:
         if aug.get('type') == 'BatchFixedSizePad':  # LSJ: pads every batch to this size

@@ -64,6 +64,7 @@ def plan(configs: Sequence[str],
     from mmengine.config import Config
 
     from ...engine.config_mode import config_mode
+    from ...models.detectors import is_sweep_config
     from ..config_name import twin_config_path
     from .settings import parse_precision_variant, training_batch_size, training_image_size
     if iters < 1 or warmup < 0:
@@ -84,6 +85,12 @@ def plan(configs: Sequence[str],
             device=device, iters=iters, warmup=warmup, num_boxes=num_boxes, threads=threads,
             cfg_options=dict(cfg_options or {}))
         group = osp.splitext(osp.basename(path))[0]
+        if is_sweep_config(cfg):
+            if twin or stock or frozen_precision:
+                raise ValueError(f'{group} is a sweep: --twin, --stock and --frozen-precision '
+                                 "apply to detector configs; measure a member's config for them")
+            planned += _sweep_requests(group, path, cfg, limit, flops, common)
+            continue
         ft_path = path if mode == 'ft' else None
         if twin:
             ft_path = twin_config_path(path)
@@ -107,6 +114,21 @@ def plan(configs: Sequence[str],
                 planned.append((group, CostRequest(path, f'limit-{name}', limit=True,
                                                    flops=False, **kw)))
     return planned
+
+
+def _sweep_requests(group: str, path: str, cfg, limit: bool, flops: bool,
+                    common: Dict[str, Any]) -> List[Tuple[str, CostRequest]]:
+    """A sweep's measurements: the sweep (``sweep``), the limit of its step (``sweep-limit``:
+    the backbone's no-grad forward once plus every member's trainable part) and each member
+    trained on its own (``member-<name>``: the member's config with its ``cfg_options``)."""
+    from ...models.detectors import sweep_member_sources
+    out = [(group, CostRequest(path, 'sweep', flops=flops, **common))]
+    if limit:
+        out.append((group, CostRequest(path, 'sweep-limit', limit=True, flops=False, **common)))
+    for name, (member, options) in sweep_member_sources(cfg).items():
+        kw = dict(common, cfg_options={**options, **common['cfg_options']})
+        out.append((group, CostRequest(member, f'member-{name}', flops=flops, **kw)))
+    return out
 
 
 def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any]:
@@ -177,7 +199,33 @@ def add_ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 if limit is not None and row is stock:
                     ratios['time_vs_limit'] = _ratio(row['sec_per_iter'], limit['sec_per_iter'])
             row['ratios'] = ratios
+        if 'sweep' in variants:
+            _add_sweep_ratios(variants)
     return results
+
+
+def _add_sweep_ratios(variants: Dict[str, Dict[str, Any]]) -> None:
+    """Ratios of a sweep's row: to its limit, to its first member alone, and to all its members
+    trained separately (time: the sum of their steps; memory: the largest of their peaks, as
+    when they run one after another, and their sum, as when they run side by side)."""
+    sweep, limit = variants['sweep'], variants.get('sweep-limit')
+    members = [r for v, r in variants.items() if v.startswith('member-')]
+    times = [r['sec_per_iter'] for r in members]
+    peaks = [r['peak_memory_mb'] for r in members]
+    flops = [r['train_flops'] for r in members]
+    separate = dict(members=[r['variant'][len('member-'):] for r in members],
+                    sec_per_iter=sum(times), peak_memory_mb_max=max(peaks),
+                    peak_memory_mb_sum=sum(peaks),
+                    train_flops=None if None in flops else sum(flops))
+    sweep['separate'] = separate
+    q = sweep['ratios']
+    q['time_vs_limit'] = _ratio(sweep['sec_per_iter'], limit and limit['sec_per_iter'])
+    q['time_vs_member'] = _ratio(sweep['sec_per_iter'], times[0])
+    q['time_vs_separate'] = _ratio(sweep['sec_per_iter'], separate['sec_per_iter'])
+    q['memory_vs_member'] = _ratio(sweep['peak_memory_mb'], peaks[0])
+    q['memory_vs_separate_max'] = _ratio(sweep['peak_memory_mb'], separate['peak_memory_mb_max'])
+    q['memory_vs_separate_sum'] = _ratio(sweep['peak_memory_mb'], separate['peak_memory_mb_sum'])
+    q['flops_vs_separate'] = _ratio(sweep['train_flops'], separate['train_flops'])
 
 
 def _fmt(value: Optional[float], spec: str) -> str:
@@ -203,13 +251,31 @@ def markdown(results: List[Dict[str, Any]]) -> str:
             f"| {r['trainable_params'] / 1e6:.2f}M | {r['total_params'] / 1e6:.2f}M "
             f"| {r['optimizer_state_mb']:.1f} ({r['backbone_optimizer_state_mb']:.1f}) "
             f"| {_fmt(flops, '.1f')} | {_fmt(q.get('flops_vs_ft'), '.2f')} |")
+    sweeps = [r for r in results if r['variant'] == 'sweep' and 'separate' in r]
+    if sweeps:
+        lines += ['', '| sweep | members | s/iter | x limit | x one member | x separate '
+                  '| separate s/iter (sum) | peak MB | mem x one member '
+                  '| mem x separate (max / sum) | train GFLOPs x separate |',
+                  '|' + '---|' * 11]
+        for r in sweeps:
+            q, sep = r['ratios'], r['separate']
+            lines.append(
+                f"| {r['config']} | {len(sep['members'])}: {', '.join(sep['members'])} "
+                f"| {r['sec_per_iter']:.3f} | {_fmt(q.get('time_vs_limit'), '.3f')} "
+                f"| {_fmt(q.get('time_vs_member'), '.2f')} "
+                f"| **{_fmt(q.get('time_vs_separate'), '.2f')}** | {sep['sec_per_iter']:.3f} "
+                f"| {r['peak_memory_mb']:.0f} | {_fmt(q.get('memory_vs_member'), '.2f')} "
+                f"| {_fmt(q.get('memory_vs_separate_max'), '.2f')} / "
+                f"{_fmt(q.get('memory_vs_separate_sum'), '.2f')} "
+                f"| {_fmt(q.get('flops_vs_separate'), '.2f')} |")
     limits = [r for r in results if 'limit_parts_sec' in r]
     if limits:
         lines += ['', '| config | limit of | preprocess s | backbone no-grad s '
                   '| trainable fwd+bwd+step s | limit s/iter |', '|---|---|---|---|---|---|']
         for r in limits:
             p = r['limit_parts_sec']
-            of = 'frozen' + r['variant'][len('limit'):]
+            of = ('sweep' if r['variant'] == 'sweep-limit' else
+                  'frozen' + r['variant'][len('limit'):])
             lines.append(f"| {r['config']} | {of} | {p['preprocess']:.3f} "
                          f"| {p['backbone_no_grad']:.3f} | {p['trainable_step']:.3f} "
                          f"| {r['sec_per_iter']:.3f} |")

@@ -374,11 +374,12 @@ def expand_sweep_config(cfg: Config) -> Config:
     return cfg
 
 
-def sweep_member_configs(cfg: Union[Config, Mapping]) -> Dict[str, SweepMember]:
-    """The members of a sweep config as full configs (for tools that run them separately).
+def sweep_member_sources(cfg: Union[Config, Mapping]) -> Dict[str, Tuple[str, Dict[str, Any]]]:
+    """``{name: (config path, cfg_options)}`` of a sweep config's members, ordered by name: what
+    runs a member on its own (its config file with those options).
 
     Raises:
-        SweepConfigError: the config is not a sweep with members given as files.
+        SweepConfigError: not a sweep config with members given as files, or a malformed entry.
     """
     if not is_sweep_config(cfg):
         raise SweepConfigError('not a sweep config (model.type is not DetectorSweep)')
@@ -386,4 +387,18 @@ def sweep_member_configs(cfg: Union[Config, Mapping]) -> Dict[str, SweepMember]:
     if any(is_inline(e) for e in members.values()):
         raise SweepConfigError('the sweep config is expanded (inline members); pass the config '
                                'as written, with its members as config files')
-    return load_sweep_members(members)
+    out = OrderedDict()
+    for name, entry in sorted_members(members).items():
+        path, options = _entry(name, entry)
+        out[name] = (resolve_config_path(path), _plain(options))
+    return out
+
+
+def sweep_member_configs(cfg: Union[Config, Mapping]) -> Dict[str, SweepMember]:
+    """The members of a sweep config as full configs (for tools that run them separately).
+
+    Raises:
+        SweepConfigError: the config is not a sweep with members given as files.
+    """
+    sweep_member_sources(cfg)  # the same refusals
+    return load_sweep_members(cfg['model']['members'])

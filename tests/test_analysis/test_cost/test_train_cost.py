@@ -196,3 +196,71 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
         rows['frozen-bf16-cl']['sec_per_iter'] / rows['limit-bf16-cl']['sec_per_iter'])
     assert rows['frozen-bf16-cl']['precision'] == 'bf16-cl' and ours['precision'] == 'fp32'
     assert 'time_vs_ft' not in ft_row['ratios']
+
+
+def _tiny_sweep(tiny_configs):
+    """A sweep of the tiny frozen config at two learning rates."""
+    _, frozen = tiny_configs
+    path = osp.join(osp.dirname(frozen), 'faster-rcnn-sweep_r18tiny-frozen_fpn-lr2_1x_coco.py')
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = {frozen!r}
+model = dict(_delete_=True, type='DetectorSweep', members=dict(
+    lr02={frozen!r},
+    lr01=dict(config={frozen!r}, cfg_options={{'optim_wrapper.optimizer.lr': 0.01}})))
+optim_wrapper = dict(
+    _delete_=True, type='SweepOptimWrapper', constructor='SweepOptimWrapperConstructor')
+val_evaluator = dict(_delete_=True, type='SweepMetric', metric={{{{_base_.val_evaluator}}}})
+""")
+    return path
+
+
+def test_plan_of_a_sweep(tiny_configs):
+    _, frozen = tiny_configs
+    sweep = _tiny_sweep(tiny_configs)
+    planned = train_cost.plan([sweep], image_size=(64, 64))
+    assert [r.label for _, r in planned] == ['sweep', 'sweep-limit', 'member-lr01', 'member-lr02']
+    assert [r.config for _, r in planned] == [sweep, sweep, frozen, frozen]
+    assert planned[2][1].cfg_options == {'optim_wrapper.optimizer.lr': 0.01}
+    assert planned[1][1].limit and not planned[1][1].flops
+    with pytest.raises(ValueError, match='is a sweep'):
+        train_cost.plan([sweep], twin=True)
+    cfg, mode = load_config(CostRequest(sweep, image_size=(64, 64)))
+    assert mode == 'frozen' and cfg.model.backbone.init_cfg is None  # expanded, then disabled
+
+
+@pytest.mark.slow
+def test_cost_tool_on_a_tiny_sweep(tiny_configs, tmp_path, capsys):
+    """Four fresh measurement processes and one interleaved timing: the sweep, its limit, and
+    its two members alone; the sweep's ratios are quotients of those rows."""
+    sweep = _tiny_sweep(tiny_configs)
+    out = tmp_path / 'cost.json'
+    train_cost.main([sweep, '--image-size', '64', '64', '--batch-size', '2', '--iters', '1',
+                     '--warmup', '1', '--threads', '1', '--out', str(out)])
+    stdout = capsys.readouterr().out
+    rows = {r['variant']: r for r in json.loads(out.read_text())['results']}
+    assert set(rows) == {'sweep', 'sweep-limit', 'member-lr01', 'member-lr02'}
+    s, limit, a, b = (rows[k] for k in ('sweep', 'sweep-limit', 'member-lr01', 'member-lr02'))
+    # one backbone, two members' necks and heads
+    assert a['total_params'] == b['total_params']
+    assert s['trainable_params'] == a['trainable_params'] + b['trainable_params']
+    backbone = a['total_params'] - a['trainable_params']
+    assert s['total_params'] == backbone + 2 * a['trainable_params']
+    assert s['optimizer_state_mb'] == pytest.approx(a['optimizer_state_mb'] * 2)
+    assert s['backbone_optimizer_state_mb'] == 0
+    assert set(limit['limit_parts_sec']) == {'preprocess', 'backbone_no_grad', 'trainable_step'}
+    q = s['ratios']
+    assert q['time_vs_limit'] == pytest.approx(s['sec_per_iter'] / limit['sec_per_iter'])
+    assert q['time_vs_member'] == pytest.approx(s['sec_per_iter'] / a['sec_per_iter'])
+    assert q['time_vs_separate'] == pytest.approx(
+        s['sec_per_iter'] / (a['sec_per_iter'] + b['sec_per_iter']))
+    assert q['memory_vs_separate_sum'] == pytest.approx(
+        s['peak_memory_mb'] / (a['peak_memory_mb'] + b['peak_memory_mb']))
+    assert q['memory_vs_separate_max'] == pytest.approx(
+        s['peak_memory_mb'] / max(a['peak_memory_mb'], b['peak_memory_mb']))
+    # FLOPs: the backbone forward once in the sweep, once per member alone
+    assert s['flops']['forward_by_component']['backbone'] == a['flops'][
+        'forward_by_component']['backbone']
+    assert q['flops_vs_separate'] < 1
+    assert s['separate']['members'] == ['lr01', 'lr02']
+    assert '| faster-rcnn-sweep_r18tiny-frozen_fpn-lr2_1x_coco | 2: lr01, lr02 |' in stdout
