@@ -71,8 +71,8 @@ class SweepMetric(BaseMetric):
                     'it evaluates the predictions of a DetectorSweep model. For one detector, '
                     'use its metric directly.')
             if members is None:
-                members = list(preds)
-            elif list(preds) != members:
+                members = sorted(preds)
+            elif sorted(preds) != members:
                 raise ValueError(f'SweepMetric: samples of one batch name different members '
                                  f'({members} vs {list(preds)})')
         for member in members or []:

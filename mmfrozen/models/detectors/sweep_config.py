@@ -224,11 +224,11 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
                                    'backbone of its members, so each must be a detector with one')
         mode = config_mode(m.cfg)
         if mode != 'frozen':
-            why = ('its residual adapters train inside the backbone, which every member would '
-                   'then train at once' if mode == 'frozen-adapters' else
-                   'its backbone is trained, so it cannot be shared')
+            why = ('its backbone is trained, so it cannot be shared' if mode in ('ft', 'scratch')
+                   else 'parts of its backbone train (residual adapters, LoRA), which every '
+                   'member would then train at once')
             raise SweepConfigError(f'{where} is {mode!r}: a sweep shares one frozen backbone and '
-                                   f'{why}. Use frozen configs (FreezeBackboneHook, no adapters).')
+                                   f'{why}. Use frozen configs (FreezeBackboneHook, nothing trainable in the backbone).')
         for hook in freeze_hook_cfgs(m.cfg.get('custom_hooks')):
             module = hook.get('module', 'backbone') if isinstance(hook, Mapping) else None
             trainable = hook.get('trainable') if isinstance(hook, Mapping) else None

@@ -136,7 +136,7 @@ def test_predict_gives_every_members_result(members):
     assert len(out) == len(batch['inputs'])
     for sample in out:
         preds = sample.get(MEMBER_PREDS)
-        assert list(preds.keys()) == ['faster', 'retina']
+        assert sorted(preds.keys()) == ['faster', 'retina']
         for name in ('faster', 'retina'):
             inst = preds.get(name).pred_instances
             assert inst.bboxes.shape[-1] == 4 and len(inst.scores) == len(inst.labels)
