@@ -8,7 +8,7 @@ schema is stable.
 import csv
 import os.path as osp
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from .run_summary import METRIC_KEYS, MODE_WORDS
 
@@ -105,6 +105,18 @@ def _log(row: 'Row') -> Optional[str]:
     return row.summary.run.log_files[-1] if row.summary.run.log_files else None
 
 
+def _sweep(row: 'Row') -> Tuple[Optional[str], Optional[str]]:
+    """(sweep config, member name) of a sweep member's row, else (None, None)."""
+    return row.summary.run.sweep or (None, None)
+
+
+def _trainable_share(row: 'Row') -> Optional[float]:
+    """Trainable fraction of the row's parameters, None when they were not counted."""
+    if row.trainable_params is None or not row.total_params:
+        return None
+    return row.trainable_params / row.total_params
+
+
 def _box_ap(row: 'Row') -> Optional[float]:
     return row.summary.final.get('box_ap')
 
@@ -114,6 +126,9 @@ COLUMNS: Sequence[Column] = (
            lambda r, link: link(r.summary.config, r.config_file) if r.config_file else
            r.summary.config),
     Column(None, 'run', lambda r: r.summary.run.label),
+    Column(None, 'sweep', lambda r: _sweep(r)[0]),
+    Column('Sweep member', 'sweep_member', lambda r: _sweep(r)[1],
+           lambda r, link: '{} [{}]'.format(*_sweep(r)) if r.summary.run.sweep else ''),
     Column('Detector', 'detector', lambda r: r.summary.detector),
     Column('Backbone', 'backbone', lambda r: r.summary.backbone),
     Column('Neck', 'neck', lambda r: r.summary.neck),
@@ -135,6 +150,9 @@ COLUMNS: Sequence[Column] = (
            millions(lambda r: r.trainable_params)),
     Column('Total params', 'total_params', lambda r: r.total_params,
            millions(lambda r: r.total_params)),
+    Column('Trainable share', 'trainable_share', _trainable_share,
+           lambda r, link: '' if _trainable_share(r) is None else
+           f'{100 * _trainable_share(r):.0f}%'),
     Column('Peak mem (MB)', 'peak_memory_mb', lambda r: r.summary.peak_memory_mb,
            number(lambda r: r.summary.peak_memory_mb, 0)),
     Column('s/iter', 'sec_per_iter', lambda r: r.summary.sec_per_iter,

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional
 
 import yaml
 
+from ...models.detectors import member_checkpoint_path
 from .run_summary import MODE_WORDS
 
 if TYPE_CHECKING:
@@ -64,8 +65,12 @@ def metafile_dict(rows: List['Row'], collection: str = 'mmfrozen') -> dict:
         entry = {'Name': name, 'In Collection': collection,
                  'Config': _portable(row.config_file or summary.run.config_path or ''),
                  'Metadata': metadata, 'Results': results}
-        if summary.run.checkpoint and osp.isfile(summary.run.checkpoint):
-            entry['Weights'] = _portable(summary.run.checkpoint)
+        weights = summary.run.checkpoint
+        if weights and summary.run.sweep is not None:
+            # a sweep member's own weights: the sweep checkpoint split per member
+            weights = member_checkpoint_path(weights, summary.run.sweep[1])
+        if weights and osp.isfile(weights):
+            entry['Weights'] = _portable(weights)
         models.append(entry)
     return {'Collections': [{'Name': collection}], 'Models': models}
 

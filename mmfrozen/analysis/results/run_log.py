@@ -65,6 +65,7 @@ class RunLog:
         log_files: The files the records were read from.
         checkpoint: The latest checkpoint of the run, None if there is none.
         warnings: Everything that was odd about the logs, in words.
+        sweep: For a member of a sweep run, ``(sweep config name, member name)``; else None.
     """
     work_dir: str
     label: str
@@ -76,6 +77,7 @@ class RunLog:
     log_files: List[str]
     checkpoint: Optional[str] = None
     warnings: List[str] = field(default_factory=list)
+    sweep: Optional[Tuple[str, str]] = None
 
     @property
     def iters(self) -> int:

@@ -181,12 +181,14 @@ def _metric_kinds(cfg) -> List[str]:
     return kinds
 
 
-def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], List[str]]:
+def summarize(run: RunLog, params: bool = True,
+              cfg: Optional[Any] = None) -> Tuple[Optional[RunSummary], List[str]]:
     """Summarize one run; (None, warnings) when it has nothing to put in a table.
 
     Args:
         run: The run's logs.
         params: Count parameters by building the model from the dumped config.
+        cfg: The run's config, already loaded; None: loaded from ``run.config_path``.
     """
     warnings = list(run.warnings)
     where = run.label
@@ -204,8 +206,7 @@ def summarize(run: RunLog, params: bool = True) -> Tuple[Optional[RunSummary], L
                         '{algorithm}_{backbone}-{mode}_{neck}_{schedule}_{dataset}; '
                         'no twin can be paired with it')
     summary = RunSummary(run=run, name=name, mode=None, warnings=warnings)
-    cfg = None
-    if run.config_path is not None:
+    if cfg is None and run.config_path is not None:
         from mmengine.config import Config
         try:
             cfg = Config.fromfile(run.config_path)

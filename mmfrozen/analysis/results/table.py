@@ -21,6 +21,7 @@ from .comparison import CostFile, TwinComparison, compare_with_twin, read_cost_f
 from .metafile import write_metafile
 from .run_log import find_work_dirs, read_work_dir
 from .run_summary import RunSummary, summarize
+from .sweep_runs import split_sweep_run
 
 
 @dataclass
@@ -80,11 +81,14 @@ class ResultsTable:
         """
         table = cls()
         for work_dir in find_work_dirs(paths, table.warnings):
-            for run in read_work_dir(work_dir):
-                summary, warnings = summarize(run, params=params)
+            for logged in read_work_dir(work_dir):
+                runs, warnings = split_sweep_run(logged)  # a sweep: one run per member
                 table._warn(*warnings)
-                if summary is not None:
-                    table.rows.append(Row(summary))
+                for run, cfg in runs:
+                    summary, warnings = summarize(run, params=params, cfg=cfg)
+                    table._warn(*warnings)
+                    if summary is not None:
+                        table.rows.append(Row(summary))
         table.rows.sort(key=lambda r: (r.summary.config, r.summary.run.label))
         for path in cost_files:
             table.merge_cost(path)

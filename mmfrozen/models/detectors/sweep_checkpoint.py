@@ -34,6 +34,13 @@ def member_state_dict(state_dict: Dict[str, torch.Tensor], name: str) -> Dict[st
     return out
 
 
+def member_checkpoint_path(checkpoint: str, name: str, out_dir: Optional[str] = None) -> str:
+    """Where :func:`split_sweep_checkpoint` writes member ``name``'s checkpoint:
+    ``<out_dir>/<checkpoint stem>_<name>.pth`` (``out_dir``: the checkpoint's folder)."""
+    stem = osp.splitext(osp.basename(checkpoint))[0]
+    return osp.join(osp.dirname(checkpoint) if out_dir is None else out_dir, f'{stem}_{name}.pth')
+
+
 def split_sweep_checkpoint(checkpoint: str, out_dir: str,
                            members: Optional[Sequence[str]] = None) -> Dict[str, str]:
     """Write ``<out_dir>/<checkpoint stem>_<member>.pth`` for every (or each listed) member.
@@ -68,10 +75,9 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     meta = dict(ckpt.get('meta') or {})
     meta.pop('cfg', None)  # the sweep's config text; the member's config is its own file
     os.makedirs(out_dir, exist_ok=True)
-    stem = osp.splitext(osp.basename(checkpoint))[0]
     written = {}
     for name in wanted:
-        path = osp.join(out_dir, f'{stem}_{name}.pth')
+        path = member_checkpoint_path(checkpoint, name, out_dir)
         torch.save(dict(meta=dict(meta, sweep_member=name, sweep_checkpoint=osp.abspath(checkpoint)),
                         state_dict=member_state_dict(state, name)), path)
         written[name] = path

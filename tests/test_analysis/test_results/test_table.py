@@ -461,3 +461,78 @@ def test_empty_work_dir_session_and_stray_folder(tmp_path):
     assert any('stray: no mmengine session folder' in w for w in table.warnings)
     assert any('no training or validation records' in w for w in table.warnings)
     assert main([str(tmp_path / 'runs'), '--out-dir', str(tmp_path / 'out')]) == 1
+
+
+# -- a sweep run ---------------------------------------------------------------------------------
+@slow
+def test_a_sweep_gives_one_row_per_member_with_twin_differences(twins, tmp_path):
+    """A tiny sweep of the frozen twin's config: as it is, and with a narrower RPN at a lower
+    learning rate (``cfg_options``), trained next to the twins by the real Runner."""
+    from mmengine.registry import RUNNERS
+
+    from mmfrozen.analysis.params import count_config
+    from mmfrozen.models.detectors import split_sweep_checkpoint
+    from tests.utils import tiny_sweep_config
+
+    from ._tiny_runs import _reset_mmengine_globals
+    frozen = twins['frozen'].config
+    narrow = {'optim_wrapper.optimizer.lr': 0.005, 'model.rpn_head.feat_channels': 8}
+    members = dict(base=frozen, narrow=dict(config=frozen, cfg_options=narrow))
+    name = 'faster-rcnn-sweep_r18-frozen_fpn-rpn2_2e_tinycoco'
+    cfg = tiny_sweep_config(members, frozen)
+    cfg.work_dir = str(tmp_path / 'work_dirs' / name)
+    path = str(tmp_path / f'{name}.py')
+    cfg.dump(path)
+    _reset_mmengine_globals()
+    runner = RUNNERS.build(Config.fromfile(path))
+    runner.train()
+    logged = {m: float(runner.message_hub.get_scalar(f'val/{m}/coco/bbox_mAP').current())
+              for m in members}
+    _reset_mmengine_globals()
+    split_sweep_checkpoint(osp.join(cfg.work_dir, f'epoch_{runner.epoch}.pth'), cfg.work_dir)
+
+    table = ResultsTable.from_work_dirs([osp.dirname(twins['ft'].work_dir),
+                                         str(tmp_path / 'work_dirs')])
+    rows = {r.summary.run.sweep[1]: r for r in table.rows if r.summary.run.sweep}
+    assert [r.summary.run.sweep for r in rows.values()] == [(name, 'base'), (name, 'narrow')]
+    assert not [r for r in table.rows if r.summary.config == name]  # no row for the sweep
+    ft = row_of(table, 'ft')
+    member_cfg = Config.fromfile(frozen)
+    member_cfg.merge_from_dict(narrow)
+    counts = dict(base=count_config(frozen), narrow=count_config(member_cfg))
+    for member, row in rows.items():
+        summary = row.summary
+        assert summary.config == NAMES['frozen'] and summary.mode == 'frozen'
+        assert summary.final['box_ap'] == pytest.approx(100 * logged[member])
+        assert row.twin.twin == NAMES['ft']
+        assert row.twin.deltas['box_ap'] == pytest.approx(
+            summary.final['box_ap'] - ft.summary.final['box_ap'])
+        # the member as if trained alone: the shared backbone and its own neck and heads
+        assert (row.trainable_params, row.total_params) == (counts[member].trainable,
+                                                            counts[member].total)
+        assert summary.run.iters == runner.iter and summary.sec_per_iter > 0
+    base, small = rows['base'], rows['narrow']
+    assert small.trainable_params < base.trainable_params
+    assert base.total_params - base.trainable_params == small.total_params - small.trainable_params
+    assert (base.trainable_params, base.total_params) == (row_of(table, 'frozen').trainable_params,
+                                                          row_of(table, 'frozen').total_params)
+    # each member's own learning rate and losses
+    base_lr = Config.fromfile(frozen).optim_wrapper.optimizer.lr
+    for a, b in zip(base.summary.run.train, small.summary.run.train):
+        assert b['lr'] == pytest.approx(a['lr'] * 0.005 / base_lr)
+        assert 'loss_rpn_cls' in a and a['loss_rpn_cls'] != b['loss_rpn_cls']
+    assert any('a sweep of 2 members (base, narrow), one row each' in w for w in table.warnings)
+
+    out = table.write(str(tmp_path / 'out'), config_root=None, plots=False)
+    md = open(out['markdown']).read()
+    share = 100 * base.trainable_params / base.total_params
+    assert f'| {name} [base] |' in md and f'| {name} [narrow] |' in md and f'| {share:.0f}% |' in md
+    with open(out['csv']) as f:
+        csv_rows = {r['sweep_member']: r for r in csv.DictReader(f) if r['sweep']}
+    assert set(csv_rows) == {'base', 'narrow'} and csv_rows['base']['sweep'] == name
+    assert float(csv_rows['narrow']['trainable_share']) == pytest.approx(
+        small.trainable_params / small.total_params, abs=1e-4)
+    with open(out['metafile']) as f:
+        weights = sorted(osp.basename(m['Weights']) for m in yaml.safe_load(f)['Models']
+                         if name in m.get('Weights', ''))
+    assert weights == [f'epoch_{runner.epoch}_base.pth', f'epoch_{runner.epoch}_narrow.pth']
