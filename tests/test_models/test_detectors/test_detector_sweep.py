@@ -9,7 +9,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner, set_random_seed
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.count_params import build_model
+from mmfrozen.engine.frozen_model import build_frozen_model
 from mmfrozen.engine.optimizers import MEMBER_KEY
 from mmfrozen.freezing import frozen_parameters, optimizer_holds, prune_optimizer
 from mmfrozen.models.detectors import MEMBER_PREDS, DetectorSweep
@@ -35,7 +35,8 @@ def members(tiny_coco, tmp_path):
 def _build(cfg):
     """Model and optimizer wrapper as FrozenRunner builds them for training, seed 0."""
     set_random_seed(0)
-    model = build_model(cfg, freeze=True)
+    model = build_frozen_model(cfg.model, cfg.custom_hooks, check_pretrained=False,
+                               default_scope=cfg.get('default_scope', 'mmdet'))
     model.init_weights()
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     prune_optimizer(optim_wrapper.optimizer, list(frozen_parameters(model).values()))
@@ -145,7 +146,8 @@ def test_predict_gives_every_members_result(members):
 
 def test_refuses_to_train_an_unfrozen_backbone(members):
     cfg = tiny_sweep_config(members, members['faster'])
-    sweep = build_model(cfg, freeze=False)
+    sweep = build_frozen_model(cfg.model, custom_hooks=None,
+                               default_scope=cfg.get('default_scope', 'mmdet'))
     batch = sweep.data_preprocessor(_batches(cfg, 1)[0], True)
     with pytest.raises(RuntimeError, match='parameters of model.backbone require gradients'):
         sweep(**batch, mode='loss')
