@@ -71,8 +71,10 @@ def _component(name: str, inserts: Dict[str, str]) -> str:
     for prefix, kind in inserts.items():
         if name.startswith(prefix + '.'):
             return kind
-    top = name.split('.', 1)[0]
-    return top if top in ('backbone', 'neck') else 'heads'
+    parts = name.split('.')
+    if parts[0] == 'members' and len(parts) > 2:  # a DetectorSweep member: members.<name>.neck
+        parts = parts[2:]
+    return parts[0] if parts[0] in ('backbone', 'neck') else 'heads'
 
 
 def count_model(model: nn.Module, config: str = '', mode: str = '') -> ParamCount:

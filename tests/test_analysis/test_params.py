@@ -47,6 +47,18 @@ def test_capacity_dial_changes_trainable_params_monotonically():
     assert narrow.trainable < counts[1].trainable
 
 
+def test_a_sweep_counts_one_backbone_and_every_member_s_neck_and_heads():
+    sweep = count_config(osp.join(CONFIGS, 'sweeps',
+                                  'faster-rcnn-sweep_r50-frozen_bifpn-r1-r3-r6_1x_coco.py'))
+    members = [count_config(p) for p in DIAL]
+    assert sweep.mode == 'frozen'
+    assert sweep.components['backbone'] == members[0].components['backbone']
+    for part in ('neck', 'heads'):
+        assert sweep.components[part] == tuple(
+            sum(m.components[part][i] for m in members) for i in (0, 1))
+    assert sweep.trainable == sum(m.trainable for m in members)
+
+
 def test_counts_match_the_built_model():
     cfg = Config.fromfile(osp.join(FRCNN, 'faster-rcnn_r50-frozen_fpn_1x_coco.py'))
     model = build_frozen_model(cfg.model, cfg.custom_hooks, check_pretrained=False,
