@@ -45,18 +45,15 @@ def test_capacity_dial_changes_trainable_params_monotonically():
     assert shares == sorted(shares)
     narrow = count_config(osp.join(FRCNN, 'faster-rcnn_r50-frozen_bifpn-r3-w128_1x_coco.py'))
     assert narrow.trainable < counts[1].trainable
-
-
-def test_a_sweep_counts_one_backbone_and_every_member_s_neck_and_heads():
+    # the dial as one sweep: one backbone, and every member's neck and heads
     sweep = count_config(osp.join(CONFIGS, 'sweeps',
                                   'faster-rcnn-sweep_r50-frozen_bifpn-r1-r3-r6_1x_coco.py'))
-    members = [count_config(p) for p in DIAL]
     assert sweep.mode == 'frozen'
-    assert sweep.components['backbone'] == members[0].components['backbone']
+    assert sweep.components['backbone'] == counts[0].components['backbone']
     for part in ('neck', 'heads'):
         assert sweep.components[part] == tuple(
-            sum(m.components[part][i] for m in members) for i in (0, 1))
-    assert sweep.trainable == sum(m.trainable for m in members)
+            sum(c.components[part][i] for c in counts) for i in (0, 1))
+    assert sweep.trainable == sum(c.trainable for c in counts)
 
 
 def test_counts_match_the_built_model():

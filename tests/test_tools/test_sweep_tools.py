@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import os.path as osp
+import runpy
 import sys
 
 import pytest
@@ -15,7 +16,7 @@ import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import RandomInitFrozenError
 from mmfrozen.models.detectors import split_sweep_checkpoint
 from tests.test_tools.test_train_tools import _free_port, _pretrained_digest, _run
-from tests.utils import CONFIGS, build_runner, tiny_member_config, tiny_sweep_config
+from tests.utils import CONFIGS, REPO, build_runner, tiny_member_config, tiny_sweep_config
 
 FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
 BIFPN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_bifpn-r1_1x_coco.py')
@@ -37,7 +38,7 @@ def _test_metrics(work_dir):
 
 @pytest.mark.slow
 def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(tiny_coco,
-                                                                              tmp_path):
+                                                                              tmp_path, capsys):
     members = dict(faster=tiny_member_config(tiny_coco, tmp_path, FASTER, 'faster'),
                    retina=tiny_member_config(tiny_coco, tmp_path, RETINA, 'retina'))
     cfg = tiny_sweep_config(members, members['faster'])
@@ -73,9 +74,13 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
                    if k.startswith(f'members.{name}.') and v.is_floating_point()), name
 
     split = osp.join(tmp_path, 'split')
-    out = _run([sys.executable, 'tools/split_sweep_checkpoint.py', ckpt_path, '--out-dir', split],
-               tmp_path)
-    assert 'faster:' in out and 'retina:' in out
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'split_sweep_checkpoint.py'))
+    capsys.readouterr()
+    assert tool['main']([ckpt_path, '--out-dir', split]) == 0
+    out = capsys.readouterr().out
+    assert f'faster: {split}/epoch_1_faster.pth' in out and 'retina:' in out
+    assert tool['main']([osp.join(split, 'none.pth')]) == 1  # a clear error, no traceback
+    assert 'checkpoint not found' in capsys.readouterr().err
     for name in ('faster', 'retina'):
         member_ckpt = osp.join(split, f'epoch_1_{name}.pth')
         ckpt = torch.load(member_ckpt, weights_only=False)

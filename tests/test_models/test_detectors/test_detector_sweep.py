@@ -20,12 +20,14 @@ RETINA = osp.join(CONFIGS, 'retinanet', 'retinanet_r50-frozen_fpn_1x_coco.py')
 ITERS = 3
 
 
-@pytest.fixture
-def members(tiny_coco, tmp_path):
+@pytest.fixture(scope='module')
+def members(tiny_coco, tmp_path_factory):
     """Two members of different detector types: Faster R-CNN (random RPN/RoI sampling) and
-    RetinaNet, with different learning rates and gradient clipping for one of them."""
-    faster = tiny_member_config(tiny_coco, tmp_path, FASTER, 'faster')
-    retina = tiny_member_config(tiny_coco, tmp_path, RETINA, 'retina')
+    RetinaNet, with different learning rates and gradient clipping for one of them (written
+    once for the module; the tests only read them)."""
+    root = tmp_path_factory.mktemp('sweep_members')
+    faster = tiny_member_config(tiny_coco, root, FASTER, 'faster')
+    retina = tiny_member_config(tiny_coco, root, RETINA, 'retina')
     cfg = Config.fromfile(retina)
     cfg.optim_wrapper.clip_grad = dict(max_norm=0.5, norm_type=2)
     cfg.dump(retina)
@@ -60,7 +62,7 @@ def _train(model, optim_wrapper, batches):
     return logs
 
 
-def test_members_train_exactly_as_alone(members, tiny_coco, tmp_path):
+def test_members_train_exactly_as_alone(members):
     sweep_cfg = tiny_sweep_config(members, members['faster'])
     sweep, sweep_optim = _build(sweep_cfg)
     batches = _batches(sweep_cfg, ITERS)
@@ -74,7 +76,8 @@ def test_members_train_exactly_as_alone(members, tiny_coco, tmp_path):
             'retina/loss', 'retina/loss_cls', 'retina/loss_bbox'} <= set(logs[-1])
     assert torch.allclose(logs[-1]['loss'], logs[-1]['faster/loss'] + logs[-1]['retina/loss'])
 
-    pretrained = torch.load(tmp_path / 'pretrained.pth')['state_dict']
+    pretrained = torch.load(osp.join(osp.dirname(members['faster']), 'pretrained.pth'))[
+        'state_dict']
     for name, path in members.items():
         cfg = Config.fromfile(path)
         alone, alone_optim = _build(cfg)
