@@ -2,9 +2,9 @@
 
 Configs are discovered with glob (all folders, other packages' configs included); only the
 ``_base_`` fragments are skipped. The smoke test (a fine-tuned config through its plain frozen
-twin, which builds the same model) builds each config's real model with
-pretrained loading switched off (test only) and runs loss + backward and predict on two
-synthetic 128x128 images.
+twin, which builds the same model) builds each config's real model with pretrained loading
+switched off (test only) and its optimizer as a run builds it, then runs loss + backward, one
+optimizer step and predict on two synthetic 128x128 images.
 """
 import functools
 import glob

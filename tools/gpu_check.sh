@@ -10,9 +10,11 @@
 #   3. checks mmcv's nms/RoIAlign on the GPU against the CPU;
 #   4. runs the tests marked `cuda` (AMP training of a frozen and a fine-tuned Faster R-CNN:
 #      backbone bitwise unchanged, no frozen parameter in the optimizer; ...);
-#   5. writes the training-cost table measured on the GPU (max_memory_allocated, time ratios).
+#   5. writes the training-cost table measured on the GPU (max_memory_allocated, time ratios);
+#   6. measures a sweep of four Faster R-CNN R50-FPN on one frozen backbone forward against the
+#      four trained separately, one member alone and the sweep's limit.
 #
-# Everything it writes goes to $OUT (default work_dirs/gpu_check/), five files at most:
+# Everything it writes goes to $OUT (default work_dirs/gpu_check/), six files at most:
 # gpu_check.md (what ran, how long, what failed, the cost tables), gpu_check.log (the output of
 # every step), train_cost_*.json, and after a build the mmcv wheel (reusable: MMCV_WHEEL). Exit
 # code 0 only when every step passed.
@@ -26,7 +28,8 @@
 #
 # Environment: OUT, GPU_WHEELS (default .whl), PYTHON (default python3; the dry run defaults to
 # .venv/bin/python), BUDGET_S (default 570: seconds the whole run may take), MMCV_WHEEL (a
-# wheel built earlier: skips step 2), COST_CONFIG (default the frozen Faster R-CNN R50-FPN 1x).
+# wheel built earlier: skips step 2), COST_CONFIG (default the frozen Faster R-CNN R50-FPN 1x),
+# SWEEP_CONFIG (default configs/sweeps/faster-rcnn-sweep_r50-frozen_fpn-lr4_1x_coco.py).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +50,7 @@ OUT="${OUT:-$ROOT/work_dirs/gpu_check}"
 BUDGET_S="${BUDGET_S:-$([[ $MODE == dry ]] && echo 1800 || echo 570)}"
 MMCV_VERSION=2.1.0
 COST_CONFIG="${COST_CONFIG:-configs/faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py}"
+SWEEP_CONFIG="${SWEEP_CONFIG:-configs/sweeps/faster-rcnn-sweep_r50-frozen_fpn-lr4_1x_coco.py}"
 # The GPU machine's Python and the packages to carry for it (what it lacks of the stack's needs).
 TARGET_PY=3.12
 CARRIED=(mmengine==0.10.7 mmdet==3.3.0 mmpretrain==1.2.0 pycocotools==2.0.11
@@ -214,8 +218,8 @@ else
   export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-${CAP:-<compute capability of the GPU>}}"
   export MAX_JOBS="${MAX_JOBS:-$(mmcv_cores)}"
   PLAN="$UNITS units ($CPP_UNITS C++, $((UNITS - CPP_UNITS)) CUDA), -std=$STD, TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST, MAX_JOBS=$MAX_JOBS"
-  # what the steps after the build need: tests ~120 s, the cost table ~150 s
-  RESERVE_S="${RESERVE_S:-270}"
+  # what the steps after the build need: tests ~120 s, the cost tables ~150 s, the sweep ~60 s
+  RESERVE_S="${RESERVE_S:-330}"
   BUILD_LOG="$OUT/mmcv_build.log"
   if [[ $MODE == dry ]]; then
     record "skipped (dry run)" "would build $PLAN; $(( $(left) - RESERVE_S )) s of the budget would be left for it; using this Python's mmcv"
@@ -317,21 +321,27 @@ fi
 # The config with its fine-tuned twin and stock mmdet's frozen_stages, at the config's training
 # batch and image size; FLOPs do not depend on the device (docs/train_cost.md has them). On the
 # GPU once in fp32 and once under AmpOptimWrapper (mixed precision for the whole step).
+# Then (6) the sweep config: its step, its limit and each member alone (docs/train_cost.md,
+# "Sweeps"), in fp32 (a sweep refuses AmpOptimWrapper).
 if [[ $MODE == dry ]]; then
-  VARIANTS=("cpu_dry_run:--device cpu --image-size 64 64 --batch-size 1 --iters 1 --warmup 0 --threads 1")
+  TINY="--device cpu --image-size 64 64 --batch-size 1 --iters 1 --warmup 0 --threads 1"
+  VARIANTS=("cpu_dry_run:$COST_CONFIG:--twin --stock $TINY"
+            "sweep_cpu_dry_run:$SWEEP_CONFIG:$TINY")
 else
-  VARIANTS=("cuda_fp32:--device cuda --iters 10 --warmup 3"
-            "cuda_amp:--device cuda --iters 10 --warmup 3 --cfg-options optim_wrapper.type=AmpOptimWrapper")
+  VARIANTS=("cuda_fp32:$COST_CONFIG:--twin --stock --device cuda --iters 10 --warmup 3"
+            "cuda_amp:$COST_CONFIG:--twin --stock --device cuda --iters 10 --warmup 3 --cfg-options optim_wrapper.type=AmpOptimWrapper"
+            "sweep_cuda_fp32:$SWEEP_CONFIG:--device cuda --iters 10 --warmup 3")
 fi
 for variant in "${VARIANTS[@]}"; do
-  name="train_cost_${variant%%:*}"
-  read -r -a args <<<"${variant#*:}"
+  IFS=: read -r label config flags <<<"$variant"
+  name="train_cost_$label"
+  read -r -a args <<<"$flags"
   step "training cost ($name)"
   COST_LIMIT=$(( $(left) - 10 ))
   if (( COST_LIMIT < 40 )); then
     record FAILED "only $(left) s left"; continue
   fi
-  timeout "$COST_LIMIT" "$PY" tools/analysis/train_cost.py "$COST_CONFIG" --twin --stock \
+  timeout "$COST_LIMIT" "$PY" tools/analysis/train_cost.py "$config" \
     --no-flops "${args[@]}" --out "$OUT/$name.json" >"$BUILD/$name.md" 2>>"$LOG"
   rc=$?
   if [[ $rc -eq 0 ]]; then

@@ -3,7 +3,7 @@
 :class:`~mmfrozen.engine.runner.FrozenRunner` builds every training model through
 :func:`build_frozen_model`; the parameter counts, the results table, the training-cost
 benchmark and the tests build theirs through it too, so what they count or measure is the model
-a run trains.
+a run trains; :func:`build_frozen_optim_wrapper` gives them its optimizer.
 """
 import inspect
 from typing import Any, List, Optional, Sequence, Union
@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from ..freezing import FreezeSpec, freeze_module
+from ..freezing import FreezeSpec, freeze_module, frozen_parameters, optimizers, prune_optimizer
 from .hooks.freeze_hook import FreezeHook
 from .pretrained import assert_pretrained
 
@@ -106,3 +106,24 @@ def build_frozen_model(model: Union[nn.Module, dict],
                           logger='current')
             print_log(f'mmfrozen: {report}', logger='current')
     return model
+
+
+def prune_frozen(optim_wrapper: Any, model: nn.Module) -> int:
+    """Remove every frozen parameter of ``model`` from the optimizer(s) of ``optim_wrapper``, as
+    :class:`~mmfrozen.engine.runner.FrozenRunner` does after building it. Returns how many."""
+    frozen = list(frozen_parameters(model).values())
+    if not frozen:
+        return 0
+    return sum(prune_optimizer(opt, frozen) for opt in optimizers(optim_wrapper))
+
+
+def build_frozen_optim_wrapper(model: nn.Module, optim_wrapper_cfg: dict) -> Any:
+    """The optimizer wrapper a training run gives a model built by :func:`build_frozen_model`:
+    mmengine's ``build_optim_wrapper`` on (a copy of) ``optim_wrapper_cfg``, then
+    :func:`prune_frozen`."""
+    import copy
+
+    from mmengine.optim import build_optim_wrapper
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(optim_wrapper_cfg))
+    prune_frozen(optim_wrapper, model)
+    return optim_wrapper

@@ -5,7 +5,7 @@ not enter it. ``--data-seed`` draws another world of the same design (other imag
 assignment of classes to the rare, common and frequent buckets).
 """
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 
 from ..datasets import LongTail, ShapesWorld
 

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 
 from ..analysis.config_edits import disable_pretrained, set_image_scale
-from ..engine.frozen_model import build_frozen_model
+from ..engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
 from ..freezing import frozen_parameters
 from ..models.detectors import expand_sweep_config
 
@@ -68,7 +68,8 @@ def _classification_batch(num_images: int, size: int) -> dict:
 
 
 def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult:
-    """Build ``cfg``'s model (pretrained off), run loss + backward, then predict.
+    """Build ``cfg``'s model (pretrained off) and its optimizer as a run does, run loss +
+    backward + one optimizer step, then predict.
 
     Detectors get mmdet's ``demo_mm_inputs`` (boxes, and masks for a model with a mask head);
     mmpretrain classifiers get random images with labels.
@@ -81,6 +82,7 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     model = build_frozen_model(cfg.model, cfg.get('custom_hooks'), check_pretrained=False,
                                default_scope=cfg.get('default_scope', 'mmdet'))
     frozen = set(frozen_parameters(model))
+    optim_wrapper = build_frozen_optim_wrapper(model, cfg.optim_wrapper)
     model.train()
     if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':
         data = _classification_batch(num_images, size)
@@ -93,9 +95,10 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     no_grad = [n for n, p in model.named_parameters()
                if p.requires_grad and (p.grad is None or not torch.isfinite(p.grad).all())]
     leaked = [n for n, p in model.named_parameters() if n in frozen and p.grad is not None]
+    optim_wrapper.step()  # the run's optimizer (constructor, parameter groups) steps once
+    optim_wrapper.zero_grad()
     model.eval()
     with torch.no_grad():
         preds = model(**model.data_preprocessor(copy.deepcopy(data), False), mode='predict')
     scalars = {k: float(torch.as_tensor(v).detach()) for k, v in log_vars.items()}
     return SmokeResult(float(loss.detach()), scalars, no_grad, leaked, list(preds))
-

@@ -100,20 +100,17 @@ def load_config(request: CostRequest):
 def build_for_training(cfg, device: str):
     """Model, optimizer wrapper and freeze hooks, built as a FrozenRunner training run does."""
     from mmengine.model import revert_sync_batchnorm
-    from mmengine.optim import build_optim_wrapper
 
-    from ...engine.frozen_model import build_frozen_model, freeze_hooks
-    from ...freezing import Fingerprint, frozen_parameters, optimizers, prune_optimizer
+    from ...engine.frozen_model import (build_frozen_model, build_frozen_optim_wrapper,
+                                        freeze_hooks)
+    from ...freezing import Fingerprint
 
     hooks = freeze_hooks(cfg.get('custom_hooks'))
     model = build_frozen_model(cfg.model, hooks, check_pretrained=False,
                                default_scope=cfg.get('default_scope', 'mmdet'))
     model.init_weights()
     model = revert_sync_batchnorm(model.to(device))
-    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-    frozen = list(frozen_parameters(model).values())
-    for optimizer in optimizers(optim_wrapper):
-        prune_optimizer(optimizer, frozen)
+    optim_wrapper = build_frozen_optim_wrapper(model, cfg.optim_wrapper)
     for hook in hooks:
         for spec in hook.specs:
             hook.fingerprints[spec.path] = Fingerprint.of(model, spec.path)

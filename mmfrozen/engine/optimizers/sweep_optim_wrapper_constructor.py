@@ -1,11 +1,12 @@
 """``SweepOptimWrapperConstructor``: each sweep member's parameter groups, from its own config."""
 import copy
 import inspect
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from torch import nn
+from torch.optim import Optimizer
 
 from .sweep_optim_wrapper import MEMBER_KEY, SweepOptimWrapper
 
@@ -66,10 +67,9 @@ class SweepOptimWrapperConstructor:
         if not isinstance(members, nn.ModuleDict) or member_cfgs is None:
             raise TypeError(f'SweepOptimWrapperConstructor needs a DetectorSweep model, got '
                             f'{type(model).__name__}')
-        groups: List[dict] = []
         clip_grad: Dict[str, Optional[dict]] = {}
         counts = set()
-        optimizer_cls, defaults = None, None
+        merged: Optional[Optimizer] = None
         for name, member in members.items():
             cfg = copy.deepcopy(dict(member_cfgs[name]))
             kind = cfg.get('type', 'OptimWrapper')
@@ -84,13 +84,19 @@ class SweepOptimWrapperConstructor:
                 raise ValueError(f'sweep member {name!r}: its optimizer constructor builds several '
                                  'optimizers, which a sweep cannot merge')
             optimizer = wrapper.optimizer
-            if optimizer_cls is None:
-                optimizer_cls, defaults = type(optimizer), dict(optimizer.defaults)
-            elif type(optimizer) is not optimizer_cls:
+            for group in optimizer.param_groups:
+                group[MEMBER_KEY] = name
+            if merged is None:
+                merged = optimizer  # the first member's optimizer takes the others' groups
+            elif type(optimizer) is not type(merged):
                 raise ValueError(f'sweep members use different optimizers '
-                                 f'({optimizer_cls.__name__} and {type(optimizer).__name__} for '
+                                 f'({type(merged).__name__} and {type(optimizer).__name__} for '
                                  f'{name!r}); a sweep steps one optimizer')
-            groups += [dict(group, **{MEMBER_KEY: name}) for group in optimizer.param_groups]
+            else:
+                # each group is complete (every hyper-parameter its member's optimizer set), so
+                # the merged optimizer's defaults fill in nothing
+                for group in optimizer.param_groups:
+                    merged.add_param_group(group)
         if len(counts) != 1:
             raise ValueError(f'sweep members disagree on accumulative_counts: {sorted(counts)}')
         wrapper_cfg = dict(self.optim_wrapper_cfg)
@@ -99,4 +105,4 @@ class SweepOptimWrapperConstructor:
             raise ValueError(f"the sweep's accumulative_counts={wrapper_cfg['accumulative_counts']}"
                              f' differs from its members\' ({count})')
         return OPTIM_WRAPPERS.build(wrapper_cfg, default_args=dict(
-            optimizer=optimizer_cls(groups, **defaults), member_clip_grad=clip_grad))
+            optimizer=merged, member_clip_grad=clip_grad))

@@ -8,9 +8,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
 
-from ...freezing import (frozen_parameters, keep_inference_hooks, optimizers, prune_optimizer,
-                         unwrap)
-from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks
+from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
+from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
 from .checks import (check_optimizer_state, refuse_empty_optimizers,
                      refuse_freeze_hooks_in_default_hooks, warn_lr_mult_zero)
 
@@ -62,9 +61,8 @@ class FrozenRunner(Runner):
 
     def build_optim_wrapper(self, optim_wrapper: Union[OptimWrapper, Dict]) -> OptimWrapper:
         optim_wrapper = super().build_optim_wrapper(optim_wrapper)
-        frozen = list(frozen_parameters(unwrap(self.model)).values())
-        if frozen:
-            removed = sum(prune_optimizer(opt, frozen) for opt in optimizers(optim_wrapper))
+        if frozen_parameters(unwrap(self.model)):
+            removed = prune_frozen(optim_wrapper, unwrap(self.model))
             if removed:
                 print_log(f'mmfrozen: removed {removed} frozen parameters from the optimizer',
                           logger='current')
