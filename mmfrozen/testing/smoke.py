@@ -67,9 +67,21 @@ def _classification_batch(num_images: int, size: int) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
+def _runnable_here(optim_wrapper: dict) -> dict:
+    """``optim_wrapper``, with mmengine's ``AmpOptimWrapper`` (which refuses to build without a
+    GPU) replaced by the plain ``OptimWrapper`` when no CUDA device is present: the same
+    optimizer, constructor and parameter groups, without the loss scaling."""
+    if optim_wrapper.get('type') != 'AmpOptimWrapper' or torch.cuda.is_available():
+        return optim_wrapper
+    amp_only = ('loss_scale', 'dtype', 'use_fsdp')
+    return dict({k: v for k, v in optim_wrapper.items() if k not in amp_only},
+                type='OptimWrapper')
+
+
 def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult:
-    """Build ``cfg``'s model (pretrained off) and its optimizer as a run does, run loss +
-    backward + one optimizer step, then predict.
+    """Build ``cfg``'s model (pretrained off) and its optimizer as a run does (on a machine
+    without CUDA, an ``AmpOptimWrapper`` as the plain wrapper), run loss + backward + one
+    optimizer step, then predict.
 
     Detectors get mmdet's ``demo_mm_inputs`` (boxes, and masks for a model with a mask head);
     mmpretrain classifiers get random images with labels.
@@ -82,7 +94,7 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     model = build_frozen_model(cfg.model, cfg.get('custom_hooks'), check_pretrained=False,
                                default_scope=cfg.get('default_scope', 'mmdet'))
     frozen = set(frozen_parameters(model))
-    optim_wrapper = build_frozen_optim_wrapper(model, cfg.optim_wrapper)
+    optim_wrapper = build_frozen_optim_wrapper(model, _runnable_here(cfg.optim_wrapper))
     model.train()
     if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':
         data = _classification_batch(num_images, size)
