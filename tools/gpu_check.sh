@@ -218,8 +218,9 @@ else
   export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-${CAP:-<compute capability of the GPU>}}"
   export MAX_JOBS="${MAX_JOBS:-$(mmcv_cores)}"
   PLAN="$UNITS units ($CPP_UNITS C++, $((UNITS - CPP_UNITS)) CUDA), -std=$STD, TORCH_CUDA_ARCH_LIST=$TORCH_CUDA_ARCH_LIST, MAX_JOBS=$MAX_JOBS"
-  # what the steps after the build need: tests ~120 s, the cost tables ~150 s, the sweep ~60 s
-  RESERVE_S="${RESERVE_S:-330}"
+  # what the steps after the build need: tests ~120 s, the cost tables ~150 s (the sweep's
+  # measurement, last, runs in what is left, e.g. in a second run with MMCV_WHEEL)
+  RESERVE_S="${RESERVE_S:-270}"
   BUILD_LOG="$OUT/mmcv_build.log"
   if [[ $MODE == dry ]]; then
     record "skipped (dry run)" "would build $PLAN; $(( $(left) - RESERVE_S )) s of the budget would be left for it; using this Python's mmcv"
