@@ -1,8 +1,8 @@
 # A learning-rate sweep on one frozen DINOv2 ViT-B/14: four RetinaNets under the simple feature
 # pyramid (LSJ, 72 epochs, AdamW) that differ only in the LR, trained together on one backbone
 # forward per batch; same seed, so a paired comparison. The decoder is light and the ViT's
-# forward at 1024 px heavy, so this is the k = 4 sweep of the training-cost measurements whose
-# backbone dominates the step (docs/train_cost.md).
+# forward at 1024 px heavy (about half of a member's step on a CPU), so this is the k = 4 sweep
+# of the training-cost measurements with the largest backbone share (docs/train_cost.md).
 _base_ = '../retinanet/retinanet_dinov2-b-frozen_sfp_lsj-72e-adamw_coco.py'
 
 here = '{{ fileDirname }}'  # member paths below are relative to this folder

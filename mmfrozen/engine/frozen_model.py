@@ -5,11 +5,13 @@
 benchmark and the tests build theirs through it too, so what they count or measure is the model
 a run trains; :func:`build_frozen_optim_wrapper` gives them its optimizer.
 """
+import copy
 import inspect
 from typing import Any, List, Optional, Sequence, Union
 
 from mmdet.registry import HOOKS
 from mmengine.logging import print_log
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
@@ -121,9 +123,6 @@ def build_frozen_optim_wrapper(model: nn.Module, optim_wrapper_cfg: dict) -> Any
     """The optimizer wrapper a training run gives a model built by :func:`build_frozen_model`:
     mmengine's ``build_optim_wrapper`` on (a copy of) ``optim_wrapper_cfg``, then
     :func:`prune_frozen`."""
-    import copy
-
-    from mmengine.optim import build_optim_wrapper
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(optim_wrapper_cfg))
     prune_frozen(optim_wrapper, model)
     return optim_wrapper

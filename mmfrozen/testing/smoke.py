@@ -67,7 +67,7 @@ def _classification_batch(num_images: int, size: int) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def _runnable_here(optim_wrapper: dict) -> dict:
+def amp_as_plain_without_cuda(optim_wrapper: dict) -> dict:
     """``optim_wrapper``, with mmengine's ``AmpOptimWrapper`` (which refuses to build without a
     GPU) replaced by the plain ``OptimWrapper`` when no CUDA device is present: the same
     optimizer, constructor and parameter groups, without the loss scaling."""
@@ -94,7 +94,7 @@ def smoke_step(cfg: Config, num_images: int = 2, size: int = 128) -> SmokeResult
     model = build_frozen_model(cfg.model, cfg.get('custom_hooks'), check_pretrained=False,
                                default_scope=cfg.get('default_scope', 'mmdet'))
     frozen = set(frozen_parameters(model))
-    optim_wrapper = build_frozen_optim_wrapper(model, _runnable_here(cfg.optim_wrapper))
+    optim_wrapper = build_frozen_optim_wrapper(model, amp_as_plain_without_cuda(cfg.optim_wrapper))
     model.train()
     if cfg.get('default_scope') == 'mmpretrain' or cfg.model.get('type') == 'ImageClassifier':
         data = _classification_batch(num_images, size)

@@ -5,6 +5,7 @@ from mmengine.config import Config
 
 from mmfrozen.freezing import frozen_parameters, optimizer_holds
 from mmfrozen.testing import make_local_pretrained, tiny_overrides
+from mmfrozen.testing.smoke import amp_as_plain_without_cuda
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner
 
@@ -31,10 +32,8 @@ def test_drop_in_freezes_stock_config(name, tiny_coco, tmp_path):
     path = tmp_path / 'drop_in.py'
     path.write_text(f"_base_ = '{base}'\n" + DROP_IN.format(imports=imports))
     cfg = Config.fromfile(str(path))
-    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':
-        # mmengine's AMP wrapper needs a GPU; the CPU test trains in fp32
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        cfg.optim_wrapper.pop('loss_scale', None)
+    # mmengine's AMP wrapper needs a GPU; the CPU test trains in fp32
+    cfg.optim_wrapper = amp_as_plain_without_cuda(cfg.optim_wrapper)
     cfg = tiny_overrides(cfg, tiny_coco, str(tmp_path / 'work'), max_iters=2, val=False,
                          scale=(96, 96))
     if cfg.model.backbone.get('convert_weights'):

@@ -4,7 +4,10 @@
 _base_ = './cascade-mask-rcnn_vit_sfp-nasfpn_lsj.py'
 
 model = dict(
-    data_preprocessor=dict(pad_size_divisor={{_base_.vit14_pad}}),
+    data_preprocessor=dict(
+        pad_size_divisor={{_base_.vit14_pad}},
+        batch_augments=[
+            dict(type='BatchFixedSizePad', size={{_base_.vit14_lsj_pad}}, pad_mask=True)]),
     backbone=dict(patch_size=14),
     rpn_head=dict(anchor_generator=dict(strides={{_base_.vit14_strides}})),
     roi_head=dict(

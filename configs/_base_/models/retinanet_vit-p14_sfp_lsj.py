@@ -3,6 +3,9 @@
 _base_ = './retinanet_vit_sfp_lsj.py'
 
 model = dict(
-    data_preprocessor=dict(pad_size_divisor={{_base_.vit14_pad}}),
+    data_preprocessor=dict(
+        pad_size_divisor={{_base_.vit14_pad}},
+        batch_augments=[
+            dict(type='BatchFixedSizePad', size={{_base_.vit14_lsj_pad}})]),
     backbone=dict(patch_size=14),
     bbox_head=dict(anchor_generator=dict(strides={{_base_.vit14_strides}})))

@@ -11,6 +11,9 @@ vit_pad = 128  # inputs padded to a multiple of P7's stride (NAS-FPN halves P3 f
 vit14_strides = [7, 14, 28, 56, 112]  # P3-P7 for patch 14: 14 / 2 * 2**i
 vit14_roi_strides = vit14_strides[:4]
 vit14_pad = 112  # 8 x 14: a 1024 px LSJ batch is padded to 1120 px, 80 x 80 tokens
+# every training batch padded to the 1024 px LSJ crop rounded up to vit14_pad (a batch of smaller
+# crops would otherwise stop at 1024 px, which 14 does not divide)
+vit14_lsj_pad = (1120, 1120)
 
 vit_backbone = dict(
     _delete_=True,

@@ -6,7 +6,7 @@ from typing import Dict, Optional
 from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from torch import nn
-from torch.optim import Optimizer
+from torch.optim import LBFGS, Optimizer, SparseAdam
 
 from .sweep_optim_wrapper import MEMBER_KEY, SweepOptimWrapper
 
@@ -24,7 +24,9 @@ class SweepOptimWrapperConstructor:
     tagged with its member's name, become the groups of one optimizer. So every member keeps the
     learning rate, momentum, weight decay and per-parameter multipliers of its own config, and
     its own ``clip_grad`` (applied per member by :class:`SweepOptimWrapper`). The shared frozen
-    backbone is in no group.
+    backbone is in no group. The merged optimizer is the first member's, with the other members'
+    groups added (``add_param_group``); its defaults are the first member's and fill in nothing,
+    since every group carries all its settings.
 
     The sweep config states only the wrapper and this constructor::
 
@@ -87,6 +89,11 @@ class SweepOptimWrapperConstructor:
             for group in optimizer.param_groups:
                 group[MEMBER_KEY] = name
             if merged is None:
+                if isinstance(optimizer, (LBFGS, SparseAdam)):
+                    raise ValueError(f'sweep member {name!r}: {type(optimizer).__name__} cannot '
+                                     "take the other members' parameter groups (LBFGS steps one "
+                                     'group, SparseAdam only sparse gradients); a sweep steps '
+                                     'one optimizer for all members: choose another one')
                 merged = optimizer  # the first member's optimizer takes the others' groups
             elif type(optimizer) is not type(merged):
                 raise ValueError(f'sweep members use different optimizers '

@@ -115,20 +115,27 @@ def test_optimizer_groups_are_each_members_own(members):
     assert optim_wrapper.get_lr()['retina/lr'] == [by_member['retina'][0]['lr']]
 
 
-def test_adamw_members_keep_their_groups_and_step(members, tmp_path):
-    """Members on the plain-ViT recipe's AdamW with its paramwise_cfg: the sweep's optimizer is
-    an AdamW whose groups are, one by one, those the member builds alone. (torch's AdamW keeps
-    settings in its defaults that its constructor does not take, so the merged optimizer cannot
-    be rebuilt from them.)"""
-    recipe = Config.fromfile(osp.join(CONFIGS, '_base_', 'common', 'vit_adamw.py'))
-    adamw = {}
-    for name, lr in (('faster', 1e-4), ('retina', 4e-4)):
+def _member_configs(members, tmp_path, optim_wrappers):
+    """The test's members with their optim_wrapper replaced (name: optim_wrapper dict)."""
+    out = {}
+    for name, optim_wrapper in optim_wrappers.items():
         cfg = Config.fromfile(members[name])
-        cfg.optim_wrapper = {k: v for k, v in copy.deepcopy(recipe.vit_optim_wrapper).items()
-                             if k != '_delete_'}
-        cfg.optim_wrapper['optimizer']['lr'] = lr
-        adamw[name] = str(tmp_path / f'{name}.py')
-        cfg.dump(adamw[name])
+        cfg.optim_wrapper = optim_wrapper
+        out[name] = str(tmp_path / f'{name}.py')
+        cfg.dump(out[name])
+    return out
+
+
+def test_adamw_members_keep_their_groups_and_train_exactly_as_alone(members, tmp_path):
+    """Members on the plain-ViT recipe's AdamW with its paramwise_cfg: the sweep's optimizer is
+    an AdamW whose groups are, one by one, those the member builds alone, and one step leaves
+    each member bitwise where it is alone. (torch's AdamW keeps settings in its defaults that
+    its constructor does not take, so the merged optimizer cannot be rebuilt from them.)"""
+    recipe = Config.fromfile(osp.join(CONFIGS, '_base_', 'common', 'vit_adamw.py'))
+    recipe = {k: v for k, v in recipe.vit_optim_wrapper.items() if k != '_delete_'}
+    adamw = _member_configs(members, tmp_path, {
+        name: dict(recipe, optimizer=dict(recipe['optimizer'], lr=lr))
+        for name, lr in (('faster', 1e-4), ('retina', 4e-4))})
     sweep_cfg = tiny_sweep_config(adamw, adamw['faster'])
     sweep, optim_wrapper = _build(sweep_cfg)
     assert type(optim_wrapper.optimizer) is torch.optim.AdamW
@@ -137,19 +144,31 @@ def test_adamw_members_keep_their_groups_and_step(members, tmp_path):
         return [{k: v for k, v in g.items() if k not in ('params', MEMBER_KEY)} for g in groups]
 
     groups = optim_wrapper.optimizer.param_groups
+    assert {g['lr'] for g in groups} == {1e-4, 4e-4}
+    batches = _batches(sweep_cfg, 1)
+    _train(sweep, optim_wrapper, batches)
     for name, path in adamw.items():
-        alone_optim = _build(Config.fromfile(path))[1]
+        alone, alone_optim = _build(Config.fromfile(path))
         mine = [g for g in groups if g[MEMBER_KEY] == name]
         assert settings(mine) == settings(alone_optim.optimizer.param_groups)
         assert [len(g['params']) for g in mine] == [
             len(g['params']) for g in alone_optim.optimizer.param_groups]
-    assert {g['lr'] for g in groups} == {1e-4, 4e-4}
-    before = {k: v.clone() for k, v in sweep.members.state_dict().items()}
-    _train(sweep, optim_wrapper, _batches(sweep_cfg, 1))
-    after = sweep.members.state_dict()
-    for name in adamw:
-        assert any(not torch.equal(after[k], v) for k, v in before.items()
-                   if k.startswith(f'{name}.') and v.is_floating_point()), name
+        init = {k: v.clone() for k, v in alone.state_dict().items()}
+        _train(alone, alone_optim, batches)
+        own = sweep.members[name].state_dict()
+        ref = {k: v for k, v in alone.state_dict().items() if not k.startswith('backbone.')}
+        changed = [k for k in ref if not torch.equal(own[k], ref[k])]
+        assert changed == [], f'{name}: {len(changed)} tensors differ, first {changed[:3]}'
+        assert any(not torch.equal(v, init[k]) for k, v in ref.items()
+                   if v.is_floating_point()), f'{name} did not train'
+
+
+def test_optimizers_that_cannot_take_the_members_groups_are_refused(members, tmp_path):
+    lbfgs = _member_configs(members, tmp_path, {
+        name: dict(type='OptimWrapper', optimizer=dict(type='LBFGS', lr=0.1))
+        for name in members})
+    with pytest.raises(ValueError, match="'faster': LBFGS cannot take the other members'"):
+        _build(tiny_sweep_config(lbfgs, lbfgs['faster']))
 
 
 def test_gradients_are_clipped_per_member(members):
