@@ -7,7 +7,7 @@ a run trains; :func:`build_frozen_optim_wrapper` gives them its optimizer.
 """
 import copy
 import inspect
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from mmdet.registry import HOOKS
 from mmengine.logging import print_log
@@ -110,13 +110,14 @@ def build_frozen_model(model: Union[nn.Module, dict],
     return model
 
 
-def prune_frozen(optim_wrapper: Any, model: nn.Module) -> int:
-    """Remove every frozen parameter of ``model`` from the optimizer(s) of ``optim_wrapper``, as
-    :class:`~mmfrozen.engine.runner.FrozenRunner` does after building it. Returns how many."""
-    frozen = list(frozen_parameters(model).values())
+def prune_frozen(optim_wrapper: Any, frozen: Mapping[str, nn.Parameter]) -> int:
+    """Remove the ``frozen`` parameters (``frozen_parameters(model)``) from the optimizer(s) of
+    ``optim_wrapper``, as :class:`~mmfrozen.engine.runner.FrozenRunner` does after building it.
+    Returns how many."""
     if not frozen:
         return 0
-    return sum(prune_optimizer(opt, frozen) for opt in optimizers(optim_wrapper))
+    params = list(frozen.values())
+    return sum(prune_optimizer(opt, params) for opt in optimizers(optim_wrapper))
 
 
 def build_frozen_optim_wrapper(model: nn.Module, optim_wrapper_cfg: dict) -> Any:
@@ -124,5 +125,5 @@ def build_frozen_optim_wrapper(model: nn.Module, optim_wrapper_cfg: dict) -> Any
     mmengine's ``build_optim_wrapper`` on (a copy of) ``optim_wrapper_cfg``, then
     :func:`prune_frozen`."""
     optim_wrapper = build_optim_wrapper(model, copy.deepcopy(optim_wrapper_cfg))
-    prune_frozen(optim_wrapper, model)
+    prune_frozen(optim_wrapper, frozen_parameters(model))
     return optim_wrapper

@@ -61,8 +61,9 @@ class FrozenRunner(Runner):
 
     def build_optim_wrapper(self, optim_wrapper: Union[OptimWrapper, Dict]) -> OptimWrapper:
         optim_wrapper = super().build_optim_wrapper(optim_wrapper)
-        if frozen_parameters(unwrap(self.model)):
-            removed = prune_frozen(optim_wrapper, unwrap(self.model))
+        frozen = frozen_parameters(unwrap(self.model))
+        if frozen:
+            removed = prune_frozen(optim_wrapper, frozen)
             if removed:
                 print_log(f'mmfrozen: removed {removed} frozen parameters from the optimizer',
                           logger='current')
