@@ -23,11 +23,11 @@ _SUPPORTED = {
 for _name, (_have, _lo, _hi) in _SUPPORTED.items():
     if not digit_version(_lo) <= digit_version(_have) < digit_version(_hi):
         raise ImportError(f'mmfrozen {__version__} supports {_name}>={_lo},<{_hi}, but {_have} is '
-                          'installed. Install a supported version (README, "Installation"); in '
+                          'installed. Install a supported version (docs/installation.md); in '
                           'a checkout, `bash tools/setup_env.sh --force` installs the pinned ones.')
 
 from .checkpoint import register_checkpoint_loader  # noqa: E402
-from . import datasets, evaluation, models  # noqa: E402,F401  (register their classes)
+from . import datasets, evaluation, models, sweep  # noqa: E402,F401  (register their classes)
 from .engine import FreezeBackboneHook, FreezeHook, FrozenRunner  # noqa: E402
 from .freezing import FreezeSpec, freeze_module  # noqa: E402,F401
 from .mim import register_config_scope  # noqa: E402

@@ -17,7 +17,7 @@ from mmengine.config import Config
 import mmfrozen  # noqa: F401
 from mmfrozen.analysis.config_name import ConfigName
 from mmfrozen.engine.config_mode import MODES, config_mode
-from mmfrozen.models.detectors import is_sweep_config
+from mmfrozen.sweep import is_sweep_config
 from mmfrozen.testing.smoke import smoke_step
 
 from .conftest import CONFIGS

@@ -25,7 +25,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from mmfrozen.models.detectors import split_sweep_checkpoint
+    from mmfrozen.sweep import split_sweep_checkpoint
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.checkpoint))
     try:
         written = split_sweep_checkpoint(args.checkpoint, out_dir, args.members)

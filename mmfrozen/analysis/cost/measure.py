@@ -79,7 +79,7 @@ def load_config(request: CostRequest):
     from mmengine.config import Config
 
     from ...engine.config_mode import config_mode
-    from ...models.detectors import expand_sweep_config
+    from ...sweep import expand_sweep_config
     from ..config_edits import disable_pretrained, set_freeze_precision, stock_frozen_stages
     cfg = Config.fromfile(request.config)
     if request.cfg_options:

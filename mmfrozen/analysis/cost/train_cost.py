@@ -64,7 +64,7 @@ def plan(configs: Sequence[str],
     from mmengine.config import Config
 
     from ...engine.config_mode import config_mode
-    from ...models.detectors import is_sweep_config
+    from ...sweep import is_sweep_config
     from ..config_name import twin_config_path
     from .settings import parse_precision_variant, training_batch_size, training_image_size
     if iters < 1 or warmup < 0:
@@ -121,7 +121,7 @@ def _sweep_requests(group: str, path: str, cfg, limit: bool, flops: bool,
     """A sweep's measurements: the sweep (``sweep``), the limit of its step (``sweep-limit``:
     the backbone's no-grad forward once plus every member's trainable part) and each member
     trained on its own (``member-<name>``: the member's config with its ``cfg_options``)."""
-    from ...models.detectors import sweep_member_sources
+    from ...sweep import sweep_member_sources
     out = [(group, CostRequest(path, 'sweep', flops=flops, **common))]
     if limit:
         out.append((group, CostRequest(path, 'sweep-limit', limit=True, flops=False, **common)))

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional
 
 import yaml
 
-from ...models.detectors import member_checkpoint_path
+from ...sweep import member_checkpoint_path
 from .run_summary import MODE_WORDS
 
 if TYPE_CHECKING:

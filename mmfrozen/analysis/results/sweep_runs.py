@@ -1,6 +1,6 @@
 """One run per member of a sweep: the results table shows a sweep's members as ordinary runs.
 
-A :class:`~mmfrozen.models.detectors.DetectorSweep` run logs every member's losses, learning
+A :class:`~mmfrozen.sweep.DetectorSweep` run logs every member's losses, learning
 rate and metrics under the member's name (``fpn/loss_cls``, ``fpn/lr``, ``fpn/coco/bbox_mAP``)
 in one work dir. Split into one :class:`~.run_log.RunLog` per member, named after the member's
 own config and summarized with that config (its ``cfg_options`` applied), each member gets a
@@ -12,7 +12,7 @@ import dataclasses
 import os.path as osp
 from typing import Any, List, Optional, Tuple
 
-from ...models.detectors import SweepConfigError, is_sweep_config, sweep_member_configs
+from ...sweep import SweepConfigError, is_sweep_config, sweep_member_configs
 from .run_log import RunLog
 
 #: Keys of a sweep's training records that are the whole sweep's, not one member's.

@@ -471,7 +471,7 @@ def test_a_sweep_gives_one_row_per_member_with_twin_differences(twins, tmp_path)
     from mmengine.registry import RUNNERS
 
     from mmfrozen.analysis.params import count_config
-    from mmfrozen.models.detectors import split_sweep_checkpoint
+    from mmfrozen.sweep import split_sweep_checkpoint
     from tests.utils import tiny_sweep_config
 
     from ._tiny_runs import _reset_mmengine_globals

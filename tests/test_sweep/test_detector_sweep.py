@@ -9,9 +9,9 @@ from mmengine.runner import Runner, set_random_seed
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
-from mmfrozen.engine.optimizers import MEMBER_KEY
+from mmfrozen.sweep import MEMBER_KEY
 from mmfrozen.freezing import frozen_parameters, optimizer_holds
-from mmfrozen.models.detectors import MEMBER_PREDS, DetectorSweep
+from mmfrozen.sweep import MEMBER_PREDS, DetectorSweep
 from tests.utils import CONFIGS, tiny_member_config, tiny_sweep_config
 
 FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')

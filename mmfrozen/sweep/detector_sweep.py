@@ -22,7 +22,7 @@ from mmengine.config import ConfigDict
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
-from .sweep_config import resolve_sweep_model
+from .config import resolve_sweep_model
 
 #: Field of a predicted data sample that holds each member's prediction, by member name.
 MEMBER_PREDS = 'member_preds'
@@ -82,7 +82,7 @@ class DetectorSweep(BaseDetector):
     (a detector built from its own config, whose own backbone is replaced by the shared
     features) computes its losses on those features, logged as ``<member>/<loss>``. The total
     loss is the sum of the members' losses, so a member's gradients are those it would get
-    alone; :class:`~mmfrozen.engine.optimizers.SweepOptimWrapperConstructor` gives each member
+    alone; :class:`~mmfrozen.sweep.SweepOptimWrapperConstructor` gives each member
     the parameter groups its own config would build. Predictions hold every member's result in
     the field :data:`MEMBER_PREDS`, which
     :class:`~mmfrozen.evaluation.metrics.SweepMetric` routes to one copy of the metric per
@@ -90,12 +90,12 @@ class DetectorSweep(BaseDetector):
 
     Each member is built, initialised and run on a random-number stream of its own that starts
     where a detector built alone from the same seed starts, so on the same batches a member
-    trains exactly as it would alone (``tests/test_models/test_detectors``).
+    trains exactly as it would alone (``tests/test_sweep``).
 
     Args:
         members: ``{name: config path}`` or ``{name: dict(config=path, cfg_options={...})}``,
-            checked by :func:`~mmfrozen.models.detectors.sweep_config.load_sweep_members`; or,
-            after :func:`~mmfrozen.models.detectors.sweep_config.expand_sweep_config`, inline
+            checked by :func:`~mmfrozen.sweep.load_sweep_members`; or,
+            after :func:`~mmfrozen.sweep.expand_sweep_config`, inline
             ``{name: dict(config=..., model=..., optim_wrapper=...)}``.
         backbone: The shared backbone; only with inline members (otherwise the members').
         data_preprocessor: The shared data preprocessor; only with inline members.

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement, InstanceData
 
 import mmfrozen  # noqa: F401
-from mmfrozen.models.detectors import MEMBER_PREDS
+from mmfrozen.sweep import MEMBER_PREDS
 
 
 def _samples(tiny_coco, shift):

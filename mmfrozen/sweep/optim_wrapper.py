@@ -19,7 +19,7 @@ class SweepOptimWrapper(OptimWrapper):
     gradient clipping is done per member with the member's own ``clip_grad`` (its gradient norm
     is logged as ``<member>/grad_norm``): clipping the members' gradients together would make
     each member's update depend on the others. Built by
-    :class:`~mmfrozen.engine.optimizers.SweepOptimWrapperConstructor`.
+    :class:`~mmfrozen.sweep.SweepOptimWrapperConstructor`.
 
     Args:
         optimizer: The optimizer holding every member's parameter groups.

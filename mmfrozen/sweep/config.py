@@ -1,6 +1,6 @@
 """The members of a shared-backbone sweep: their configs, the checks that they can share, inlining.
 
-A :class:`~mmfrozen.models.detectors.DetectorSweep` trains several of the package's detector
+A :class:`~mmfrozen.sweep.DetectorSweep` trains several of the package's detector
 configs on one frozen backbone. Its config names the members' config files::
 
     model = dict(
@@ -28,8 +28,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
-from ...engine.config_mode import config_mode
-from ...engine.frozen_model import freeze_hook_cfgs
+from ..engine.config_mode import config_mode
+from ..engine.frozen_model import freeze_hook_cfgs
 
 #: Registered name of the sweep model.
 SWEEP_TYPE = 'DetectorSweep'

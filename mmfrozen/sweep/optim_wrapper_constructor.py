@@ -8,7 +8,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from torch import nn
 from torch.optim import LBFGS, Optimizer, SparseAdam
 
-from .sweep_optim_wrapper import MEMBER_KEY, SweepOptimWrapper
+from .optim_wrapper import MEMBER_KEY, SweepOptimWrapper
 
 _USAGE = ("optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper', "
           "constructor='SweepOptimWrapperConstructor')")
@@ -18,7 +18,7 @@ _USAGE = ("optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper', "
 class SweepOptimWrapperConstructor:
     """Build one optimizer whose parameter groups are those each member's config builds.
 
-    For every member of a :class:`~mmfrozen.models.detectors.DetectorSweep` the member's own
+    For every member of a :class:`~mmfrozen.sweep.DetectorSweep` the member's own
     ``optim_wrapper`` config (optimizer arguments, ``paramwise_cfg``, ``constructor``) is built on
     the member alone with mmengine's ``build_optim_wrapper``; the resulting parameter groups, each
     tagged with its member's name, become the groups of one optimizer. So every member keeps the

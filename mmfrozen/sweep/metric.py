@@ -6,14 +6,14 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from mmengine.evaluator import BaseMetric
 from mmdet.registry import METRICS
 
-from ...models.detectors.detector_sweep import MEMBER_PREDS
+from .detector_sweep import MEMBER_PREDS
 
 
 @METRICS.register_module()
 class SweepMetric(BaseMetric):
     """Route each sweep member's predictions to a copy of the metric of its own.
 
-    A :class:`~mmfrozen.models.detectors.DetectorSweep` predicts, for every image, one result
+    A :class:`~mmfrozen.sweep.DetectorSweep` predicts, for every image, one result
     per member (``data_sample.member_preds.<member>``). For each member this metric builds its own
     copies of ``metric`` (with the prefix ``<member>/<metric prefix>``, e.g.
     ``fpn/coco/bbox_mAP``), feeds each the data samples with that member's predictions in place,

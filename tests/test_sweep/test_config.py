@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.models.detectors import (SweepConfigError, expand_sweep_config, is_sweep_config,
+from mmfrozen.sweep import (SweepConfigError, expand_sweep_config, is_sweep_config,
                                        load_sweep_members, sweep_member_configs)
 from tests.utils import CONFIGS
 

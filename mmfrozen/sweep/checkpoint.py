@@ -1,6 +1,6 @@
 """Split a sweep checkpoint into one standard mmdet checkpoint per member.
 
-A :class:`~mmfrozen.models.detectors.DetectorSweep` checkpoint holds the shared backbone under
+A :class:`~mmfrozen.sweep.DetectorSweep` checkpoint holds the shared backbone under
 ``backbone.`` and each member's own weights under ``members.<name>.``. A member's checkpoint is
 the backbone plus the member's weights with that prefix removed: the state dict of the member's
 own detector, loadable with the member's own config (``tools/test.py``, ``load_from``,

@@ -14,7 +14,7 @@ from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import RandomInitFrozenError
-from mmfrozen.models.detectors import split_sweep_checkpoint
+from mmfrozen.sweep import split_sweep_checkpoint
 from tests.test_tools.test_train_tools import _free_port, _pretrained_digest, _run
 from tests.utils import CONFIGS, REPO, build_runner, tiny_member_config, tiny_sweep_config
 
