@@ -10,6 +10,15 @@ session before it; a session that starts from the first iteration is another run
 its own, and so is a session whose dumped config differs from that of the run before it (in
 anything but the keys a resume itself sets: :data:`SESSION_KEYS`), whatever its log says.
 Anything that does not parse is reported as a warning, never dropped silently.
+
+A Runner built later in the same process can reuse the visualizer of the first one (mmengine
+keeps it by name, and mmdet names it ``'visualizer'``): it then appends its scalars to the first
+session's ``vis_data/scalars.json``, writes its own ``vis_data/<its ts>.json`` beside the first
+session's and dumps its config over the first session's ``config.py``. Such a folder is split by
+the sessions' own ``<ts>.json`` files.
+
+The training loop (by epoch or by iteration) is read from the run's dumped config
+(:mod:`.train_loop`), and the logs are checked against it.
 """
 import ast
 import glob
@@ -20,12 +29,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .train_loop import TrainLoop, read_train_loop
+
 _TIMESTAMP = re.compile(r'^\d{8}_\d{6}$')
 _RESUMED = re.compile(r'resumed epoch: (\d+), iter: (\d+)')
 _TRAIN_EPOCH = re.compile(r'Epoch\(train\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _TRAIN_ITER = re.compile(r'Iter\(train\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _VAL_EPOCH = re.compile(r'Epoch\(val\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _VAL_ITER = re.compile(r'Iter\(val\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
+#: Keys of a validation line that are no metric: an evaluation that scored nothing logs only them.
+_VAL_TIMING = {'step', 'time', 'data_time', 'memory'}
 _KEY_VALUE = re.compile(r'(\S+):\s+(\S+)')
 _MAX_DEPTH = 4
 #: Top-level config keys that differ between the sessions of one run: mmdet's ``tools/train.py``
@@ -66,6 +79,8 @@ class RunLog:
         checkpoint: The latest checkpoint of the run, None if there is none.
         warnings: Everything that was odd about the logs, in words.
         sweep: For a member of a sweep run, ``(sweep config name, member name)``; else None.
+        loop: The training loop its config declares; None when unknown (no config, or one its
+            logs contradict).
     """
     work_dir: str
     label: str
@@ -78,6 +93,7 @@ class RunLog:
     checkpoint: Optional[str] = None
     warnings: List[str] = field(default_factory=list)
     sweep: Optional[Tuple[str, str]] = None
+    loop: Optional[TrainLoop] = None
 
     @property
     def iters(self) -> int:
@@ -87,6 +103,8 @@ class RunLog:
     @property
     def epochs(self) -> Optional[int]:
         """Epochs run, None for iteration-based loops."""
+        if self.loop is not None and self.loop.by_epoch is False:
+            return None  # its logged ``epoch`` (log_processor.by_epoch) stays 1
         epochs = [r['epoch'] for r in self.train if r.get('epoch') is not None]
         return max(epochs) if epochs else None
 
@@ -153,15 +171,21 @@ def _read_text_log(path: str) -> Tuple[List[dict], Optional[int]]:
                 continue
             m = _VAL_EPOCH.search(line) or _VAL_ITER.search(line)
             if m:
-                values = _key_values(m.group(m.lastindex))
-                if any('/' in k for k in values):
+                rest = m.group(m.lastindex)
+                values = _key_values(rest)
+                i, n = int(m.group(m.lastindex - 2)), int(m.group(m.lastindex - 1))
+                # the line that ends a validation (no eta), even one that logged no metric
+                if any('/' in k for k in values) or (i == n and 'eta:' not in rest):
                     if m.re is _VAL_EPOCH:
                         values['step'] = int(m.group(1))
                     records.append(values)
     return records, resumed
 
 
-def _read_session(path: str, warnings: List[str]) -> _Session:
+def _read_session(path: str, warnings: List[str],
+                  shared: Optional[Tuple[Optional[str], Optional[str]]] = None) -> _Session:
+    """One session folder; ``shared``: (its own ``<ts>.json``, its ``config.py``) when its
+    scalars are in a visualizer folder shared by several sessions (:func:`_shared_vis_data`)."""
     ts = osp.basename(path)
     session = _Session(path=path, timestamp=ts)
     text_log = osp.join(path, f'{ts}.log')
@@ -173,8 +197,12 @@ def _read_session(path: str, warnings: List[str]) -> _Session:
     session.resumed_iter = resumed
     config = osp.join(path, 'vis_data', 'config.py')
     session.config_path = config if osp.isfile(config) else None
-    for candidate in (osp.join(path, 'vis_data', 'scalars.json'),
-                      osp.join(path, 'vis_data', f'{ts}.json')):
+    candidates = (osp.join(path, 'vis_data', 'scalars.json'),
+                  osp.join(path, 'vis_data', f'{ts}.json'))
+    if shared is not None:
+        session.config_path = shared[1]
+        candidates = (shared[0],) if shared[0] else ()
+    for candidate in candidates:
         if osp.isfile(candidate):
             session.source = candidate
             records = _read_json_lines(candidate, warnings)
@@ -201,12 +229,46 @@ def _read_session(path: str, warnings: List[str]) -> _Session:
             record = dict(record, iter=it)
             session.train.append(record)
             last_train, last_iter = record, it
-        elif any('/' in k for k in record):
+        elif any('/' in k for k in record) or (record and set(record) <= _VAL_TIMING):
+            # an evaluation; one that scored nothing (e.g. no detections) logs no metric
             metrics = {k: v for k, v in record.items() if '/' in k}
             by_epoch = last_train is not None and last_train.get('epoch') is not None
             epoch = int(record['step']) if by_epoch and 'step' in record else None
             session.evals.append(dict(iter=last_iter, epoch=epoch, metrics=metrics))
     return session
+
+
+def _shared_vis_data(work_dir: str, names: List[str],
+                     warnings: List[str]) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
+    """Session -> (its own ``<ts>.json``, its ``config.py``) for the sessions whose scalars sit
+    in a ``vis_data/`` folder that holds the ``<ts>.json`` of several sessions (see the module
+    docstring); sessions not in such a folder are not in the result."""
+    out: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+    for name in names:
+        vis = osp.join(work_dir, name, 'vis_data')
+        own = {osp.splitext(f)[0]: osp.join(vis, f)
+               for f in (sorted(os.listdir(vis)) if osp.isdir(vis) else [])
+               if f.endswith('.json') and _TIMESTAMP.match(osp.splitext(f)[0])}
+        if name not in own or len(own) == 1:  # its own alone (or a copied folder's)
+            continue
+        last = max(own)  # the last Runner dumped its config over the earlier ones'
+        config = osp.join(vis, 'config.py')
+        config = config if osp.isfile(config) else None
+        warnings.append(
+            f'{vis}: holds the scalars of sessions {sorted(own)} (a Runner built later in the '
+            'same process reused the visualizer of the first, as mmengine does for a visualizer '
+            'of the same name); each session is read from its own <timestamp>.json, not from '
+            f'the scalars.json they were all appended to, and config.py is taken for session '
+            f'{last}\'s (the last one dumped there)')
+        out.setdefault(name, (None, config if name == last else None))
+        for ts, path in own.items():
+            if ts not in names:
+                warnings.append(f'{path}: the scalars of session {ts}, which is not a session '
+                                f'of {work_dir} (its Runner wrote into another work dir); '
+                                'left out of this work dir\'s runs')
+                continue
+            out[ts] = (path, config if ts == last else out.get(ts, (None, None))[1])
+    return out
 
 
 def _config_values(path: str) -> Optional[Dict[str, str]]:
@@ -320,6 +382,27 @@ def find_work_dirs(paths: Sequence[str], warnings: List[str]) -> List[str]:
     return found
 
 
+def _checked_loop(label: str, chain: List[_Session], config_path: Optional[str],
+                  warnings: List[str]) -> Optional[TrainLoop]:
+    """The training loop of a run's config; None, with a warning, when the logs of a session
+    contradict the config found for it (its own dumped config, else the run's)."""
+    loop = read_train_loop(config_path)
+    for s in chain:
+        path = s.config_path or config_path
+        own = read_train_loop(path) if path != config_path else loop
+        found = own.contradictions(s.train) if own is not None else []
+        if found:
+            kind = f'type={own.type!r}' if own.type else f'by_epoch={own.by_epoch}'
+            warnings.append(
+                f'{label}: the logs of session {s.timestamp} contradict the config found for it '
+                f'({path}, train_cfg {kind}): {"; ".join(found)}. That config is not the one it '
+                'trained with (another session\'s, dumped over its own); the loop is read from '
+                'the logs instead, and the mode, parameters and schedule read from that config '
+                'may not be this run\'s')
+            loop = None
+    return loop
+
+
 def read_work_dir(work_dir: str) -> List[RunLog]:
     """The training runs logged in ``work_dir``: usually one; one per independent restart.
 
@@ -327,11 +410,11 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
     the warnings that say why (the table makes no row of it).
     """
     warnings: List[str] = []
-    sessions = [
-        _read_session(osp.join(work_dir, name), warnings)
-        for name in sorted(os.listdir(work_dir))
-        if _TIMESTAMP.match(name) and osp.isdir(osp.join(work_dir, name))
-    ]
+    names = sorted(name for name in os.listdir(work_dir)
+                   if _TIMESTAMP.match(name) and osp.isdir(osp.join(work_dir, name)))
+    shared = _shared_vis_data(work_dir, names, warnings)
+    sessions = [_read_session(osp.join(work_dir, name), warnings, shared.get(name))
+                for name in names]
     chains: List[List[_Session]] = []
     for s in sessions:
         if not s.train:
@@ -390,6 +473,10 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
                 run_warnings.append(f'{work_dir}: no dumped config (vis_data/config.py or '
                                     f'<config>.py) for sessions {[s.timestamp for s in chain]}')
         label = work_dir if len(chains) == 1 else f'{work_dir}@{chain[0].timestamp}'
+        loop = _checked_loop(label, chain, config_path, run_warnings)
+        if loop is not None and loop.by_epoch is False:
+            for s in chain:  # its validation ``step`` is no epoch
+                s.evals = [dict(e, epoch=None) for e in s.evals]
         runs.append(RunLog(
             work_dir=work_dir, label=label, config_stem=stem, config_path=config_path,
             sessions=[s.timestamp for s in chain],
@@ -397,7 +484,7 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             evals=[e for s in chain for e in s.evals],
             log_files=[s.source for s in chain if s.source],
             checkpoint=checkpoint if i == len(chains) - 1 else None,
-            warnings=run_warnings))
+            warnings=run_warnings, loop=loop))
     if not runs:
         runs_warning = RunLog(work_dir=work_dir, label=work_dir, config_stem='', config_path=None,
                               sessions=[], train=[], evals=[], log_files=[], warnings=warnings)

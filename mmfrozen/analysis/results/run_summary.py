@@ -69,7 +69,6 @@ class RunSummary:
     total_params: Optional[int] = None
     peak_memory_mb: Optional[float] = None
     sec_per_iter: Optional[float] = None
-    max_epochs: Optional[int] = None
     warnings: List[str] = field(default_factory=list)
 
     @property
@@ -79,10 +78,11 @@ class RunSummary:
 
     @property
     def schedule(self) -> str:
-        """Schedule part of the name (``1x``, ``lsj-72e``), else ``<max_epochs>e``."""
-        if self.name is not None:
+        """Schedule part of the name (``1x``, ``lsj-72e``), else the config's loop:
+        ``<max_epochs>e`` or ``<max_iters>i``."""
+        if self.name is not None and self.name.schedule:
             return self.name.schedule
-        return f'{self.max_epochs}e' if self.max_epochs else ''
+        return self.run.loop.schedule if self.run.loop is not None else ''
 
     def curve(self, key: str) -> List[Tuple[float, float]]:
         """(epoch or iteration, value in percent) of metric column ``key`` at every evaluation."""
@@ -181,14 +181,40 @@ def _metric_kinds(cfg) -> List[str]:
     return kinds
 
 
-def summarize(run: RunLog, params: bool = True,
-              cfg: Optional[Any] = None) -> Tuple[Optional[RunSummary], List[str]]:
+def divergence(train: List[dict]) -> Optional[Tuple[int, str, float]]:
+    """(iteration, key, value) of the first training record with a NaN or infinite loss."""
+    for r in train:
+        for key, value in r.items():
+            if key.startswith('loss') and isinstance(value, float) and not math.isfinite(value):
+                return r['iter'], key, value
+    return None
+
+
+def _count_params(cfg, counts: Dict[str, Any]) -> Tuple[Any, bool]:
+    """(ParamCount or the exception that stopped it, whether this config was counted before);
+    ``counts`` caches by the config's content, so that sessions and runs of one config build
+    its model once."""
+    key = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    if key in counts:
+        return counts[key], True
+    try:
+        counts[key] = count_config(cfg)
+    except Exception as exc:  # a model that does not build here: the caller reports it
+        counts[key] = exc
+    return counts[key], False
+
+
+def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
+              counts: Optional[Dict[str, Any]] = None
+              ) -> Tuple[Optional[RunSummary], List[str]]:
     """Summarize one run; (None, warnings) when it has nothing to put in a table.
 
     Args:
         run: The run's logs.
         params: Count parameters by building the model from the dumped config.
         cfg: The run's config, already loaded; None: loaded from ``run.config_path``.
+        counts: Parameter counts by config content, shared by the runs of a table (each config
+            is built once, and a failure is reported once); None: not shared.
     """
     warnings = list(run.warnings)
     where = run.label
@@ -196,7 +222,7 @@ def summarize(run: RunLog, params: bool = True,
         warnings.append(f'{where}: no training records; no row')
         return None, warnings
     keys = {k for e in run.evals for k in e['metrics']}
-    if run.evals and not any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys):
+    if keys and not any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys):
         warnings.append(f'{where}: the evaluations report {sorted(keys)[:6]}, no detection '
                         'metric (bbox_mAP / bbox_AP); not a detection run, no row')
         return None, warnings
@@ -220,28 +246,42 @@ def summarize(run: RunLog, params: bool = True,
         summary.detector, summary.backbone, summary.neck = _describe_model(cfg)
         summary.dataset = str(innermost_dataset(cfg.get('train_dataloader') or {}).get(
             'type', ''))
-        summary.max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
         summary.train_ann_file = train_ann_file(cfg)
         if name is not None and summary.mode not in (name.mode, UNKNOWN):
             warnings.append(f'{where}: the name says mode {name.mode!r} but the config trains '
                             f'{summary.mode!r}; the table uses the config\'s')
         if params:
-            try:
-                count = count_config(cfg)
+            count, seen = _count_params(cfg, {} if counts is None else counts)
+            if isinstance(count, Exception):
+                if not seen:
+                    warnings.append(
+                        f'{where}: cannot build the model to count parameters '
+                        f'({type(count).__name__}: {count}); the parameter columns are empty '
+                        'for this run and every other run of the same config')
+            else:
                 summary.trainable_params, summary.total_params = count.trainable, count.total
-            except Exception as exc:  # a model that does not build here: report it
-                warnings.append(f'{where}: cannot build the model to count parameters '
-                                f'({type(exc).__name__}: {exc})')
     else:
         warnings.append(f'{where}: mode unknown without the dumped config')
 
+    diverged = divergence(run.train)
+    empty = [e['iter'] for e in run.evals if not e['metrics']]
+    unscored = (f'{len(empty)} evaluation(s) (at iterations '
+                f'{", ".join(map(str, empty[:5]))}{", ..." if len(empty) > 5 else ""}) ran but '
+                'logged no metric')
+    if diverged is not None:
+        it, key, value = diverged
+        warnings.append(f'{where}: the run diverged: {key} is {value} from iteration {it} on'
+                        + (f'; {unscored} (nothing left to score)' if empty else ''))
+    elif empty:
+        warnings.append(f'{where}: {unscored} (the evaluator scored nothing, e.g. no '
+                        'detections)')
     if not run.evals:
         warnings.append(f'{where}: no evaluation results (validation never ran or its lines '
                         'are missing); metric columns are empty')
     else:
         last = run.evals[-1]
         summary.final = {k: metric_value(last['metrics'], k) for k in METRIC_KEYS}
-        if summary.final['box_ap'] is None:
+        if summary.final['box_ap'] is None and last['metrics']:
             warnings.append(f'{where}: the last evaluation (iteration {last["iter"]}) has no '
                             'box AP')
         best = None
