@@ -4,8 +4,15 @@ import csv
 import os
 import os.path as osp
 import shutil
+import time
 
 import pytest
+import torch
+from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
+from mmengine.model import BaseModel
+from mmengine.registry import DATASETS, METRICS, MODELS
+from mmengine.runner import Runner
 
 from mmfrozen.analysis.results.table import ResultsTable
 
@@ -147,3 +154,88 @@ def test_best_box_ap_is_the_highest_evaluation_not_the_last(tmp_path):
     with open(csv_path) as f:
         (line,) = csv.DictReader(f)
     assert (float(line['best_box_ap']), line['best_at']) == (50.0, 'e2')
+
+
+# -- real Runners --------------------------------------------------------------------------------
+@MODELS.register_module()
+class ResultsTableToyModel(BaseModel):
+    """y = w x + b, fitted to y = x: a model whose training the Runner logs in milliseconds."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(1, 1)
+
+    def forward(self, inputs, targets=None, mode='tensor'):
+        out = self.fc(inputs).squeeze(-1)
+        if mode == 'loss':
+            return dict(loss=((out - targets) ** 2).mean())
+        return list(out)
+
+
+@DATASETS.register_module()
+class ResultsTableToyData(torch.utils.data.Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return dict(inputs=torch.tensor([i / 8.0]), targets=torch.tensor(i / 8.0))
+
+
+@METRICS.register_module()
+class ResultsTableToyAP(BaseMetric):
+    """Logs ``coco/bbox_mAP``: the given values, one per evaluation."""
+    default_prefix = 'coco'
+
+    def __init__(self, values=(), **kwargs):
+        super().__init__(**kwargs)
+        self.values = list(values)
+
+    def process(self, data_batch, data_samples):
+        self.results.append(len(data_samples))
+
+    def compute_metrics(self, results):
+        return dict(bbox_mAP=self.values.pop(0))
+
+
+def toy_config(path, work_dir, train_cfg, aps):
+    loader = dict(dataset=dict(type='ResultsTableToyData'), batch_size=2,
+                  sampler=dict(type='DefaultSampler', shuffle=False),
+                  collate_fn=dict(type='default_collate'))
+    Config(dict(
+        model=dict(type='ResultsTableToyModel'), work_dir=work_dir, train_cfg=train_cfg,
+        train_dataloader=loader, val_dataloader=loader, val_cfg=dict(),
+        val_evaluator=dict(type='ResultsTableToyAP', values=aps),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=2)),
+        # as mmdet's default_runtime names it: the name that makes Runners share it
+        visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')],
+                        name='visualizer'))).dump(path)
+    return Config.fromfile(path)
+
+
+def test_real_runners_of_one_process_share_a_visualizer(tmp_path):
+    """Two real Runners, one after the other in one process, into one work dir, from one
+    config file edited in between: 3 epochs of 4 iterations, then 6 iterations of an
+    IterBasedTrainLoop logged by epoch (mmengine's default LogProcessor)."""
+    work, path = str(tmp_path / 'work_dirs' / 'toy'), str(tmp_path / 'toy.py')
+    Runner.from_cfg(toy_config(path, work, dict(type='EpochBasedTrainLoop', max_epochs=3),
+                               [0.1, 0.3, 0.2])).train()
+    time.sleep(1.1)  # the sessions' timestamps are in seconds
+    Runner.from_cfg(toy_config(path, work, dict(type='IterBasedTrainLoop', max_iters=6,
+                                                val_interval=2), [0.4, 0.6, 0.5])).train()
+    first, second = sorted(n for n in os.listdir(work) if n[:8].isdigit() and '.' not in n)
+    assert sorted(os.listdir(osp.join(work, first, 'vis_data'))) == [
+        f'{first}.json', f'{second}.json', 'config.py', 'scalars.json']
+    assert os.listdir(osp.join(work, second)) == [f'{second}.log']
+
+    table = ResultsTable.from_work_dirs([work], params=False)
+    runs = {r.summary.run.sessions[0]: r.summary for r in table.rows}
+    assert sorted(runs) == [first, second]
+    assert (runs[first].run.iters, runs[first].run.epochs) == (12, 3)
+    assert runs[first].best_box_ap == pytest.approx(30.0) and runs[first].best_at == 'e2'
+    assert any(f'the logs of session {first} contradict the config found for it' in w
+               for w in table.warnings)
+    iters = runs[second]
+    assert (iters.run.iters, iters.run.epochs, iters.schedule) == (6, None, '6i')
+    assert iters.best_box_ap == pytest.approx(60.0) and iters.best_at == 'i4'
+    assert iters.final['box_ap'] == pytest.approx(50.0)
