@@ -38,7 +38,8 @@ val_dataloader = dict(
     dataset=dict(type='LVISV1Dataset', data_root=data_root,
                  ann_file='annotations/lvis_v1_val.json', data_prefix=dict(img='')))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='LVISMetric',
+# mmfrozen's LVISMetric: mmdet's cannot evaluate on numpy 2 (docs/lvis.md)
+val_evaluator = dict(_delete_=True, type='mmfrozen.LVISMetric',
                      ann_file=data_root + 'annotations/lvis_v1_val.json',
                      metric=['bbox', 'segm'])
 test_evaluator = val_evaluator

@@ -8,6 +8,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .dist import setup_cpu_distributed
+from .runner.checks import run_config_checks
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -42,7 +43,12 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the config's runner (``runner_type`` honoured), multi-process on CPU if needed."""
+    """Build the config's runner (``runner_type`` honoured), multi-process on CPU if needed.
+
+    The config checks that features register (:func:`~mmfrozen.engine.runner.checks.
+    run_config_checks`) run first, for a plain Runner as for ``FrozenRunner``.
+    """
+    run_config_checks(cfg)
     if cfg.get('launcher', 'none') != 'none':
         setup_cpu_distributed(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

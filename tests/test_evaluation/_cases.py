@@ -132,9 +132,17 @@ def random_case(seed: int, num_images: int = 10, num_cats: int = 6) -> Tuple[dic
     return dict(images=images, annotations=anns, categories=cats), dets
 
 
-def federated_pycocotools(gt: dict, dets: List[dict], iou_type: str,
-                          max_dets: int = 300) -> Dict[str, float]:
-    """LVIS AP, AP50, AP75, APs/m/l and APr/c/f by pycocotools with the LVIS rules by hand."""
+def categories_out_of_id_order(gt: dict) -> dict:
+    """The same annotation file with its categories listed in reverse id order, as a custom
+    dataset may list them: the evaluators sort the ids, so file order and evaluation order
+    differ (with ``random_case``'s r/c/f in turn, the first and last buckets trade places)."""
+    gt = copy.deepcopy(gt)
+    gt['categories'] = sorted(gt['categories'], key=lambda c: -c['id'])
+    return gt
+
+
+def _federated_eval(gt: dict, dets: List[dict], iou_type: str, max_dets: int) -> COCOeval:
+    """pycocotools' evaluation (evaluated and accumulated) with the LVIS rules by hand."""
     by_img: Dict[int, List[dict]] = {}
     for d in dets:
         by_img.setdefault(d['image_id'], []).append(d)
@@ -164,6 +172,24 @@ def federated_pycocotools(gt: dict, dets: List[dict], iou_type: str,
     ev.params.maxDets = [max_dets]
     ev.evaluate()
     ev.accumulate()
+    return ev
+
+
+def federated_category_ap(gt: dict, dets: List[dict], iou_type: str,
+                          max_dets: int = 300) -> Dict[int, float]:
+    """AP (IoU .50:.95, all areas) of each category id, NaN without ground truth."""
+    ev = _federated_eval(gt, dets, iou_type, max_dets)
+    out = {}
+    for k, cat in enumerate(ev.params.catIds):
+        p = ev.eval['precision'][:, :, k, 0, 0]
+        out[cat] = float(p[p > -1].mean()) if (p > -1).any() else float('nan')
+    return out
+
+
+def federated_pycocotools(gt: dict, dets: List[dict], iou_type: str,
+                          max_dets: int = 300) -> Dict[str, float]:
+    """LVIS AP, AP50, AP75, APs/m/l and APr/c/f by pycocotools with the LVIS rules by hand."""
+    ev = _federated_eval(gt, dets, iou_type, max_dets)
     prec = ev.eval['precision']  # [T, R, K, A, M]
 
     def cat_ap(k, t=slice(None), a=0):
@@ -188,7 +214,8 @@ def federated_pycocotools(gt: dict, dets: List[dict], iou_type: str,
 
 
 def data_samples(dets: List[dict], cat_ids: List[int], image_ids: List[int]) -> List[dict]:
-    """The detections as mmdet data samples (xyxy boxes, 0-based labels), one per image."""
+    """The detections as mmdet data samples (xyxy boxes, 0-based labels, and masks where the
+    detections carry RLE segmentations), one per image."""
     samples = []
     for img in image_ids:
         mine = [d for d in dets if d['image_id'] == img]
@@ -199,6 +226,9 @@ def data_samples(dets: List[dict], cat_ids: List[int], image_ids: List[int]) -> 
         pred.scores = torch.tensor([d['score'] for d in mine], dtype=torch.float32)
         pred.labels = torch.tensor([cat_ids.index(d['category_id']) for d in mine],
                                    dtype=torch.long)
+        if dets and all('segmentation' in d for d in dets):
+            masks = [mask_utils.decode(d['segmentation']) for d in mine]
+            pred.masks = torch.from_numpy(np.array(masks, dtype=bool).reshape(-1, SIZE, SIZE))
         samples.append(dict(img_id=img, ori_shape=(SIZE, SIZE), pred_instances=pred.to_dict()))
     return samples
 

@@ -14,7 +14,7 @@ from pycocotools.cocoeval import COCOeval
 import mmfrozen  # noqa: F401
 from mmfrozen.evaluation import CocoFrequencyMetric
 
-from ._cases import data_samples, random_case
+from ._cases import categories_out_of_id_order, data_samples, random_case
 
 
 def coco_case(seed):
@@ -50,13 +50,18 @@ def run_metric(metric, gt, dets):
     return metric.evaluate(len(samples))
 
 
-@pytest.mark.parametrize('seed', [0, 1])
-def test_buckets_match_per_category_pycocotools(tmp_path, seed):
+@pytest.mark.parametrize('seed,out_of_order', [(0, False), (1, True)],
+                         ids=['id-order', 'out-of-id-order'])
+def test_buckets_match_per_category_pycocotools(tmp_path, seed, out_of_order):
+    """Buckets and class-wise AP against pycocotools, also for a file that lists its categories
+    out of id order (there, assigned in file order, APr and APf would trade places)."""
     gt, dets = coco_case(seed)
+    if out_of_order:
+        gt = categories_out_of_id_order(gt)
     path = tmp_path / 'val.json'
     path.write_text(json.dumps(gt))
     metric = METRICS.build(dict(type='CocoFrequencyMetric', ann_file=str(path), metric=['bbox'],
-                                classwise=False))
+                                classwise=out_of_order))
     results = run_metric(metric, gt, dets)
 
     dets_bbox = [{k: v for k, v in d.items() if k != 'segmentation'} for d in dets]
@@ -71,6 +76,12 @@ def test_buckets_match_per_category_pycocotools(tmp_path, seed):
         assert f'coco/bbox_{k}' in results
     all_aps = [ap for ap in per_cat.values() if ap > -1]
     assert results['coco/bbox_mAP'] == pytest.approx(np.mean(all_aps), abs=5e-4)
+    if out_of_order:
+        assert abs(results['coco/bbox_APr'] - results['coco/bbox_APf']) > 0.01  # a swap shows
+        for cat in gt['categories']:
+            ap = per_cat[cat['id']]
+            assert results[f'coco/bbox_{cat["name"]}_precision'] == pytest.approx(
+                ap if ap > -1 else np.nan, abs=5e-4, nan_ok=True), cat
 
     # unrounded path equals the independent numbers exactly
     exact = metric.bucket_ap(copy.deepcopy(dets_bbox), 'bbox')

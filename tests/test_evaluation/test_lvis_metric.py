@@ -1,15 +1,29 @@
-"""LVISMetric (faster-coco-eval, numpy 2) against hand-computed and independent LVIS numbers."""
+"""mmfrozen.LVISMetric (faster-coco-eval, numpy 2) against hand-computed and independent LVIS
+numbers, and against mmdet's own LVISMetric (run with numpy's removed alias put back)."""
 import copy
+import glob
 import json
+import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
+from mmengine.evaluator import Evaluator
+from mmengine.fileio import load
+from mmengine.registry import DefaultScope
+from mmdet.evaluation.functional import recall as mmdet_recall
+from mmdet.evaluation.metrics import LVISMetric as MMDetLVISMetric
 from mmdet.registry import METRICS
 
 import mmfrozen  # noqa: F401
+from mmfrozen.engine import FrozenRunner
+from mmfrozen.engine.launch import build_runner
 from mmfrozen.evaluation import LVISMetric
+from mmfrozen.evaluation.metrics.lvis_metric import refuse_mmdet_lvis_metric
 
-from ._cases import data_samples, federated_pycocotools, hand_case, random_case
+from ..conftest import CONFIGS
+from ._cases import (categories_out_of_id_order, data_samples, federated_category_ap,
+                     federated_pycocotools, hand_case, random_case)
 
 KEYS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc', 'APf')
 
@@ -20,14 +34,30 @@ def write(tmp_path, gt, name='lvis_val.json'):
     return str(path)
 
 
-def test_registered_under_mmdet_name():
-    assert METRICS.get('LVISMetric') is LVISMetric
+def evaluate(metric, gt, dets, image_ids=None):
+    """process + evaluate, the path a Runner takes; labels index the categories in file order."""
+    metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
+    samples = data_samples(dets, [c['id'] for c in gt['categories']],
+                           image_ids or [img['id'] for img in gt['images']])
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_chosen_by_its_scoped_name_while_lvis_metric_stays_mmdets(tmp_path):
+    """``mmfrozen.LVISMetric`` builds ours through mmengine's Evaluator under mmdet's scope, as
+    a Runner builds an mmdet config's evaluator; ``LVISMetric`` is still mmdet's class."""
+    gt, _, _ = hand_case()
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        evaluator = Evaluator([dict(type='mmfrozen.LVISMetric', ann_file=write(tmp_path, gt))])
+    assert type(evaluator.metrics[0]) is LVISMetric
+    assert METRICS.get('LVISMetric') is MMDetLVISMetric is not LVISMetric
 
 
 def test_hand_case_through_process_and_evaluate(tmp_path):
     """The mmdet path: data samples -> process -> evaluate, keys lvis/bbox_AP... as mmdet's."""
     gt, dets, expected = hand_case()
-    metric = METRICS.build(dict(type='LVISMetric', ann_file=write(tmp_path, gt), metric='bbox'))
+    metric = METRICS.build(dict(type='mmfrozen.LVISMetric', ann_file=write(tmp_path, gt),
+                                metric='bbox'))
     metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
     samples = data_samples(dets, [c['id'] for c in gt['categories']], [1, 2, 3])
     metric.process({}, samples)
@@ -95,17 +125,84 @@ def test_random_case_matches_the_lvis_reference_implementation(tmp_path, monkeyp
 
 
 def test_classwise_and_metric_items(tmp_path):
+    """Class-wise AP under mmdet's keys, ``lvis/<class>_precision``."""
     gt, dets, expected = hand_case()
     metric = LVISMetric(ann_file=write(tmp_path, gt), classwise=True,
                         metric_items=['AP', 'APr', 'AR@300'])
-    metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
-    samples = data_samples(dets, [1, 2, 3, 4], [1, 2, 3])
-    metric.process({}, samples)
-    results = metric.evaluate(len(samples))
-    assert results['lvis/bbox_rare_a_precision'] == pytest.approx(expected['APr'], abs=5e-4)
-    assert np.isnan(results['lvis/bbox_freq_d_precision'])  # no ground truth
-    assert {'lvis/bbox_AP', 'lvis/bbox_APr', 'lvis/bbox_AR@300'} <= set(results)
-    assert 'lvis/bbox_APc' not in results
+    results = evaluate(metric, gt, dets)
+    assert results['lvis/rare_a_precision'] == pytest.approx(expected['APr'], abs=5e-4)
+    assert np.isnan(results['lvis/freq_d_precision'])  # no ground truth
+    assert set(results) == {'lvis/bbox_AP', 'lvis/bbox_APr', 'lvis/bbox_AR@300'} | {
+        f'lvis/{c["name"]}_precision' for c in gt['categories']}
+
+
+def test_categories_out_of_id_order(tmp_path):
+    """A file listing its categories out of id order: APr/APc/APf and the class-wise AP equal
+    pycocotools' per-category AP (LVIS rules by hand) grouped by each category's own
+    frequency. Read in file order instead of the evaluator's sorted ids, the rare and frequent
+    buckets would trade places."""
+    gt = categories_out_of_id_order(random_case(1)[0])
+    dets = random_case(1)[1]
+    metric = LVISMetric(ann_file=write(tmp_path, gt), classwise=True,
+                        outfile_prefix=str(tmp_path / 'res'))
+    results = evaluate(metric, gt, dets)
+    written = load(str(tmp_path / 'res.bbox.json'))  # the detections the metric evaluated
+    per_cat = federated_category_ap(gt, written, 'bbox')
+    ref = federated_pycocotools(gt, written, 'bbox')
+    for cat in gt['categories']:
+        assert results[f'lvis/{cat["name"]}_precision'] == pytest.approx(
+            per_cat[cat['id']], abs=5e-4, nan_ok=True), cat
+    for b in 'rcf':
+        bucket = [per_cat[c['id']] for c in gt['categories'] if c['frequency'] == b]
+        assert results[f'lvis/bbox_AP{b}'] == pytest.approx(np.nanmean(bucket), abs=5e-4)
+        assert results[f'lvis/bbox_AP{b}'] == pytest.approx(ref[f'AP{b}'], abs=5e-4)
+    assert abs(results['lvis/bbox_APr'] - results['lvis/bbox_APf']) > 0.01  # a swap shows
+
+
+class _NumpyOne:
+    """numpy, with numpy 1's ``np.array`` of a ragged list: an object array."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def array(obj, *args, **kwargs):
+        try:
+            return np.array(obj, *args, **kwargs)
+        except ValueError:
+            out = np.empty(len(obj), dtype=object)
+            for i, item in enumerate(obj):
+                out[i] = item
+            return out
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(metric=['bbox', 'segm'], classwise=True),
+    dict(metric='proposal'),
+    dict(metric='proposal_fast', proposal_nums=(2, 10, 300)),
+], ids=['bbox-segm-classwise', 'proposal', 'proposal_fast'])
+def test_same_keys_and_values_as_mmdets_lvis_metric(tmp_path, monkeypatch, kwargs):
+    """mmdet's own LVISMetric and ours on the same data samples (categories in id order, where
+    mmdet's class-wise AP is right): the same keys and values. mmdet's runs with what numpy 2
+    removed put back for the test: ``np.float`` for lvis's LVISEval, and for 'proposal_fast'
+    numpy 1's object array from a ragged list (its ``eval_recalls`` stacks every image's IoU
+    matrix in one ``np.array``)."""
+    gt, dets = random_case(3)
+    path = write(tmp_path, gt)
+    monkeypatch.setattr(np, 'float', float, raising=False)
+    monkeypatch.setattr(mmdet_recall, 'np', _NumpyOne())
+    theirs = evaluate(MMDetLVISMetric(ann_file=path, **kwargs), gt, dets)
+    ours = evaluate(LVISMetric(ann_file=path, **kwargs), gt, dets)
+    assert set(ours) == set(theirs) and len(ours) >= 3
+    assert ours == pytest.approx(theirs, abs=1e-9, nan_ok=True)
+    if kwargs['metric'] == 'proposal_fast':  # each result is paired with its own image's boxes
+        shuffled = [img['id'] for img in gt['images']][::-1]
+        assert evaluate(LVISMetric(ann_file=path, **kwargs), gt, dets, shuffled) == ours
+
+
+def test_empty_results_report_nothing_as_mmdet(tmp_path):
+    gt, _, _ = hand_case()
+    assert evaluate(LVISMetric(ann_file=write(tmp_path, gt)), gt, []) == {}
 
 
 def test_rejects_bad_input(tmp_path):
@@ -119,17 +216,59 @@ def test_rejects_bad_input(tmp_path):
     del no_freq['categories'][0]['frequency']
     with pytest.raises(ValueError, match="LVIS-style 'frequency'"):
         LVISMetric(ann_file=write(tmp_path, no_freq, 'f.json'))
-    with pytest.raises(KeyError, match="use 'proposal_fast'"):
-        LVISMetric(ann_file=write(tmp_path, gt), metric='proposal')
+    with pytest.raises(KeyError, match="metric should be one of 'bbox', 'segm', 'proposal', "
+                       "'proposal_fast', but got invalid."):  # mmdet's message
+        LVISMetric(ann_file=write(tmp_path, gt), metric=['bbox', 'invalid'])
     with pytest.raises(ValueError, match='needs ann_file'):
         LVISMetric(ann_file=None)
 
 
+ASKS_FOR_MMDETS = {
+    'plain': dict(type='LVISMetric', ann_file='lvis_v1_val.json'),
+    'scoped': [dict(type='CocoMetric'), dict(type='mmdet.LVISMetric', ann_file='x.json')],
+    'in-a-sweep': dict(type='SweepMetric', metric=dict(type='LVISMetric', ann_file='x.json')),
+}
+
+
+@pytest.mark.parametrize('evaluator', list(ASKS_FOR_MMDETS.values()), ids=list(ASKS_FOR_MMDETS))
+def test_mmdets_lvis_metric_is_refused_before_the_runner_builds(tmp_path, evaluator):
+    """mmdet's LVISMetric would fail after a whole validation pass (np.float): FrozenRunner and
+    the package's tools (a plain Runner too) refuse it at once, naming the name to write."""
+    match = r"val_evaluator asks for mmdet's LVISMetric .*np\.float.*type='mmfrozen\.LVISMetric'"
+    with pytest.raises(ValueError, match=match):
+        FrozenRunner(model=dict(type='NeverBuilt'), work_dir=str(tmp_path),
+                     val_evaluator=evaluator)
+    cfg = Config(dict(model=dict(type='NeverBuilt'), work_dir=str(tmp_path),
+                      val_evaluator=evaluator))
+    with pytest.raises(ValueError, match=match):
+        build_runner(cfg)
+
+
+def test_mmdets_lvis_metric_is_left_alone_where_it_works(monkeypatch):
+    refuse_mmdet_lvis_metric(dict(val_evaluator=dict(type='mmfrozen.LVISMetric')))
+    monkeypatch.setattr(np, 'float', float, raising=False)  # numpy < 1.24
+    assert LVISMetric.why_mmdet_cannot_run() is None
+    refuse_mmdet_lvis_metric(dict(val_evaluator=ASKS_FOR_MMDETS['plain']))
+
+
+LVIS_CONFIGS = sorted(p for p in glob.glob(osp.join(CONFIGS, '**', '*lvis*.py'), recursive=True)
+                      if '_base_' not in p)
+
+
+def test_the_package_lvis_configs_name_mmfrozen_lvis_metric():
+    assert len(LVIS_CONFIGS) > 20
+    for path in LVIS_CONFIGS:
+        cfg = Config.fromfile(path)
+        refuse_mmdet_lvis_metric(cfg)
+        for key in ('val_evaluator', 'test_evaluator'):
+            assert METRICS.get(cfg[key]['type']) is LVISMetric, (path, key)
+
+
 @pytest.mark.slow  # a Runner test loop of a (shrunk) LVIS Mask R-CNN
 def test_mmdet_lvis_config_tests_end_to_end(tiny_coco, tmp_path):
-    """An LVIS config of the repository (mmdet's LVISV1Dataset + LVISMetric) runs a real test
-    loop on tiny LVIS-format data: the dataset loads through the lvis API and the metric logs
-    bbox and segm AP/APr/APc/APf."""
+    """An LVIS config of the repository (mmdet's LVISV1Dataset + mmfrozen.LVISMetric) runs a
+    real test loop on tiny LVIS-format data: the dataset loads through the lvis API and the
+    metric, built by the Runner from its scoped name, logs bbox and segm AP/APr/APc/APf."""
     import os.path as osp
 
     from mmengine.config import Config
@@ -147,7 +286,8 @@ def test_mmdet_lvis_config_tests_end_to_end(tiny_coco, tmp_path):
     ann = tiny_lvis(tiny_coco, 'val')
     cfg.test_dataloader.dataset.update(type='LVISV1Dataset', data_root='', ann_file=ann,
                                        data_prefix=dict(img=tiny_coco.root + '/'))
-    cfg.test_evaluator = dict(type='LVISMetric', ann_file=ann, metric=['bbox', 'segm'])
+    assert cfg.test_evaluator.type == 'mmfrozen.LVISMetric'  # the config's own evaluator
+    cfg.test_evaluator.update(ann_file=ann, metric=['bbox', 'segm'])
     metrics = Runner.from_cfg(cfg).test()
     for t in ('bbox', 'segm'):
         for k in KEYS:

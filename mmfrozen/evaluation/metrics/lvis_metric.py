@@ -1,9 +1,10 @@
-"""``LVISMetric``: LVIS v1 federated evaluation that works with numpy 2.
+"""``mmfrozen.LVISMetric``: LVIS v1 federated evaluation that works with numpy 2.
 
 mmdet's ``LVISMetric`` evaluates with the ``lvis`` package (0.5.3), whose ``LVISEval`` uses
 ``np.float``, removed from numpy; LVIS evaluation fails on a current stack. This metric keeps
-mmdet's interface, keys (``lvis/bbox_AP``, ``lvis/bbox_APr``, ...) and registry name, and
-evaluates with faster-coco-eval's LVIS mode (maintained, numpy 2, C++), with the LVIS rules:
+mmdet's arguments, metrics and result keys (``lvis/bbox_AP``, ``lvis/bbox_APr``, ...,
+``lvis/<class>_precision``, ``lvis/AR@300``) and evaluates with faster-coco-eval's LVIS mode
+(maintained, numpy 2, C++), with the LVIS rules:
 
 * federated evaluation: a detection of category c in image i counts only if c is annotated in
   i or listed in i's ``neg_category_ids``; otherwise it is dropped;
@@ -11,24 +12,35 @@ evaluates with faster-coco-eval's LVIS mode (maintained, numpy 2, C++), with the
 * at most 300 detections per image, the highest-scoring ones over all categories;
 * APr/APc/APf: mean AP (IoU .50:.95) over the rare/common/frequent categories.
 
+It is registered in the ``mmfrozen`` scope under mmdet's name, so a config chooses it with
+``type='mmfrozen.LVISMetric'`` and ``type='LVISMetric'`` stays mmdet's class.
+
 Part of mmfrozen, which implements "Proper Reuse of Image Classification Features Improves
 Object Detection" (Vasconcelos, Birodkar, Dumoulin, CVPR 2022), whose LVIS v1 results this
 evaluates.
 """
+import inspect
 import itertools
 import os.path as osp
+import re
 import tempfile
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from importlib.metadata import version
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
+import numpy as np
 from faster_coco_eval import COCO, COCOeval_faster
 from mmengine.fileio import get_local_path, load
 from mmengine.logging import MMLogger
+from mmdet.evaluation.functional import eval_recalls, print_recall_summary
 from mmdet.evaluation.metrics import CocoMetric
+from mmdet.evaluation.metrics import LVISMetric as MMDetLVISMetric
 from mmdet.registry import METRICS
 from terminaltables import AsciiTable
 
-from ..functional import (category_frequencies, limit_dets_per_image, per_category_ap)
+from ...engine.runner.checks import register_config_check
+from ...registry import REGISTRIES
+from ..functional import category_frequencies, limit_dets_per_image, per_category_ap
 
 # LVIS result name -> faster-coco-eval ``stats_as_dict`` name
 _STATS = OrderedDict(AP='AP_all', AP50='AP_50', AP75='AP_75', APs='AP_small', APm='AP_medium',
@@ -36,23 +48,36 @@ _STATS = OrderedDict(AP='AP_all', AP50='AP_50', AP75='AP_75', APs='AP_small', AP
 _AR_STATS = dict(AR='AR_all', ARs='AR_small', ARm='AR_medium', ARl='AR_large')
 
 
-@METRICS.register_module(name='LVISMetric', force=True)
+@REGISTRIES['METRICS'].register_module(name='LVISMetric')
 class LVISMetric(CocoMetric):
-    """LVIS evaluation metric, a drop-in for mmdet's ``LVISMetric`` that runs on numpy 2.
+    """LVIS evaluation metric: mmdet's ``LVISMetric``, made to run on numpy 2.
 
-    Registered under mmdet's name, so the ``val_evaluator = dict(type='LVISMetric', ...)`` of
-    mmdet's LVIS configs uses it once ``mmfrozen`` is imported.
+    Chosen in a config by its scoped name, ``type='mmfrozen.LVISMetric'``; the plain name
+    ``LVISMetric`` is mmdet's class, which :class:`~mmfrozen.engine.FrozenRunner` and the
+    package's tools refuse where it cannot run (see :meth:`why_mmdet_cannot_run`).
+
+    Its metrics and keys are mmdet's: ``'bbox'``/``'segm'`` give ``<metric>_AP``, ``_AP50``,
+    ``_AP75``, ``_APs``, ``_APm``, ``_APl``, ``_APr``, ``_APc``, ``_APf``; ``classwise`` adds
+    ``<class>_precision`` (no metric in the key, as in mmdet: with several metrics the last one
+    evaluated is kept there; the logged table shows each); ``'proposal'`` gives ``AR@300``,
+    ``ARs@300``, ``ARm@300``, ``ARl@300``, the LVIS average recall of the boxes at 300
+    detections per image (class-aware and federated: what mmdet's ``LVISMetric`` computes, as
+    ``lvis``'s ``LVISEval`` ignores the ``useCats``/``maxDets`` it sets); ``'proposal_fast'``
+    gives ``AR@<n>`` for each of ``proposal_nums``, class-agnostic recall against every box of
+    each image. Unlike mmdet's, the class-wise AP is read in the evaluator's (sorted) category
+    order, so it is right for a file that lists its categories out of id order.
 
     Args:
         ann_file: LVIS-format annotation file (images with ``neg_category_ids`` and
-            ``not_exhaustive_category_ids``, categories with ``frequency``).
-        metric: ``'bbox'``, ``'segm'``, ``'proposal_fast'`` or a list of them.
-        classwise: Also report per-class AP as ``<metric>_<name>_precision``.
+            ``not_exhaustive_category_ids``, categories with ``frequency``). Required: mmdet's
+            conversion of the dataset's annotations has neither.
+        metric: ``'bbox'``, ``'segm'``, ``'proposal'``, ``'proposal_fast'`` or a list of them.
+        classwise: Also report per-class AP as ``<class>_precision``.
         proposal_nums: Proposal numbers for ``'proposal_fast'``.
         iou_thrs: IoU thresholds (default .50:.05:.95).
         metric_items: Results to report, from ``AP AP50 AP75 APs APm APl APr APc APf`` and
             ``AR@300 ARs@300 ARm@300 ARl@300`` (with ``max_dets_per_image`` in place of 300).
-            Default: the nine AP results.
+            Default: the nine AP results (``'proposal'``: the four AR results).
         format_only: Only write the result files under ``outfile_prefix``.
         outfile_prefix: Prefix of the result json files (default: a temporary directory).
         max_dets_per_image: Detections kept per image, over all categories (LVIS: 300).
@@ -63,7 +88,7 @@ class LVISMetric(CocoMetric):
     """
 
     default_prefix: Optional[str] = 'lvis'
-    allowed_metrics = ('bbox', 'segm', 'proposal_fast')
+    allowed_metrics = ('bbox', 'segm', 'proposal', 'proposal_fast')
 
     def __init__(self,
                  ann_file: str,
@@ -79,15 +104,15 @@ class LVISMetric(CocoMetric):
                  prefix: Optional[str] = None,
                  file_client_args: Optional[dict] = None,
                  backend_args: Optional[dict] = None) -> None:
-        metrics = metric if isinstance(metric, list) else [metric]
-        for m in metrics:
-            if m not in self.allowed_metrics:
-                raise KeyError(f'LVISMetric: metric should be one of {self.allowed_metrics}, got '
-                               f'{m!r}' + (" (use 'proposal_fast' for proposal recall)"
-                                           if m == 'proposal' else ''))
+        for m in metric if isinstance(metric, list) else [metric]:
+            if m not in self.allowed_metrics:  # mmdet's message
+                raise KeyError("metric should be one of 'bbox', 'segm', 'proposal', "
+                               f"'proposal_fast', but got {m}.")
         if ann_file is None:
-            raise ValueError('LVISMetric needs ann_file: federated LVIS evaluation reads '
-                             'neg_category_ids, not_exhaustive_category_ids and frequency from it.')
+            raise ValueError('mmfrozen.LVISMetric needs ann_file: federated LVIS evaluation '
+                             'reads neg_category_ids, not_exhaustive_category_ids and frequency '
+                             "from it, and the dataset's annotations converted to COCO format "
+                             'have none of them. Set ann_file to the LVIS-format json.')
         if max_dets_per_image <= 0:
             raise ValueError(f'max_dets_per_image must be positive, got {max_dets_per_image}')
         # ann_file=None here: the annotations are loaded below, once, with faster-coco-eval
@@ -100,13 +125,31 @@ class LVISMetric(CocoMetric):
         known = list(_STATS) + [f'{k}@{max_dets_per_image}' for k in _AR_STATS]
         for item in metric_items or ():
             if item not in known:
-                raise KeyError(f'LVISMetric: metric item {item!r} is not supported; use {known}')
+                raise KeyError(f'mmfrozen.LVISMetric: metric item {item!r} is not supported; '
+                               f'use {known}')
         self.ann_file = ann_file
         with get_local_path(ann_file, backend_args=self.backend_args) as local_path:
             self._lvis_api = COCO(local_path)
         self._check_lvis_format()
-        # CocoMetric.process/fast_eval_recall read the ground truth through this LVIS-compatible API
+        # CocoMetric.process reads the ground truth through this LVIS-compatible API
         self._coco_api = self._lvis_api
+
+    @staticmethod
+    def why_mmdet_cannot_run() -> Optional[str]:
+        """Why mmdet's ``LVISMetric`` cannot evaluate on this stack; None when it can.
+
+        mmdet's evaluates with the ``lvis`` package's ``LVISEval``, which (up to lvis 0.5.3)
+        calls ``np.float``, an alias numpy removed in 1.24.
+        """
+        try:
+            import lvis.eval
+        except ImportError:  # mmdet's LVISMetric says so itself when it is built
+            return None
+        if hasattr(np, 'float') or not re.search(r'\bnp\.float\b', inspect.getsource(lvis.eval)):
+            return None
+        return (f"its LVISEval (lvis {version('lvis')}) calls np.float, which numpy "
+                f'{np.__version__} no longer has, so the evaluation would fail with an '
+                'AttributeError after the whole validation or test pass')
 
     def _check_lvis_format(self) -> None:
         api = self._lvis_api
@@ -115,10 +158,10 @@ class LVISMetric(CocoMetric):
                        if k not in img]
             if missing:
                 raise ValueError(
-                    f'LVISMetric: image {img.get("id")} of {self.ann_file} has no {missing}: not '
-                    'an LVIS-format annotation file. Federated evaluation needs both lists on '
-                    'every image; for COCO-format data use CocoMetric (or CocoFrequencyMetric '
-                    'for APr/APc/APf from category frequencies).')
+                    f'mmfrozen.LVISMetric: image {img.get("id")} of {self.ann_file} has no '
+                    f'{missing}: not an LVIS-format annotation file. Federated evaluation needs '
+                    'both lists on every image; for COCO-format data use CocoMetric (or '
+                    'CocoFrequencyMetric for APr/APc/APf from category frequencies).')
         category_frequencies(api.cats, sorted(api.cats), self.ann_file)
 
     def _lazy_init(self) -> None:
@@ -127,6 +170,36 @@ class LVISMetric(CocoMetric):
             self.cat_ids = self._lvis_api.get_cat_ids()
         if self.img_ids is None:
             self.img_ids = sorted(self._lvis_api.get_img_ids())
+
+    def fast_eval_recall(self, results: List[dict], proposal_nums: Sequence[int],
+                         iou_thrs: Sequence[float],
+                         logger: Optional[MMLogger] = None) -> np.ndarray:
+        """Class-agnostic recall of the boxes against every annotated box of their image.
+
+        mmdet's recall (``eval_recalls``), computed image by image and summed: LVIS annotations
+        have no ``iscrowd`` (which CocoMetric's version reads), and mmdet's one call over all
+        images builds a ragged array that numpy 2 refuses. Each result is paired with its own
+        image's boxes.
+
+        Returns:
+            Recall averaged over ``iou_thrs``, one value per entry of ``proposal_nums``.
+        """
+        matched, num_gts = 0.0, 0
+        for result in results:
+            boxes = [a['bbox'] for a in self._lvis_api.imgToAnns.get(result['img_id'], [])]
+            if not boxes:
+                continue
+            gts = np.array([[x, y, x + w, y + h] for x, y, w, h in boxes], dtype=np.float32)
+            recalls = eval_recalls([gts], [result['bboxes']], proposal_nums, iou_thrs,
+                                   logger='silent')
+            matched = matched + recalls * len(gts)  # [proposal nums, IoU thresholds]
+            num_gts += len(gts)
+        if not num_gts:
+            raise ValueError(f'mmfrozen.LVISMetric: the evaluated images of {self.ann_file} '
+                             "have no annotated box, so 'proposal_fast' recall is undefined.")
+        recalls = matched / num_gts
+        print_recall_summary(recalls, proposal_nums, iou_thrs, logger=logger)
+        return recalls.mean(axis=1)
 
     def evaluate_lvis(self, predictions: List[dict], iou_type: str) -> COCOeval_faster:
         """Run the federated LVIS evaluation of COCO-format ``predictions``.
@@ -166,7 +239,9 @@ class LVISMetric(CocoMetric):
             results: The ``(gt, prediction)`` pairs stored by :meth:`process`.
 
         Returns:
-            ``<metric>_AP``, ``<metric>_APr``, ... (and per-class AP with ``classwise``).
+            mmdet's keys: ``<metric>_AP``, ``<metric>_APr``, ... (with ``classwise``,
+            ``<class>_precision``); ``AR@300``, ... for ``'proposal'``; ``AR@<n>`` for
+            ``'proposal_fast'``.
         """
         logger: MMLogger = MMLogger.get_current_instance()
         _, preds = zip(*results)
@@ -183,6 +258,8 @@ class LVISMetric(CocoMetric):
             logger.info(f'results are saved in {osp.dirname(outfile_prefix)}')
             return eval_results
 
+        names = dict(_STATS)
+        names.update({f'{k}@{self.max_dets_per_image}': v for k, v in _AR_STATS.items()})
         for metric in self.metrics:
             logger.info(f'Evaluating {metric} (LVIS federated, faster-coco-eval)...')
             if metric == 'proposal_fast':
@@ -190,30 +267,78 @@ class LVISMetric(CocoMetric):
                 for i, num in enumerate(self.proposal_nums):
                     eval_results[f'AR@{num}'] = float(ar[i])
                 continue
-            lvis_eval = self.evaluate_lvis(load(result_files[metric]), metric)
+            predictions = load(result_files[metric])
+            if not predictions:
+                logger.error(f'mmfrozen.LVISMetric: no detection in any image, so no {metric} '
+                             'results (as mmdet: it reports nothing for an empty result file).')
+                break
+            lvis_eval = self.evaluate_lvis(predictions, 'bbox' if metric == 'proposal' else metric)
             stats = lvis_eval.stats_as_dict
-            names = dict(_STATS)
-            names.update({f'{k}@{self.max_dets_per_image}': v for k, v in _AR_STATS.items()})
-            for item in self.metric_items or list(_STATS):
-                eval_results[f'{metric}_{item}'] = float(f'{stats[names[item]]:.3f}')
-            if self.classwise:
-                self._log_classwise(lvis_eval, metric, eval_results)
+            if metric == 'proposal':
+                items = self.metric_items or [f'{k}@{self.max_dets_per_image}' for k in _AR_STATS]
+            else:
+                items = self.metric_items or list(_STATS)
+            key = '{}' if metric == 'proposal' else f'{metric}_{{}}'
+            for item in items:
+                eval_results[key.format(item)] = float(f'{stats[names[item]]:.3f}')
+            if self.classwise and metric != 'proposal':
+                self._log_classwise(lvis_eval, eval_results)
         if tmp_dir is not None:
             tmp_dir.cleanup()
         return eval_results
 
-    def _log_classwise(self, lvis_eval: COCOeval_faster, metric: str,
-                       eval_results: Dict[str, float]) -> None:
+    def _log_classwise(self, lvis_eval: COCOeval_faster, eval_results: Dict[str, float]) -> None:
         ap = per_category_ap(lvis_eval.eval['precision'])
         cat_ids = lvis_eval.params.catIds  # the evaluator's (sorted) order of the precision array
         freqs = category_frequencies(self._lvis_api.cats, cat_ids, self.ann_file)
         rows = []
         for cat_id, cat_ap, freq in zip(cat_ids, ap, freqs):
             name = self._lvis_api.cats[cat_id]['name']
-            eval_results[f'{metric}_{name}_precision'] = round(float(cat_ap), 3)
+            eval_results[f'{name}_precision'] = round(float(cat_ap), 3)
             rows.append((name, freq, f'{cat_ap:0.3f}'))
         columns = min(3, len(rows))
         flat = list(itertools.chain(*rows))
         table = [['category', 'freq', 'AP'] * columns]
         table += list(itertools.zip_longest(*[flat[i::columns * 3] for i in range(columns * 3)]))
         MMLogger.get_current_instance().info('\n' + AsciiTable(table).table)
+
+
+def _config_dicts(node: Any) -> Iterator[dict]:
+    """Every dict in a config node, nested ones included (an Evaluator's ``metrics``, a
+    SweepMetric's ``metric``)."""
+    if isinstance(node, Mapping):
+        yield node
+        node = list(node.values())
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _config_dicts(child)
+
+
+def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
+    """Refuse a config whose evaluators ask for mmdet's ``LVISMetric`` where it cannot run.
+
+    A config check (:func:`~mmfrozen.engine.runner.checks.register_config_check`):
+    :class:`~mmfrozen.engine.FrozenRunner` and the package's tools run it before building
+    anything, so the run stops at once rather than after its first validation pass.
+
+    Raises:
+        ValueError: naming the evaluator, why mmdet's metric fails here and the name to write.
+    """
+    reason = LVISMetric.why_mmdet_cannot_run()
+    if reason is None:
+        return
+    for key in ('val_evaluator', 'test_evaluator'):
+        for node in _config_dicts(cfg.get(key)):
+            kind = node.get('type')
+            if isinstance(kind, str):
+                scope = REGISTRIES['METRICS'] if node.get('_scope_') == 'mmfrozen' else METRICS
+                kind = scope.get(kind)
+            if kind is MMDetLVISMetric:
+                raise ValueError(
+                    f"mmfrozen: {key} asks for mmdet's LVISMetric (type={node['type']!r}), but "
+                    f"{reason}. Write type='mmfrozen.LVISMetric' instead: mmfrozen's "
+                    'LVISMetric takes the same arguments and logs the same metrics and keys, '
+                    'evaluating with faster-coco-eval (docs/lvis.md).')
+
+
+register_config_check(refuse_mmdet_lvis_metric)
