@@ -86,7 +86,8 @@ class SweepMember:
 def is_sweep_config(cfg: Any) -> bool:
     """True if ``cfg`` (a Config or a dict) has a :class:`DetectorSweep` model."""
     model = cfg.get('model') if hasattr(cfg, 'get') else None
-    return isinstance(model, Mapping) and model.get('type') in (SWEEP_TYPE, f'mmfrozen.{SWEEP_TYPE}')
+    return (isinstance(model, Mapping)
+            and model.get('type') in (SWEEP_TYPE, f'mmfrozen.{SWEEP_TYPE}'))
 
 
 def sorted_members(members: Mapping[str, Any]) -> Dict[str, Any]:
@@ -229,7 +230,8 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
                    else 'parts of its backbone train (residual adapters, LoRA), which every '
                    'member would then train at once')
             raise SweepConfigError(f'{where} is {mode!r}: a sweep shares one frozen backbone and '
-                                   f'{why}. Use frozen configs (FreezeBackboneHook, nothing trainable in the backbone).')
+                                   f'{why}. Use frozen configs (FreezeBackboneHook, nothing '
+                                   'trainable in the backbone).')
         for hook in freeze_hook_cfgs(m.cfg.get('custom_hooks')):
             module = hook.get('module', 'backbone') if isinstance(hook, Mapping) else None
             trainable = hook.get('trainable') if isinstance(hook, Mapping) else None

@@ -8,6 +8,7 @@ batch: each member's neck and heads then train on those features with their own 
 their own optimizer parameter groups.
 """
 import copy
+import logging
 import random
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -19,10 +20,14 @@ from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import ConfigDict
+from mmengine.logging import print_log
+from mmengine.optim import OptimWrapper
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from .config import resolve_sweep_model
+from .optim_wrapper import SweepOptimWrapper
+from .optim_wrapper_constructor import USAGE
 
 #: Field of a predicted data sample that holds each member's prediction, by member name.
 MEMBER_PREDS = 'member_preds'
@@ -85,7 +90,7 @@ class DetectorSweep(BaseDetector):
     alone; :class:`~mmfrozen.sweep.SweepOptimWrapperConstructor` gives each member
     the parameter groups its own config would build. Predictions hold every member's result in
     the field :data:`MEMBER_PREDS`, which
-    :class:`~mmfrozen.evaluation.metrics.SweepMetric` routes to one copy of the metric per
+    :class:`~mmfrozen.sweep.SweepMetric` routes to one copy of the metric per
     member.
 
     Each member is built, initialised and run on a random-number stream of its own that starts
@@ -130,6 +135,7 @@ class DetectorSweep(BaseDetector):
             built[name] = member
         self.backbone = shared
         self.members = nn.ModuleDict(built)
+        self._diverged: set = set()  # members whose last loss was not finite
 
     # -- weights -------------------------------------------------------------------------------
     def init_weights(self) -> None:
@@ -168,10 +174,49 @@ class DetectorSweep(BaseDetector):
             losses.update((f'{name}/{key}', value) for key, value in member_losses.items())
         return losses
 
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """mmengine's training step, refused before any update unless ``optim_wrapper`` holds
+        each member's own parameter groups (a :class:`~mmfrozen.sweep.SweepOptimWrapper` of
+        these members): any other trains every member at the sweep config's settings."""
+        if not isinstance(optim_wrapper, SweepOptimWrapper):
+            groups = getattr(getattr(optim_wrapper, 'optimizer', None), 'param_groups', [])
+            lrs = [g.get('lr') for g in groups]
+            raise TypeError(
+                f'DetectorSweep: the optimizer wrapper is {type(optim_wrapper).__name__}, whose '
+                f'{len(groups)} parameter groups name no member (lr {lrs})'
+                ': every member would train at those settings, not at its own config\'s (its '
+                'parameter groups, learning rate, gradient clipping). A sweep config sets the '
+                f'sweep\'s own optimizer wrapper: {USAGE}')
+        if optim_wrapper.members != list(self.members):
+            raise ValueError(f'DetectorSweep: the optimizer wrapper holds the parameter groups '
+                             f'of members {optim_wrapper.members}, the model has '
+                             f'{list(self.members)}; build it from this model with '
+                             'SweepOptimWrapperConstructor')
+        return super().train_step(data, optim_wrapper)
+
+    def _note_divergence(self, finite: Mapping[str, bool]) -> None:
+        """Warn once when a member's loss stops being finite (again after it recovered)."""
+        for name, ok in finite.items():
+            if ok:
+                self._diverged.discard(name)
+            elif name not in self._diverged:
+                self._diverged.add(name)
+                print_log(
+                    f'DetectorSweep: the loss of sweep member {name!r} is not finite: it '
+                    'diverged (the other members train on, exactly as alone). Its weights '
+                    f'follow its own gradients as alone; from now on the logged `loss` sums '
+                    f'the finite members\' losses only (its own is `{name}/loss`), and its '
+                    'validation metrics are NaN where it predicts nothing. Warned once until '
+                    'its loss is finite again.', logger='current', level=logging.WARNING)
+
     def parse_losses(self, losses: Dict[str, Any]) -> Tuple[Tensor, Dict[str, Tensor]]:
         """Each member's losses parsed by the member itself; the total is their sum.
 
-        Logged: ``loss`` (the total), and per member ``<member>/loss`` and its loss terms.
+        Logged: ``loss``, the sum of the members' losses that are finite (a diverged member is
+        named in a warning, :meth:`_note_divergence`, instead of turning it into NaN; the total
+        that is back-propagated keeps every member's, so each member's gradients stay those it
+        would get alone), and per member ``<member>/loss`` and its loss terms.
         """
         grouped: Dict[str, Dict[str, Any]] = OrderedDict((name, OrderedDict())
                                                          for name in self.members)
@@ -182,12 +227,20 @@ class DetectorSweep(BaseDetector):
                                f'({list(grouped)})')
             grouped[name][term] = value
         total: Union[int, Tensor] = 0
+        logged: Union[int, Tensor] = 0
+        finite: Dict[str, bool] = OrderedDict()
         log_vars: List[Tuple[str, Tensor]] = []
         for name, member in self.members.items():
             loss, member_vars = member.parse_losses(grouped[name])
             total = total + loss
+            finite[name] = bool(torch.isfinite(loss.detach()).all())
+            if finite[name]:
+                logged = logged + loss.detach()
             log_vars += [(f'{name}/{key}', value) for key, value in member_vars.items()]
-        return total, OrderedDict([('loss', total)] + log_vars)
+        self._note_divergence(finite)
+        if not any(finite.values()):
+            logged = total.detach()  # every member diverged: nothing finite to sum
+        return total, OrderedDict([('loss', logged)] + log_vars)
 
     @staticmethod
     def _member_samples(batch_data_samples: List[DetDataSample]) -> List[DetDataSample]:

@@ -1,9 +1,11 @@
 """``SweepMetric``: evaluate every member of a detector sweep with its own copy of a metric."""
 import copy
+import logging
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmdet.registry import METRICS
 
 from .detector_sweep import MEMBER_PREDS
@@ -75,23 +77,57 @@ class SweepMetric(BaseMetric):
             elif sorted(preds) != members:
                 raise ValueError(f'SweepMetric: samples of one batch name different members '
                                  f'({members} vs {list(preds)})')
+        classes = (self._dataset_meta or {}).get('classes')
         for member in members or []:
             shared = [{k: v for k, v in s.items() if k != MEMBER_PREDS} for s in data_samples]
             own = [dict(base, **s[MEMBER_PREDS][member]) for base, s in zip(shared, data_samples)]
+            if classes is not None:
+                self._check_labels(member, own, len(classes))
             for metric in self._metrics_of(member):
                 metric.process(data_batch, own)
+
+    @staticmethod
+    def _check_labels(member: str, samples: Sequence[dict], num_classes: int) -> None:
+        """Refuse a member's predicted labels beyond the dataset's classes: its head has another
+        ``num_classes`` (the metric would fail with a bare IndexError, naming no member)."""
+        for sample in samples:
+            labels = (sample.get('pred_instances') or {}).get('labels')
+            if labels is not None and len(labels) and int(labels.max()) >= num_classes:
+                raise ValueError(
+                    f'SweepMetric: sweep member {member!r} predicts class {int(labels.max())}, '
+                    f'but the dataset has {num_classes} classes: its head\'s num_classes does '
+                    'not match the data. Set num_classes of its heads to '
+                    f'{num_classes} (in its config, or with cfg_options in the sweep\'s member '
+                    'list).')
 
     def compute_metrics(self, results: list) -> dict:
         """Not used: :meth:`evaluate` asks every member's metrics for their results."""
         raise NotImplementedError('SweepMetric.evaluate delegates to the members\' metrics')
 
     def evaluate(self, size: int) -> dict:
-        """Every member's metrics, each under its ``<member>/`` prefix."""
+        """Every member's metrics, each under its ``<member>/`` prefix.
+
+        A metric that reports nothing for a member (mmdet's ``CocoMetric`` on an empty result
+        set, e.g. of a member whose loss diverged) is not left out silently: each key the other
+        members report is NaN for it, and a warning names the member.
+        """
         if not self.member_metrics:
             raise RuntimeError('SweepMetric: no predictions were processed, so there is no '
                                'member to evaluate')
-        out = OrderedDict()
-        for metrics in self.member_metrics.values():
+        reported: Dict[str, Dict[str, Any]] = OrderedDict()
+        for member, metrics in self.member_metrics.items():
+            reported[member] = OrderedDict()
             for metric in metrics:
-                out.update(metric.evaluate(size))
+                for key, value in metric.evaluate(size).items():
+                    reported[member][key[len(member) + 1:]] = value
+        every = list(OrderedDict.fromkeys(k for values in reported.values() for k in values))
+        out = OrderedDict()
+        for member, values in reported.items():
+            missing = [k for k in every if k not in values]
+            if missing:
+                print_log(f'SweepMetric: sweep member {member!r} has no {missing} (the other '
+                          'members have them): its metric reported nothing for them, typically '
+                          'because it predicted nothing (a member whose loss diverged predicts '
+                          'no boxes). Logged as NaN.', logger='current', level=logging.WARNING)
+            out.update((f'{member}/{k}', values.get(k, float('nan'))) for k in every)
         return out

@@ -69,6 +69,50 @@ class SweepOptimWrapper(OptimWrapper):
             self._clip_grad()
         self.optimizer.step(**kwargs)
 
+    def check_state_dict(self, state_dict: Mapping, filename: str = 'the checkpoint') -> None:
+        """Refuse an optimizer state saved for other members than this sweep's.
+
+        Every saved parameter group names its member, so a member added, removed or renamed
+        since the checkpoint was written (or a member whose own parameter groups changed) is
+        named, instead of torch's size mismatch or a group silently keeping an old name.
+
+        Raises:
+            ValueError: naming the members (or the member's groups) that differ, and the way out.
+        """
+        saved_groups = list(state_dict.get('param_groups', []))
+        saved = [g.get(MEMBER_KEY) for g in saved_groups]
+        how = ('Resuming continues the same run, so its members must be those of the '
+               'checkpoint (a member\'s name keys its weights, optimizer state and logs): put '
+               'the member list back as it was, or start a new run without resume.')
+        if None in saved:
+            raise ValueError(
+                f'mmfrozen: cannot resume {filename}: its optimizer state is not a sweep\'s (its '
+                f'parameter groups name no member, key {MEMBER_KEY!r}), but this run is a sweep '
+                f'of {self.members}. {how}')
+        before = list(OrderedDict.fromkeys(saved))
+        if before != self.members:
+            added = [m for m in self.members if m not in before]
+            removed = [m for m in before if m not in self.members]
+            change = '; '.join(f'{what} {names}' for what, names in (
+                ('added', added), ('removed or renamed', removed)) if names) or 'reordered'
+            raise ValueError(
+                f'mmfrozen: cannot resume {filename}: the sweep\'s members changed since it was '
+                f'written: it holds the optimizer state of members {before}, this run has '
+                f'{self.members} ({change}). {how}')
+        for name in self.members:
+            then = [len(g['params']) for g in saved_groups if g[MEMBER_KEY] == name]
+            now = [len(g['params']) for g in self.optimizer.param_groups if g[MEMBER_KEY] == name]
+            if then != now:
+                raise ValueError(
+                    f'mmfrozen: cannot resume {filename}: sweep member {name!r} has parameter '
+                    f'groups of sizes {then} in it and {now} in this run: the member\'s model or '
+                    f'optimizer settings changed since. {how}')
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """mmengine's, after :meth:`check_state_dict`."""
+        self.check_state_dict(state_dict)
+        super().load_state_dict(state_dict)
+
     def get_lr(self) -> Dict[str, List[float]]:
         """mmengine's learning rates, plus ``<member>/lr`` (its first group's) per member."""
         res = super().get_lr()

@@ -1,17 +1,80 @@
 """``SweepOptimWrapperConstructor``: each sweep member's parameter groups, from its own config."""
 import copy
 import inspect
-from typing import Dict, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
-from mmengine.optim import OptimWrapper, OptimWrapperDict, build_optim_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict, build_optim_wrapper
 from torch import nn
 from torch.optim import LBFGS, Optimizer, SparseAdam
 
 from .optim_wrapper import MEMBER_KEY, SweepOptimWrapper
 
-_USAGE = ("optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper', "
-          "constructor='SweepOptimWrapperConstructor')")
+#: What a sweep config writes for its optimizer wrapper.
+USAGE = ("optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper', "
+         "constructor='SweepOptimWrapperConstructor')")
+
+
+def _registered(name: Any, registry) -> Any:
+    return registry.get(name) if isinstance(name, str) else name
+
+
+def _check_wrapper(cfg: Mapping[str, Any], paramwise_cfg: Optional[dict]) -> None:
+    """Refuse a sweep ``optim_wrapper`` (without ``constructor``) the constructor cannot build."""
+    wrapper_type = cfg.get('type', 'OptimWrapper')
+    cls = _registered(wrapper_type, OPTIM_WRAPPERS)
+    if inspect.isclass(cls) and issubclass(cls, AmpOptimWrapper):
+        raise ValueError(
+            f"the sweep's optim_wrapper is type={wrapper_type!r} (loss_scale="
+            f"{cfg.get('loss_scale', 'dynamic')!r}; tools/train.py --amp sets both): mixed "
+            'precision with loss scaling is not supported for a sweep. One loss scaler would '
+            'serve every member: a member whose gradients overflow would skip the step of all '
+            'members and lower the scale of all, so no member would train as it does alone. '
+            "Supported: the shared frozen backbone's forward in bfloat16 (the freeze hook's "
+            "precision='bf16', in the members' configs), the members' necks and heads in fp32. "
+            f'Run without --amp and keep {USAGE}')
+    if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapper)):
+        raise ValueError(
+            f'SweepOptimWrapperConstructor builds a SweepOptimWrapper (per-member gradient '
+            f'clipping), got type={wrapper_type!r}. Use: {USAGE}')
+    if paramwise_cfg:
+        raise ValueError('SweepOptimWrapperConstructor: paramwise_cfg comes from each '
+                         "member's config; remove it from the sweep's optim_wrapper")
+    extra = sorted(set(cfg) - {'type', 'accumulative_counts'})
+    if extra:
+        raise ValueError(
+            f"SweepOptimWrapperConstructor: the sweep's optim_wrapper sets {extra}, which come "
+            "from each member's own config and would be ignored here. The sweep config "
+            f'should state only the wrapper: {USAGE}')
+
+
+def check_sweep_optim_wrapper(optim_wrapper: Optional[Mapping[str, Any]],
+                              member_lrs: Optional[Mapping[str, Any]] = None) -> None:
+    """Refuse a sweep config's ``optim_wrapper`` that would not train each member with its own
+    parameter groups (:data:`USAGE` is the one that does).
+
+    Args:
+        optim_wrapper: The sweep config's ``optim_wrapper``.
+        member_lrs: ``{member: lr}`` of the members' own configs, for the message.
+
+    Raises:
+        ValueError: naming what was found, what it would do and what to write instead.
+    """
+    cfg = dict(optim_wrapper or {})
+    constructor = cfg.pop('constructor', 'DefaultOptimWrapperConstructor')
+    cls = _registered(constructor, OPTIM_WRAPPER_CONSTRUCTORS)
+    if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapperConstructor)):
+        lr = (cfg.get('optimizer') or {}).get('lr') if isinstance(cfg.get('optimizer'),
+                                                                    Mapping) else None
+        asked = f' (its members ask for lr {dict(member_lrs)})' if member_lrs else ''
+        raise ValueError(
+            f"a DetectorSweep's optim_wrapper must be built by SweepOptimWrapperConstructor, "
+            f'found constructor={constructor!r} in optim_wrapper={dict(optim_wrapper or {})}. '
+            'It would train every member in one parameter group at the sweep config\'s own '
+            f'settings (lr {lr}){asked}, not with each member\'s own parameter groups, learning '
+            'rate and gradient clipping. A _base_ (a member config) sets its own optim_wrapper: '
+            f'the sweep config must replace it with {USAGE}')
+    _check_wrapper(cfg, cfg.pop('paramwise_cfg', None))
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -28,7 +91,8 @@ class SweepOptimWrapperConstructor:
     groups added (``add_param_group``); its defaults are the first member's and fill in nothing,
     since every group carries all its settings.
 
-    The sweep config states only the wrapper and this constructor::
+    The sweep config states only the wrapper and this constructor (:data:`USAGE`;
+    :func:`check_sweep_optim_wrapper` refuses another when the run is built)::
 
         optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper',
                              constructor='SweepOptimWrapperConstructor')
@@ -41,24 +105,8 @@ class SweepOptimWrapperConstructor:
     """
 
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None) -> None:
-        if paramwise_cfg:
-            raise ValueError('SweepOptimWrapperConstructor: paramwise_cfg comes from each '
-                             "member's config; remove it from the sweep's optim_wrapper")
         cfg = dict(optim_wrapper_cfg)
-        extra = sorted(set(cfg) - {'type', 'accumulative_counts'})
-        if extra:
-            raise ValueError(
-                f"SweepOptimWrapperConstructor: the sweep's optim_wrapper sets {extra}, which come "
-                "from each member's own config and would be ignored here. The sweep config "
-                f'should state only the wrapper: {_USAGE}')
-        wrapper_type = cfg.get('type', 'OptimWrapper')
-        cls = OPTIM_WRAPPERS.get(wrapper_type) if isinstance(wrapper_type, str) else wrapper_type
-        if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapper)):
-            raise ValueError(
-                f'SweepOptimWrapperConstructor builds a SweepOptimWrapper (per-member gradient '
-                f'clipping), got type={wrapper_type!r}. Mixed precision (AmpOptimWrapper) would '
-                'share one loss scale among the members; for a cheaper frozen forward use the '
-                f"freeze hook's precision='bf16' instead. Use: {_USAGE}")
+        _check_wrapper(cfg, paramwise_cfg)
         self.optim_wrapper_cfg = cfg
 
     def __call__(self, model: nn.Module) -> SweepOptimWrapper:
@@ -81,7 +129,20 @@ class SweepOptimWrapperConstructor:
                                  'SweepOptimWrapperConstructor)')
             clip_grad[name] = cfg.pop('clip_grad', None)
             counts.add(cfg.pop('accumulative_counts', 1))
-            wrapper = build_optim_wrapper(member, cfg)
+            try:
+                wrapper = build_optim_wrapper(member, cfg)
+            except (NotImplementedError, AttributeError) as exc:  # it looked for the backbone
+                constructor = cfg.get('constructor', 'DefaultOptimWrapperConstructor')
+                raise ValueError(
+                    f'sweep member {name!r}: its optimizer constructor {constructor!r} failed '
+                    f'({type(exc).__name__}: {exc}). In a sweep a member\'s optimizer is built '
+                    'on its own neck and heads only: its backbone is the shared frozen one, '
+                    'which it does not hold (member.backbone is an nn.Identity), so a '
+                    'constructor that reads the backbone (layer-wise LR decay reads its layers) '
+                    'cannot build it. The frozen backbone has no parameter in the optimizer: '
+                    "give the member a constructor that needs no backbone (mmengine's "
+                    "DefaultOptimWrapperConstructor with the paramwise_cfg it needs), or train "
+                    'it alone.') from exc
             if isinstance(wrapper, OptimWrapperDict):
                 raise ValueError(f'sweep member {name!r}: its optimizer constructor builds several '
                                  'optimizers, which a sweep cannot merge')

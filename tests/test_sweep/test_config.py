@@ -6,8 +6,8 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.sweep import (SweepConfigError, expand_sweep_config, is_sweep_config,
-                                       load_sweep_members, sweep_member_configs)
+from mmfrozen.sweep import (SweepConfigError, check_sweep_config, expand_sweep_config,
+                            is_sweep_config, load_sweep_members, sweep_member_configs)
 from tests.utils import CONFIGS
 
 FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
@@ -21,7 +21,8 @@ SWEEPS = sorted(glob.glob(osp.join(CONFIGS, 'sweeps', '*.py')))
 
 def test_members_that_agree_load_with_their_options():
     members = load_sweep_members(dict(
-        c=RETINA, a=FASTER, b=dict(config=FASTER, cfg_options={'optim_wrapper.optimizer.lr': 0.04})))
+        c=RETINA, a=FASTER,
+        b=dict(config=FASTER, cfg_options={'optim_wrapper.optimizer.lr': 0.04})))
     assert list(members) == ['a', 'b', 'c']  # by name, whatever the order in the config
     assert members['b'].cfg.optim_wrapper.optimizer.lr == 0.04
     assert members['a'].cfg.optim_wrapper.optimizer.lr == 0.02
@@ -86,6 +87,7 @@ def test_sweep_configs_members_can_share(path):
     for key in ('train_dataloader', 'param_scheduler', 'train_cfg', 'custom_hooks'):
         assert cfg[key] == first[key], key
     assert cfg.val_evaluator.metric == first.val_evaluator
+    check_sweep_config(cfg)  # and all that FrozenRunner checks before it builds the run
 
 
 def test_expand_sweep_config_inlines_members_and_hoists_the_shared_parts():

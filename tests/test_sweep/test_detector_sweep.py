@@ -1,5 +1,6 @@
 """DetectorSweep: one frozen backbone forward, members that train exactly as they would alone."""
 import copy
+import logging
 import os.path as osp
 
 import pytest
@@ -9,9 +10,8 @@ from mmengine.runner import Runner, set_random_seed
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
-from mmfrozen.sweep import MEMBER_KEY
 from mmfrozen.freezing import frozen_parameters, optimizer_holds
-from mmfrozen.sweep import MEMBER_PREDS, DetectorSweep
+from mmfrozen.sweep import MEMBER_KEY, MEMBER_PREDS, DetectorSweep
 from tests.utils import CONFIGS, tiny_member_config, tiny_sweep_config
 
 FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
@@ -219,3 +219,60 @@ def test_one_backbone_module_and_member_layout(members):
     assert not [k for k in keys if '.backbone.' in k]  # members hold no backbone of their own
     assert list(frozen_parameters(sweep)) == [f'backbone.{n}' for n, _ in
                                               sweep.backbone.named_parameters()]
+
+
+def test_train_step_refuses_an_optimizer_wrapper_that_is_not_the_sweeps(members):
+    """On any runner (mmengine's own too): a plain wrapper, as a sweep config without its
+    optimizer line builds it, is refused before the first update."""
+    cfg = tiny_sweep_config(members, members['faster'])
+    sweep, _ = _build(cfg)
+    plain = build_frozen_optim_wrapper(sweep, Config.fromfile(members['faster']).optim_wrapper)
+    before = {k: v.clone() for k, v in sweep.state_dict().items()}
+    with pytest.raises(TypeError, match=(
+            r'the optimizer wrapper is OptimWrapper, whose 1 parameter groups name no member '
+            r"\(lr \[0.02\]\): every member would train at those settings.*"
+            r"type='SweepOptimWrapper', constructor='SweepOptimWrapperConstructor'")):
+        _train(sweep, plain, _batches(cfg, 1))
+    assert all(torch.equal(v, before[k]) for k, v in sweep.state_dict().items())
+
+
+def test_a_member_whose_optimizer_constructor_needs_its_backbone_is_named(members, tmp_path):
+    """mmdet's layer-decay constructor (its ConvNeXt configs) reads the member's backbone, which
+    a sweep member does not hold."""
+    adamw = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05))
+    decay = dict(adamw, constructor='LearningRateDecayOptimizerConstructor',
+                 paramwise_cfg=dict(decay_rate=0.8, decay_type='layer_wise', num_layers=6))
+    changed = _member_configs(members, tmp_path, dict(faster=adamw, retina=decay))
+    with pytest.raises(ValueError, match=(
+            r"sweep member 'retina': its optimizer constructor "
+            r"'LearningRateDecayOptimizerConstructor' failed \(NotImplementedError.*"
+            r'member.backbone is an nn.Identity')):
+        _build(tiny_sweep_config(changed, changed['faster']))
+
+
+def test_a_diverging_member_is_named_once_and_the_logged_loss_stays_finite(members):
+    """A member whose loss is not finite: a warning names it when it diverges (not at every
+    step), the logged ``loss`` sums the other members', the back-propagated total keeps it."""
+    from mmengine.logging import MMLogger
+    sweep, _ = _build(tiny_sweep_config(members, members['faster']))
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    MMLogger.get_current_instance().addHandler(handler)
+
+    def losses(retina):
+        return {'faster/loss_cls': torch.tensor(1.0, requires_grad=True),
+                'retina/loss_cls': torch.tensor(retina, requires_grad=True)}
+
+    try:
+        for retina in (2.0, float('nan'), float('inf'), 3.0, float('nan')):
+            total, log_vars = sweep.parse_losses(losses(retina))
+            finite = retina == retina and retina != float('inf')
+            assert log_vars['loss'].item() == (1.0 + retina if finite else 1.0)
+            assert torch.isfinite(total).item() == finite
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    warned = [r.getMessage() for r in records]
+    assert len(warned) == 2, warned  # when it diverged, and again after it had recovered
+    assert all("the loss of sweep member 'retina' is not finite" in w for w in warned)
+    assert 'the logged `loss` sums the finite members\' losses only' in warned[0]

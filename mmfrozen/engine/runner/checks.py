@@ -1,5 +1,5 @@
 """Config checks for frozen training."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
@@ -7,6 +7,25 @@ from torch import nn
 
 from ...freezing import frozen_parameters
 from ..frozen_model import freeze_hook_cfgs
+
+#: Checks :class:`~mmfrozen.engine.runner.FrozenRunner` runs on the whole config before it
+#: builds anything; each takes the config and raises on one that cannot run as written. A
+#: feature whose model alone cannot see what it needs registers its own here on import
+#: (:mod:`mmfrozen.sweep`: its optimizer wrapper, evaluators and runtime against its members').
+CONFIG_CHECKS: List[Callable[[Mapping], None]] = []
+
+
+def register_config_check(check: Callable[[Mapping], None]) -> Callable[[Mapping], None]:
+    """Add ``check`` to :data:`CONFIG_CHECKS` (once); return it."""
+    if check not in CONFIG_CHECKS:
+        CONFIG_CHECKS.append(check)
+    return check
+
+
+def run_config_checks(cfg: Mapping) -> None:
+    """Run every check of :data:`CONFIG_CHECKS` on ``cfg``, in the order they were registered."""
+    for check in CONFIG_CHECKS:
+        check(cfg)
 
 
 def warn_lr_mult_zero(optim_wrapper_cfg: Optional[dict], model: nn.Module) -> int:
@@ -87,17 +106,21 @@ def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: s
 
     FrozenRunner builds the optimizer without the frozen parameters, so the state of a run
     written by stock mmdet (nothing frozen) or under another freeze spec does not fit it; torch
-    would only say that a parameter group "doesn't match the size of optimizer's group".
+    would only say that a parameter group "doesn't match the size of optimizer's group". An
+    optimizer wrapper with a ``check_state_dict(state, filename)`` method checks the state first
+    (the sweep's names the members that changed).
 
     Raises:
         ValueError: naming the checkpoint, the group sizes and ``load_from`` as the way out.
     """
     if isinstance(optim_wrapper, OptimWrapperDict):
-        pairs = [(f"optimizer '{k}'", w.optimizer.state_dict(), state.get(k, {}))
-                 for k, w in optim_wrapper.items()]
+        pairs = [(f"optimizer '{k}'", w, state.get(k, {})) for k, w in optim_wrapper.items()]
     else:
-        pairs = [('the optimizer', optim_wrapper.optimizer.state_dict(), state)]
-    for which, now, saved in pairs:
+        pairs = [('the optimizer', optim_wrapper, state)]
+    for which, wrapper, saved in pairs:
+        if hasattr(wrapper, 'check_state_dict'):  # a wrapper that can say more (the sweep's)
+            wrapper.check_state_dict(saved, filename)
+        now = wrapper.optimizer.state_dict()
         if _group_sizes(now) == _group_sizes(saved):
             continue
         raise ValueError(

@@ -11,7 +11,7 @@ from torch import nn
 from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
 from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
 from .checks import (check_optimizer_state, refuse_empty_optimizers,
-                     refuse_freeze_hooks_in_default_hooks, warn_lr_mult_zero)
+                     refuse_freeze_hooks_in_default_hooks, run_config_checks, warn_lr_mult_zero)
 
 _RUNNER_SIG = inspect.signature(Runner.__init__)
 
@@ -31,6 +31,8 @@ class FrozenRunner(Runner):
     * freezes those modules right after the model is built, before DDP wrapping, and refuses a
       module that nothing loads pretrained weights into (unless ``allow_random_init=True``):
       :func:`~mmfrozen.engine.frozen_model.build_frozen_model`;
+    * runs the checks features register on the whole config (:data:`~mmfrozen.engine.runner.
+      checks.CONFIG_CHECKS`) before it builds anything;
     * removes every frozen parameter from the optimizer it builds.
 
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
@@ -39,6 +41,8 @@ class FrozenRunner(Runner):
     def __init__(self, *args, **kwargs) -> None:
         bound = _RUNNER_SIG.bind(self, *args, **kwargs)
         refuse_freeze_hooks_in_default_hooks(bound.arguments.get('default_hooks'))
+        cfg = bound.arguments.get('cfg')
+        run_config_checks(cfg if cfg is not None else bound.arguments)  # before building
         # build_model runs inside Runner.__init__, before the hooks are registered
         self._custom_hooks = bound.arguments.get('custom_hooks')
         self._resuming_optimizer = False

@@ -1,0 +1,190 @@
+"""The checks of a sweep's whole config, run by ``FrozenRunner`` before it builds anything.
+
+A :class:`~mmfrozen.sweep.DetectorSweep` sees only ``model=``. What else makes a sweep train
+each member as the member's own config says is in the rest of the sweep's config: its optimizer
+wrapper, its evaluators and its runtime (data, loops, schedule, hooks), which the run takes from
+the sweep config, not from the members. :func:`check_sweep_config` refuses a sweep config whose
+rest would not do that; importing :mod:`mmfrozen.sweep` registers it into the engine's
+:data:`~mmfrozen.engine.runner.checks.CONFIG_CHECKS`.
+"""
+import inspect
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from mmdet.registry import DATASETS, METRICS
+
+from .config import (_ABSENT, SHARED_KEYS, SweepConfigError, SweepMember, _lookup, _short,
+                     first_difference, is_inline, is_sweep_config, load_sweep_members)
+from .metric import SweepMetric
+from .optim_wrapper_constructor import check_sweep_optim_wrapper
+
+#: Keys of SHARED_KEYS the sweep config itself legitimately sets otherwise: the model (the
+#: members') and the optimizer wrapper (the sweep's own, checked by check_sweep_optim_wrapper).
+_SWEEPS_OWN = ('model.', 'optim_wrapper.')
+#: Keys a sweep may switch off (None) while its members set them: no validation or no test.
+_SWITCHABLE = ('val_dataloader', 'val_cfg', 'val_evaluator',
+               'test_dataloader', 'test_cfg', 'test_evaluator')
+_EVALUATOR_USAGE = ("val_evaluator = dict(_delete_=True, type='SweepMetric', "
+                    'metric={{_base_.val_evaluator}}); test_evaluator = val_evaluator')
+
+
+def _evaluator_metrics(evaluator: Any) -> List[Any]:
+    """The metric configs of an evaluator config (a metric, a list, or an ``Evaluator``)."""
+    if isinstance(evaluator, Mapping) and 'metrics' in evaluator:
+        evaluator = evaluator['metrics']
+    return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+
+
+def _is_sweep_metric(metric: Any) -> bool:
+    kind = metric.get('type') if isinstance(metric, Mapping) else None
+    cls = METRICS.get(kind) if isinstance(kind, str) else kind
+    return inspect.isclass(cls) and issubclass(cls, SweepMetric)
+
+
+def check_sweep_evaluators(cfg: Mapping) -> None:
+    """Refuse a sweep's val/test evaluator that is not :class:`~mmfrozen.sweep.SweepMetric`:
+    a detector's metric reads the one ``pred_instances`` a sweep does not predict (mmdet's
+    ``KeyError: 'pred_instances'``, after a whole training epoch)."""
+    for split in ('val', 'test'):
+        evaluator = cfg.get(f'{split}_evaluator')
+        if evaluator is None:
+            continue
+        others = [m for m in _evaluator_metrics(evaluator) if not _is_sweep_metric(m)]
+        if others:
+            kinds = [m.get('type') if isinstance(m, Mapping) else m for m in others]
+            raise SweepConfigError(
+                f"the sweep's {split}_evaluator is {kinds}, not SweepMetric: a DetectorSweep "
+                "predicts one result per member (data_sample.member_preds.<member>), and a "
+                "detector's metric reads one detector's pred_instances (it would fail with "
+                f"KeyError: 'pred_instances' at the first {split} batch"
+                f"{', after a whole training epoch' if split == 'val' else ''}). Wrap the "
+                f"members' metric, each member then gets its own copy: {_EVALUATOR_USAGE}")
+
+
+def _wrapped_metric(evaluator: Any) -> Any:
+    """What a sweep's evaluator compares to its members': the metric its SweepMetric wraps."""
+    metrics = _evaluator_metrics(evaluator)
+    if len(metrics) == 1 and isinstance(metrics[0], Mapping) and 'metric' in metrics[0]:
+        return metrics[0]['metric']
+    return evaluator
+
+
+def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> None:
+    """Refuse a sweep config whose own runtime differs from what its members agree on.
+
+    The run trains with the sweep config's data, loops, schedule, hooks and evaluators, not
+    with the members'. Taking the members' values silently would override what a user set on
+    the sweep (``--cfg-options``); so every key of :data:`~mmfrozen.sweep.config.SHARED_KEYS`
+    but the model and the optimizer wrapper (the sweep's own) must equal the members' value.
+    The evaluators compare the metric their ``SweepMetric`` wraps; validation and test may be
+    switched off in the sweep (``None``).
+
+    Raises:
+        SweepConfigError: naming the key and both values.
+    """
+    first = next(iter(members.values()))
+    reference = first.cfg.to_dict()
+    own = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    for key, what in SHARED_KEYS:
+        if key.startswith(_SWEEPS_OWN):
+            continue
+        theirs, mine = _lookup(reference, key), _lookup(own, key)
+        if key in _SWITCHABLE and mine is None:
+            continue
+        if key.endswith('_evaluator') and mine not in (None, _ABSENT):
+            mine = _wrapped_metric(mine)
+        diff = first_difference(theirs, mine, key)
+        if diff is None:
+            continue
+        where, theirs, mine = diff
+        raise SweepConfigError(
+            f'the sweep config and its members disagree on the {what}: {where} is '
+            f'{_short(mine)} in the sweep config and {_short(theirs)} in its members (all '
+            f'{len(members)} agree; e.g. {first.name!r}, {first.stem}). The run trains with the '
+            "sweep config's data, loops, schedule, evaluators and hooks, so no member would "
+            'train as its own config says. Make them agree: set the members\' value in the '
+            'sweep config (its _base_ is a member config), or give every member '
+            f"cfg_options={{'{where}': ...}} in the sweep's member list.")
+
+
+def _dataset_classes(cfg: Mapping) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """``(dataloader key, class names)`` of the first dataloader whose classes the config
+    states or whose dataset type declares them (mmdet's ``METAINFO``); None if none does."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(key) or {}).get('dataset')
+        while isinstance(dataset, Mapping) and isinstance(dataset.get('dataset'), Mapping):
+            dataset = dataset['dataset']  # RepeatDataset, ClassBalancedDataset, ...
+        if not isinstance(dataset, Mapping):
+            continue
+        classes = (dataset.get('metainfo') or {}).get('classes')
+        if classes is None:
+            kind = dataset.get('type')
+            cls = DATASETS.get(kind) if isinstance(kind, str) else None
+            classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
+        if classes is not None:
+            return key, tuple(classes)
+    return None
+
+
+def _head_num_classes(node: Any, path: str = 'model',
+                      head: bool = False) -> List[Tuple[str, int]]:
+    """``(key, num_classes)`` of every ``bbox_head`` and ``mask_head`` (each stage's) of a model
+    config, keys as ``--cfg-options`` writes them; the RPN is class-agnostic (mmdet sets its
+    own)."""
+    found: List[Tuple[str, int]] = []
+    if isinstance(node, Mapping):
+        if head and isinstance(node.get('num_classes'), int):
+            found.append((f'{path}.num_classes', node['num_classes']))
+        for key, value in node.items():
+            found += _head_num_classes(value, f'{path}.{key}', key in ('bbox_head', 'mask_head'))
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += _head_num_classes(value, f'{path}.{i}', head)
+    return found
+
+
+def check_sweep_num_classes(cfg: Mapping, models: Mapping[str, Any]) -> None:
+    """Refuse a member whose heads' ``num_classes`` differs from the sweep's data, where the
+    config states the classes (mmdet's metric would fail with a bare IndexError at the first
+    validation, naming no member; :class:`~mmfrozen.sweep.SweepMetric` names it otherwise).
+
+    Raises:
+        SweepConfigError: naming the member, the key and both numbers.
+    """
+    found = _dataset_classes(cfg)
+    if found is None:
+        return
+    where, classes = found
+    for name, model in models.items():
+        for key, num in _head_num_classes(model):
+            if num != len(classes):
+                raise SweepConfigError(
+                    f'sweep member {name!r}: {key} is {num}, but the sweep\'s data has '
+                    f'{len(classes)} classes ({where}: {_short(classes, 80)}). Its predictions '
+                    'would not match the dataset\'s classes. Set it to '
+                    f"{len(classes)} in its config, or with cfg_options={{'{key}': "
+                    f"{len(classes)}}} in the sweep's member list.")
+
+
+def check_sweep_config(cfg: Mapping) -> None:
+    """Refuse a sweep config whose optimizer wrapper, evaluators, runtime or heads would not
+    train and evaluate each member as its own config says; a config that is not a sweep passes.
+
+    Raises:
+        SweepConfigError, ValueError: naming what was found and what to write instead.
+    """
+    if not is_sweep_config(cfg):
+        return
+    members = cfg['model'].get('members')
+    loaded: Dict[str, SweepMember] = {}
+    if isinstance(members, Mapping) and members and not any(is_inline(e)
+                                                            for e in members.values()):
+        loaded = load_sweep_members(members)
+    lrs = {n: _lookup(m.cfg.to_dict(), 'optim_wrapper.optimizer.lr') for n, m in loaded.items()}
+    check_sweep_optim_wrapper(cfg.get('optim_wrapper'), lrs or None)
+    check_sweep_evaluators(cfg)
+    if loaded:
+        check_sweep_runtime(cfg, loaded)
+        models = {n: m.cfg.to_dict()['model'] for n, m in loaded.items()}
+    else:  # expanded: the members' models inline (their runtime files no longer apply)
+        models = {n: e.get('model') for n, e in (members or {}).items() if isinstance(e, Mapping)}
+    check_sweep_num_classes(cfg, models)

@@ -1,0 +1,123 @@
+"""A sweep config whose own parts would not train and evaluate each member as the member's config
+says is refused when FrozenRunner is built, before it builds anything: its optimizer wrapper,
+its evaluators, its runtime against the members', its members' classes against its data."""
+import os.path as osp
+import re
+import runpy
+import sys
+
+import pytest
+from mmengine.config import Config
+
+import mmfrozen  # noqa: F401
+from mmfrozen.analysis.config_edits import set_image_scale
+from mmfrozen.sweep import SweepConfigError, check_sweep_config
+from tests.utils import CONFIGS, REPO, build_runner, tiny_member_config, tiny_sweep_config
+
+FASTER = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_fpn_1x_coco.py')
+LR = 'optim_wrapper.optimizer.lr'
+
+
+@pytest.fixture(scope='module')
+def member(tiny_coco, tmp_path_factory):
+    """A tiny Faster R-CNN on the tiny data (3 classes, 64 px, 2 iterations, constant LR)."""
+    return tiny_member_config(tiny_coco, tmp_path_factory.mktemp('sweep_checks'), FASTER, 'm',
+                              max_iters=2)
+
+
+def _sweep(member, **options):
+    """A sweep of the member at LR 0.001 (``a``) and 1.0 (``b``), ``options`` given to ``b``."""
+    return tiny_sweep_config(dict(a=dict(config=member, cfg_options={LR: 0.001}),
+                                  b=dict(config=member, cfg_options={LR: 1.0, **options})),
+                             member)
+
+
+def test_a_sweep_that_agrees_with_its_members_passes(member):
+    cfg = _sweep(member)
+    check_sweep_config(cfg)
+    for split in ('val', 'test'):  # validation and test may be switched off in the sweep
+        for key in ('dataloader', 'cfg', 'evaluator'):
+            cfg[f'{split}_{key}'] = None
+    check_sweep_config(cfg)
+    check_sweep_config(Config.fromfile(member))  # not a sweep: nothing to check
+
+
+def test_a_sweep_without_its_optimizer_wrapper_is_refused(member):
+    """The forgotten line: the member _base_'s plain wrapper would train both members in one
+    parameter group at 0.02."""
+    cfg = _sweep(member)
+    cfg.optim_wrapper = Config.fromfile(member).optim_wrapper
+    with pytest.raises(ValueError, match=(
+            r"found constructor='DefaultOptimWrapperConstructor' in optim_wrapper=.*one "
+            r"parameter group at the sweep config's own settings \(lr 0.02\) \(its members "
+            r"ask for lr \{'a': 0.001, 'b': 1.0\}\).*type='SweepOptimWrapper', "
+            r"constructor='SweepOptimWrapperConstructor'")):
+        build_runner(cfg)
+
+
+def _resize(cfg, size):
+    set_image_scale(cfg, (size, size))
+    return cfg
+
+
+def _warmup(cfg):
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+                                end=2), *cfg.param_scheduler]
+    return cfg
+
+
+@pytest.mark.parametrize('edit, what, key, mine, theirs', [
+    (lambda c: c.train_cfg.update(max_iters=3), 'training loop', 'train_cfg.max_iters', '3', '2'),
+    (lambda c: _resize(c, 128), 'training data and input pipeline',
+     r'train_dataloader.dataset.pipeline.2.scale.0', '128', '64'),
+    (_warmup, 'learning-rate schedule', 'param_scheduler', r"\[\{'type': 'LinearLR'",
+     r"\[\{'begin': 0, 'end': 1, 'factor': 1.0, 'type': 'ConstantLR'\}\]"),
+    (lambda c: c.val_evaluator.metric.update(metric='segm'), 'validation evaluator',
+     'val_evaluator.metric', "'segm'", "'bbox'"),
+    (lambda c: c.custom_hooks.clear(), 'custom hooks (the freeze hook)', 'custom_hooks',
+     r'\[\]', r"\[\{.*'FreezeBackboneHook'"),
+])
+def test_a_sweep_whose_runtime_is_not_its_members_is_refused(member, edit, what, key, mine,
+                                                             theirs):
+    """The sweep's own image size, schedule, warm-up, metric or hooks would be what every member
+    trains with, whatever their configs say: refused, naming the key and both values."""
+    cfg = _sweep(member)
+    edit(cfg)
+    with pytest.raises(SweepConfigError, match=(
+            rf'the sweep config and its members disagree on the {re.escape(what)}: {key} is '
+            rf'{mine}.* in '
+            rf"the sweep config and {theirs}.* in its members \(all 2 agree; e.g. 'a'")):
+        build_runner(cfg)
+
+
+@pytest.mark.parametrize('split', ['val', 'test'])
+def test_a_sweep_without_sweep_metric_is_refused(member, split):
+    cfg = _sweep(member)
+    cfg[f'{split}_evaluator'] = Config.fromfile(member)[f'{split}_evaluator']
+    with pytest.raises(SweepConfigError, match=(
+            rf"{split}_evaluator is \['CocoMetric'\], not SweepMetric.*KeyError: "
+            rf"'pred_instances' at the first {split} batch.*type='SweepMetric'")):
+        build_runner(cfg)
+
+
+def test_a_member_whose_classes_are_not_the_datas_is_refused(member):
+    with pytest.raises(SweepConfigError, match=(
+            r"sweep member 'b': model.roi_head.bbox_head.num_classes is 5, but the sweep's data "
+            r"has 3 classes \(train_dataloader: \('shape0', 'shape1', 'shape2'\)\).*"
+            r"cfg_options=\{'model.roi_head.bbox_head.num_classes': 3\}")):
+        build_runner(_sweep(member, **{'model.roi_head.bbox_head.num_classes': 5}))
+
+
+def test_train_amp_says_a_sweep_does_not_support_it(member, tmp_path, monkeypatch):
+    """``tools/train.py SWEEP --amp``: refused for what it is, before anything is built."""
+    path = str(tmp_path / 'sweep.py')
+    _sweep(member).dump(path)
+    monkeypatch.setattr(sys, 'argv', ['tools/train.py', path, '--amp'])
+    train = runpy.run_path(osp.join(REPO, 'tools', 'train.py'))
+    with pytest.raises(ValueError) as refused:
+        train['main']()
+    message = str(refused.value)
+    assert "type='AmpOptimWrapper' (loss_scale='dynamic'" in message
+    assert 'mixed precision with loss scaling is not supported for a sweep' in message
+    assert "precision='bf16'" in message and 'Run without --amp' in message
+    assert "come from each member's own config" not in message
