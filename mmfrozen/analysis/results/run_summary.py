@@ -190,22 +190,20 @@ def divergence(train: List[dict]) -> Optional[Tuple[int, str, float]]:
     return None
 
 
-def _count_params(cfg, counts: Dict[str, Any]) -> Tuple[Any, bool]:
-    """(ParamCount or the exception that stopped it, whether this config was counted before);
-    ``counts`` caches by the config's content, so that sessions and runs of one config build
-    its model once."""
-    key = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
-    if key in counts:
-        return counts[key], True
+def _config_key(stem: str, cfg: Optional[Any], path: Optional[str]) -> Optional[str]:
+    """What makes two runs' configs the same: their name and the loaded config's content, else
+    the text of the file that did not load; None without either."""
+    if cfg is not None:
+        return stem + '\n' + json.dumps(cfg.to_dict(), sort_keys=True, default=str)
     try:
-        counts[key] = count_config(cfg)
-    except Exception as exc:  # a model that does not build here: the caller reports it
-        counts[key] = exc
-    return counts[key], False
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return stem + '\n' + f.read()
+    except (OSError, TypeError):
+        return None
 
 
 def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
-              counts: Optional[Dict[str, Any]] = None
+              configs: Optional[Dict[str, Any]] = None
               ) -> Tuple[Optional[RunSummary], List[str]]:
     """Summarize one run; (None, warnings) when it has nothing to put in a table.
 
@@ -213,9 +211,12 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         run: The run's logs.
         params: Count parameters by building the model from the dumped config.
         cfg: The run's config, already loaded; None: loaded from ``run.config_path``.
-        counts: Parameter counts by config content, shared by the runs of a table (each config
-            is built once, and a failure is reported once); None: not shared.
+        configs: The configs of the runs summarized before, by content, with their parameter
+            count (or the error that stopped it), shared by the runs of a table: each config's
+            model is built once, and what is said about a config is said for its first run
+            only, not once per session or run. None: nothing shared.
     """
+    configs = {} if configs is None else configs
     warnings = list(run.warnings)
     where = run.label
     if not run.train:
@@ -227,41 +228,52 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
                         'metric (bbox_mAP / bbox_AP); not a detection run, no row')
         return None, warnings
     name = ConfigName.parse(run.config_stem)
+    about_config: List[str] = []  # said for the first run of a config only
     if name is None:
-        warnings.append(f'{where}: config name {run.config_stem!r} does not follow '
-                        '{algorithm}_{backbone}-{mode}_{neck}_{schedule}_{dataset}; '
-                        'no twin can be paired with it')
+        about_config.append(f'{where}: config name {run.config_stem!r} does not follow '
+                            '{algorithm}_{backbone}-{mode}_{neck}_{schedule}_{dataset}; '
+                            'no twin can be paired with it')
     summary = RunSummary(run=run, name=name, mode=None, warnings=warnings)
     if cfg is None and run.config_path is not None:
         from mmengine.config import Config
         try:
             cfg = Config.fromfile(run.config_path)
         except Exception as exc:  # any error of a user config: report and go on without it
-            warnings.append(f'{where}: cannot load the dumped config {run.config_path} '
-                            f'({type(exc).__name__}: {exc}); mode and parameters unknown')
+            about_config.append(f'{where}: cannot load the dumped config {run.config_path} '
+                                f'({type(exc).__name__}: {exc}); mode and parameters unknown')
+    key = _config_key(run.config_stem, cfg, run.config_path)
+    first = key is None or key not in configs
+    if key is not None:
+        configs.setdefault(key, None)
     if cfg is not None:
         unknown: List[str] = []
         summary.mode = config_mode(cfg, unknown)
-        warnings += [f'{where}: {w}' for w in unknown]
+        about_config += [f'{where}: {w}' for w in unknown]
         summary.detector, summary.backbone, summary.neck = _describe_model(cfg)
         summary.dataset = str(innermost_dataset(cfg.get('train_dataloader') or {}).get(
             'type', ''))
         summary.train_ann_file = train_ann_file(cfg)
         if name is not None and summary.mode not in (name.mode, UNKNOWN):
-            warnings.append(f'{where}: the name says mode {name.mode!r} but the config trains '
-                            f'{summary.mode!r}; the table uses the config\'s')
+            about_config.append(f'{where}: the name says mode {name.mode!r} but the config '
+                                f'trains {summary.mode!r}; the table uses the config\'s')
         if params:
-            count, seen = _count_params(cfg, {} if counts is None else counts)
+            if configs[key] is None:
+                try:
+                    configs[key] = count_config(cfg)
+                except Exception as exc:  # a model that does not build here: report it
+                    configs[key] = exc
+            count = configs[key]
             if isinstance(count, Exception):
-                if not seen:
-                    warnings.append(
-                        f'{where}: cannot build the model to count parameters '
-                        f'({type(count).__name__}: {count}); the parameter columns are empty '
-                        'for this run and every other run of the same config')
+                about_config.append(
+                    f'{where}: cannot build the model to count parameters '
+                    f'({type(count).__name__}: {count}); the parameter columns are empty '
+                    'for this run and every other run of the same config')
             else:
                 summary.trainable_params, summary.total_params = count.trainable, count.total
     else:
         warnings.append(f'{where}: mode unknown without the dumped config')
+    if first:
+        warnings += about_config
 
     diverged = divergence(run.train)
     empty = [e['iter'] for e in run.evals if not e['metrics']]

@@ -80,13 +80,13 @@ class ResultsTable:
             params: Count parameters by building each model from its dumped config.
         """
         table = cls()
-        counts: Dict[str, Any] = {}  # parameter counts by config: each config built once
+        configs: Dict[str, Any] = {}  # each config built once, what is odd about it said once
         for work_dir in find_work_dirs(paths, table.warnings):
             for logged in read_work_dir(work_dir):
                 runs, warnings = split_sweep_run(logged)  # a sweep: one run per member
                 table._warn(*warnings)
                 for run, cfg in runs:
-                    summary, warnings = summarize(run, params=params, cfg=cfg, counts=counts)
+                    summary, warnings = summarize(run, params=params, cfg=cfg, configs=configs)
                     table._warn(*warnings)
                     if summary is not None:
                         table.rows.append(Row(summary))

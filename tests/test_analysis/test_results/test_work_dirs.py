@@ -120,9 +120,9 @@ def test_diverged_run_is_said_to_have_diverged(tmp_path):
         assert row.summary.final['box_ap'] is None and row.summary.best_box_ap is None
 
 
-def test_a_failed_parameter_count_is_said_once_per_config(tmp_path):
-    """Two independent runs of one config whose model does not build here (ResNet depth 51):
-    one warning, not one per session."""
+def test_what_is_said_about_a_config_is_said_once(tmp_path):
+    """Two independent runs of one config whose model does not build here (ResNet depth 51) and
+    whose name does not follow the convention: one warning each, not one per session."""
     work = str(tmp_path / 'restarted')
     config = config_text(EPOCHS, 1, 1, depth=51)
     for ts in ('20261201_100000', '20261202_100000'):  # both start from the first iteration
@@ -136,6 +136,7 @@ def test_a_failed_parameter_count_is_said_once_per_config(tmp_path):
     assert len(failed) == 1 and 'KeyError' in failed[0]
     assert failed[0].endswith('the parameter columns are empty for this run and every other run '
                               'of the same config')
+    assert len([w for w in table.warnings if "config name 'restarted' does not follow" in w]) == 1
 
 
 def test_best_box_ap_is_the_highest_evaluation_not_the_last(tmp_path):
