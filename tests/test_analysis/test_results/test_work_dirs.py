@@ -240,3 +240,19 @@ def test_real_runners_of_one_process_share_a_visualizer(tmp_path):
     assert (iters.run.iters, iters.run.epochs, iters.schedule) == (6, None, '6i')
     assert iters.best_box_ap == pytest.approx(60.0) and iters.best_at == 'i4'
     assert iters.final['box_ap'] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize('config, loop', [
+    ('faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py', ('EpochBasedTrainLoop', True, 12, None)),
+    ('mini_study/fcos_r18-ft_fpn_225it_shapes.py', ('IterBasedTrainLoop', False, None, 225)),
+    ('mini_study/upstream/resnet18-w16_1xb64-1000it_shapes-cls.py', ('', False, None, 1000)),
+])
+def test_training_loop_of_dumped_package_configs(config, loop, tmp_path):
+    from mmfrozen.analysis.results.train_loop import read_train_loop
+
+    from ...conftest import CONFIGS
+    path = str(tmp_path / 'config.py')
+    Config.fromfile(osp.join(CONFIGS, config)).dump(path)  # as the Runner dumps it
+    found = read_train_loop(path)
+    assert (found.type, found.by_epoch, found.max_epochs, found.max_iters) == loop
+    assert found.schedule == (f'{loop[2]}e' if loop[1] else f'{loop[3]}i')
