@@ -5,8 +5,13 @@ mmfrozen registers every class straight into mmdet's registries. A config that i
 ours through ``_base_ = 'mmfrozen::...'`` gets ``_scope_='mmfrozen'`` stamped by mmengine on
 the dicts our file defines (e.g. the ``FreezeBackboneHook`` entry), and mmengine then builds
 them in the registry of scope ``mmfrozen``, which it looks for in this module. Each registry
-here is an empty child of mmdet's registry of the same name: nothing registers into it, and a
-lookup falls through to mmdet's (where mmfrozen's classes are), as under ``mmdet`` scope.
+here is a child of mmdet's registry of the same name, and a lookup falls through to mmdet's
+(where mmfrozen's classes are), as under ``mmdet`` scope.
+
+The one class registered here is a stand-in for an mmdet class that cannot run on this stack,
+under mmdet's name: ``METRICS`` holds :class:`mmfrozen.evaluation.LVISMetric`, which a config
+chooses as ``type='mmfrozen.LVISMetric'`` (mmengine resolves the scoped name here from mmdet's
+scope), while ``LVISMetric`` stays mmdet's.
 """
 from mmdet import registry as _mmdet
 from mmengine.registry import Registry

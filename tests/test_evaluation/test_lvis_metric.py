@@ -280,14 +280,15 @@ def test_mmdet_lvis_config_tests_end_to_end(tiny_coco, tmp_path):
     from ._cases import shrink, tiny_lvis
 
     cfg = Config.fromfile(osp.join(CONFIGS, 'lvis', 'mask-rcnn_r50-ft_fpn_rfs-ms-1x_lvis-v1.py'))
+    evaluator = cfg.test_evaluator  # the config's own, by its registered name
+    assert evaluator.type == 'mmfrozen.LVISMetric'
     cfg = tiny_overrides(cfg, tiny_coco, str(tmp_path / 'work'), val=False)
     cfg.model.backbone.init_cfg = None
     shrink(cfg.model)
     ann = tiny_lvis(tiny_coco, 'val')
     cfg.test_dataloader.dataset.update(type='LVISV1Dataset', data_root='', ann_file=ann,
                                        data_prefix=dict(img=tiny_coco.root + '/'))
-    assert cfg.test_evaluator.type == 'mmfrozen.LVISMetric'  # the config's own evaluator
-    cfg.test_evaluator.update(ann_file=ann, metric=['bbox', 'segm'])
+    cfg.test_evaluator = dict(evaluator, ann_file=ann, metric=['bbox', 'segm'])
     metrics = Runner.from_cfg(cfg).test()
     for t in ('bbox', 'segm'):
         for k in KEYS:
