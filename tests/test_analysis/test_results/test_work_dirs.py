@@ -97,6 +97,28 @@ def test_several_runners_of_one_process_and_a_config_their_logs_contradict(tmp_p
     assert epoch_run.schedule == ''  # from neither the name nor a config it contradicts
 
 
+def test_scalars_of_another_work_dirs_session_are_left_out_with_a_warning(tmp_path):
+    """A script trains two configs into two work dirs in one process: the second Runner's
+    scalars land in the first work dir's session; its own work dir has its text log."""
+    first, second = str(tmp_path / 'first'), str(tmp_path / 'second')
+    shared = osp.join(first, '20261201_100000', 'vis_data')
+    write_session(first, '20261201_100000', config_text(EPOCHS, 2, 1), 'first',
+                  training_logs(EPOCHS, 2, per_epoch=4, val_interval=1, aps=[0.1, 0.2],
+                                interval=2))
+    write_session(second, '20261201_100500', config_text(EPOCHS, 3, 1), 'second',
+                  training_logs(EPOCHS, 3, per_epoch=4, val_interval=1, aps=[0.3, 0.4, 0.5],
+                                interval=2), vis_data=shared)
+    table = ResultsTable.from_work_dirs([first, second], params=False)
+    runs = {r.summary.config: r.summary for r in table.rows}
+    assert (runs['first'].run.iters, runs['first'].final['box_ap']) == (8, pytest.approx(20.0))
+    assert (runs['second'].run.iters, runs['second'].final['box_ap']) == (12, pytest.approx(50.0))
+    assert runs['second'].run.log_files == [osp.join(second, '20261201_100500',
+                                                     '20261201_100500.log')]
+    assert any(w.startswith(f'{osp.join(shared, "20261201_100500.json")}: the scalars of '
+                            f'session 20261201_100500, which is not a session of {first}')
+               for w in table.warnings)
+
+
 def test_diverged_run_is_said_to_have_diverged(tmp_path):
     """Losses NaN from iteration 10; CocoMetric then finds no detections and logs no metric:
     the validation lines hold only ``data_time``, ``time`` and ``step``."""
