@@ -59,7 +59,9 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
     # resume: the guard re-checks the backbone against the fingerprints in the checkpoint, the
     # optimizer state goes back into each member's own parameter groups
     resumed_cfg = copy.deepcopy(cfg)
-    resumed_cfg.train_cfg.max_epochs = 2
+    resumed_cfg.train_cfg.max_epochs = 2  # and so in every member (the sweep checks they agree)
+    resumed_cfg.model.members = {name: dict(config=path, cfg_options={'train_cfg.max_epochs': 2})
+                                 for name, path in members.items()}
     resumed_cfg.update(resume=True, val_cfg=None, val_dataloader=None, val_evaluator=None)
     resumed = build_runner(resumed_cfg)
     resumed.train()
@@ -119,15 +121,18 @@ def test_split_refuses_a_checkpoint_that_is_not_a_sweeps(tmp_path):
 def test_dist_train_sweep_two_processes_without_find_unused_parameters(tiny_coco, tmp_path):
     # a StackedBiFPN member pads to 128 (its P7); the FPN member is told to pad the same way
     run = dict(max_iters=2, val=False, checkpoint_interval=2)
+    bifpn = tiny_member_config(tiny_coco, tmp_path, BIFPN, 'bifpn', **run)
+    # the probe in the members' hooks too: a sweep's hooks must be its members'
+    hooks = {'custom_hooks': [*Config.fromfile(bifpn).custom_hooks,
+                              dict(type='FreezeProbeHook', digests=('backbone', 'members'))]}
     members = dict(
         fpn=dict(config=tiny_member_config(tiny_coco, tmp_path, FASTER, 'fpn', **run),
-                 cfg_options={'model.data_preprocessor.pad_size_divisor': 128}),
-        bifpn=tiny_member_config(tiny_coco, tmp_path, BIFPN, 'bifpn', **run))
-    cfg = tiny_sweep_config(members, members['bifpn'])
+                 cfg_options={'model.data_preprocessor.pad_size_divisor': 128, **hooks}),
+        bifpn=dict(config=bifpn, cfg_options=hooks))
+    cfg = tiny_sweep_config(members, bifpn)
     cfg.custom_imports = dict(imports=['mmfrozen', 'tests._probe_hook'],
                               allow_failed_imports=False)
-    cfg.custom_hooks = [*cfg.custom_hooks,
-                        dict(type='FreezeProbeHook', digests=('backbone', 'members'))]
+    cfg.merge_from_dict(hooks)
     assert not cfg.get('find_unused_parameters', False)
     path = str(tmp_path / 'sweep.py')
     cfg.dump(path)
