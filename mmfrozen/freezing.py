@@ -523,3 +523,46 @@ class Fingerprint:
         trainable = d.get('trainable')
         return cls(d['path'], dict(d['digests']),
                    None if trainable is None else tuple(trainable))
+
+
+def frozen_state(model: nn.Module) -> Dict[str, torch.Tensor]:
+    """All parameters and buffers of ``model`` frozen by mmfrozen, by full state-dict name."""
+    out = {}
+    for path, spec in frozen_specs(model).items():
+        prefix = f'{path}.' if path else ''
+        out.update({prefix + n: t for n, t in frozen_tensors(resolve_module(model, path), spec)})
+    return out
+
+
+def share_frozen_tensors(model: nn.Module,
+                         copy: nn.Module) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Make the frozen tensors of ``copy``, a copy of ``model``, the very tensors of ``model``.
+
+    A frozen tensor never changes, so a copy of the model (an averaged model for EMA) can hold
+    the model's own parameter and buffer objects instead of copies of them. Only a tensor that
+    ``copy`` holds under the same name with the same dtype, device, shape and values is shared;
+    ``copy``'s own tensor is then dropped (its memory is freed once nothing else holds it).
+
+    Returns:
+        ``(shared, kept)``: the tensors ``copy`` now shares with ``model``, by name, and the names
+        of the frozen tensors it holds otherwise (another device or dtype, other values), which
+        keep their own copy.
+    """
+    theirs = copy.state_dict(keep_vars=True)
+    shared: Dict[str, torch.Tensor] = {}
+    kept: List[str] = []
+    for name, tensor in frozen_state(model).items():
+        other = theirs.get(name)
+        if other is tensor:
+            shared[name] = tensor
+            continue
+        if (other is None or other.dtype != tensor.dtype or other.device != tensor.device
+                or other.shape != tensor.shape or not torch.equal(other, tensor)):
+            kept.append(name)
+            continue
+        owner_path, _, leaf = name.rpartition('.')
+        owner = copy.get_submodule(owner_path)
+        slots = owner._parameters if leaf in owner._parameters else owner._buffers
+        slots[leaf] = tensor
+        shared[name] = tensor
+    return shared, kept

@@ -2,6 +2,7 @@
 import inspect
 from typing import Dict, Optional, Union
 
+from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import RUNNERS
@@ -10,6 +11,7 @@ from torch import nn
 
 from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
 from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
+from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
 from .checks import (check_optimizer_state, refuse_empty_optimizers,
                      refuse_freeze_hooks_in_default_hooks, run_config_checks, warn_lr_mult_zero)
 
@@ -33,7 +35,9 @@ class FrozenRunner(Runner):
       :func:`~mmfrozen.engine.frozen_model.build_frozen_model`;
     * runs the checks features register on the whole config (:data:`~mmfrozen.engine.runner.
       checks.CONFIG_CHECKS`) before it builds anything;
-    * removes every frozen parameter from the optimizer it builds.
+    * removes every frozen parameter from the optimizer it builds;
+    * with an ``EMAHook``, makes its averaged model share the frozen tensors instead of copying
+      them (:class:`~mmfrozen.engine.hooks.ShareFrozenWithEMAHook`).
 
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
     """
@@ -56,6 +60,13 @@ class FrozenRunner(Runner):
         if freeze_hook_cfgs(self._custom_hooks):
             warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
         return model
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        if freeze_hook_cfgs(self._custom_hooks) and any(isinstance(h, EMAHook)
+                                                        for h in self.hooks):
+            # the EMA model shares the frozen tensors instead of copying them
+            self.register_hook(ShareFrozenWithEMAHook())
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict], model: nn.Module) -> nn.Module:
         model = super().wrap_model(model_wrapper_cfg, model)
