@@ -7,8 +7,10 @@ switch sets the Keras backbone ``trainable = False``; in PyTorch terms a frozen 
 * has ``requires_grad=False`` on every parameter, so autograd records nothing for it when its
   input needs no gradient (no graph, no stored activations), and it is never handed to an
   optimizer (:func:`prune_optimizer`);
-* runs every sub-module that holds no trainable parameter in inference mode (batch-norm
-  statistics, dropout, drop-path), no matter how often ``model.train()`` is called;
+* runs every sub-module outside its trainable parts in inference mode (batch-norm statistics,
+  dropout, drop-path), no matter how often ``model.train()`` is called; a module that holds a
+  trainable part (an attention block around a LoRA update) is no exception: its own dropout
+  and statistics are off while the part inside it trains;
 * can be fingerprinted (:class:`Fingerprint`) so a guard can prove it never changed.
 
 A :class:`FreezeSpec` may keep named sub-modules trainable (residual adapters inside a frozen
@@ -109,11 +111,6 @@ def trainable_submodules(root: nn.Module, spec: FreezeSpec) -> Dict[str, nn.Modu
 
 def _in_any(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == p or name.startswith(p + '.') for p in prefixes)
-
-
-def _holds_any(name: str, names: Sequence[str]) -> bool:
-    """True if the module called ``name`` (``''``: the root) contains one of ``names``."""
-    return any(not name or n.startswith(name + '.') for n in names)
 
 
 def frozen_tensors(root: nn.Module,
@@ -320,10 +317,11 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
         else:
             param.requires_grad_(False)
             frozen += param.numel()
-    # Inference mode for every sub-module outside the kept parts that holds none of them
-    # (norm layers, dropout, drop-path, whole frozen blocks).
-    eval_names = [n for n, _ in root.named_modules()
-                  if not _in_any(n, kept) and not _holds_any(n, kept)]
+    # Inference mode for every sub-module outside the kept parts (norm layers, dropout,
+    # drop-path, whole frozen blocks), those that hold a kept part included: an attention block
+    # whose qkv carries a trainable LoRA update computes frozen attention, so its own attention
+    # dropout is off. The kept parts themselves follow model.train()/eval().
+    eval_names = [n for n, _ in root.named_modules() if not _in_any(n, kept)]
     eval_modules = [root.get_submodule(n) for n in eval_names]
     for m in eval_modules:
         m.training = False

@@ -72,6 +72,7 @@ def test_trainable_submodules_stay_trainable_and_in_graph():
     # at forward time: frozen parts in inference mode, the trainable part in training mode
     assert model.backbone.layer4.training and model.backbone.layer4[0].bn1.training
     assert not model.backbone.layer1.training and not model.backbone.layer1[0].bn1.training
+    assert not model.backbone.training  # holds layer4, yet its own forward is frozen
     assert model.backbone.layer4[0].conv1.weight.grad is not None
     names = set(n for n, _ in frozen_tensors(model.backbone))
     assert not any(n.startswith('layer4.') for n in names) and 'conv1.weight' in names
@@ -107,6 +108,29 @@ def test_prune_optimizer_and_holds():
     model(torch.randn(1, 3, 32, 32)).sum().backward()
     opt.step()
     assert set(opt.state) == set(model.neck.parameters())
+
+
+def test_prune_optimizer_with_one_group_per_parameter():
+    """Custom constructors make one param group per parameter: frozen ones in consecutive groups
+    must all go (deleting groups while walking the list skips the group after each deleted one),
+    and each remaining parameter keeps its own group, hyper-parameters and state."""
+    model = Tiny()
+    freeze_module(model, FreezeSpec('backbone', trainable=('layer4', )))
+    names = [n for n, _ in model.named_parameters()]
+    params = dict(model.named_parameters())
+    opt = torch.optim.SGD([dict(params=[params[n]], lr=0.001 * (i + 1), name=n)
+                           for i, n in enumerate(names)], lr=0.1, momentum=0.9)
+    for n in names:  # momentum buffers for every parameter, as after steps before freezing
+        opt.state[params[n]] = {'momentum_buffer': torch.zeros_like(params[n])}
+    frozen = frozen_parameters(model)
+    assert names.index('backbone.conv1.weight') + 1 == names.index('backbone.bn1.weight')
+    assert prune_optimizer(opt, list(frozen.values())) == len(frozen)
+    assert optimizer_holds(opt, frozen) == []
+    kept = [(n, 0.001 * (i + 1)) for i, n in enumerate(names) if n not in frozen]
+    assert len(kept) == len(names) - len(frozen) > 1
+    assert [(g['name'], g['lr']) for g in opt.param_groups] == kept
+    assert [g['params'] for g in opt.param_groups] == [[params[n]] for n, _ in kept]
+    assert set(opt.state) == {params[n] for n, _ in kept}
 
 
 def test_fingerprint_names_first_changed_tensor():

@@ -5,8 +5,12 @@ extractor that no training step will ever fix. These checks run before training 
 """
 import inspect
 import logging
+import os.path as osp
 import re
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlparse
+from urllib.request import Request, urlopen
 
 import torch
 from mmengine.logging import print_log
@@ -116,20 +120,16 @@ SELF_LOADED_ATTR = '_mmfrozen_loaded_by'
 def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]:
     """The ``init_cfg`` of type Pretrained that loads the module at ``path``, if any.
 
-    It is either on the module itself, or on an enclosing module without a ``prefix`` (which
-    loads a whole-model checkpoint, the module included). Returns a dict with the init_cfg and
-    ``'owner'``, the path of the module that carries it.
+    It is on the module itself, or else on an enclosing module (the outermost first: mmengine
+    applies it last). An init_cfg loads its whole module, sub-modules included, whatever its
+    ``prefix``, which only selects the checkpoint's keys: ``prefix='backbone.'`` on the backbone
+    loads a detector checkpoint's backbone into it, ``backbone.layer1`` included. Returns a dict
+    with the init_cfg and ``'owner'``, the path of the module that carries it.
     """
-    target = resolve_module(model, path)
-    found = [dict(c, owner=path) for c in pretrained_inits(getattr(target, 'init_cfg', None))
-             if c.get('checkpoint')]
-    if found:
-        return found[0]
     parts = [p for p in path.split('.') if p]
-    for depth in range(len(parts)):
-        owner = '.'.join(parts[:depth])
+    for owner in [path] + ['.'.join(parts[:depth]) for depth in range(len(parts))]:
         for cfg in pretrained_inits(getattr(resolve_module(model, owner), 'init_cfg', None)):
-            if cfg.get('prefix') is None and cfg.get('checkpoint'):
+            if cfg.get('checkpoint'):
                 return dict(cfg, owner=owner)
     return None
 
@@ -184,6 +184,61 @@ def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[st
         'allow_random_init=True on the freeze hook.')
 
 
+def _download_url(checkpoint: str) -> Optional[str]:
+    """The http(s) URL mmengine downloads ``checkpoint`` from (``https://``, ``torchvision://``,
+    ``modelzoo://``, ``open-mmlab://``, ``mmcls://``); None for a local path or a name that
+    mmengine's tables lack (mmengine reports that itself)."""
+    from mmengine.runner.checkpoint import (get_deprecated_model_names, get_external_models,
+                                            get_mmcls_models, get_torchvision_models)
+    scheme, sep, name = checkpoint.partition('://')
+    if scheme in ('http', 'https'):
+        return checkpoint
+    tables = {'torchvision': get_torchvision_models, 'modelzoo': get_torchvision_models,
+              'open-mmlab': get_external_models, 'openmmlab': get_external_models,
+              'mmcls': get_mmcls_models}
+    if not sep or scheme not in tables:
+        return None
+    if scheme in ('open-mmlab', 'openmmlab'):
+        name = get_deprecated_model_names().get(name, name)
+    url = tables[scheme]().get(name)
+    return url if isinstance(url, str) and url.startswith(('http://', 'https://')) else None
+
+
+def check_pretrained_reachable(model: nn.Module, spec: FreezeSpec, timeout: float = 5.0) -> None:
+    """Refuse, before mmengine tries to download it, an ``init_cfg`` checkpoint of ``spec``'s
+    module that is a URL (or ``torchvision://``-like name) neither in torch's download cache
+    nor reachable from this machine; mmengine would fail later with a bare ``URLError``.
+
+    One ``HEAD`` request (proxies honoured) with ``timeout`` seconds; a server that answers at
+    all, even with an HTTP error, counts as reachable.
+
+    Raises:
+        ConnectionError: naming the checkpoint, its URL, the cache file and the fix.
+    """
+    cfg = pretrained_init_cfg(model, spec.path)
+    url = None if cfg is None else _download_url(str(cfg['checkpoint']))
+    if url is None:
+        return
+    cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
+    if osp.isfile(cached):
+        return
+    try:
+        urlopen(Request(url, method='HEAD'), timeout=timeout).close()
+    except HTTPError:  # the server answered: the download itself reports what is wrong
+        return
+    except (URLError, OSError) as err:
+        field = '.'.join(['model', cfg['owner'], 'init_cfg'] if cfg['owner'] else
+                         ['model', 'init_cfg'])
+        source = cfg['checkpoint'] + (f' (downloaded from {url})' if url != cfg['checkpoint']
+                                      else '')
+        raise ConnectionError(
+            f'mmfrozen: the pretrained checkpoint of the frozen {spec.path or "model"!r}, '
+            f'{field}.checkpoint={source}, is not in the download cache ({cached}) and cannot '
+            f'be downloaded from this machine: {getattr(err, "reason", err)}. Download it on a '
+            f'machine with network and set {field}.checkpoint to the local file (or put it at '
+            f'{cached}).') from err
+
+
 def _checkpoint_state_dict(cfg: Dict[str, Any]) -> Dict[str, torch.Tensor]:
     """State dict that mmengine's ``PretrainedInit`` with ``cfg`` loads into its module."""
     ckpt = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
@@ -193,6 +248,17 @@ def _checkpoint_state_dict(cfg: Dict[str, Any]) -> Dict[str, torch.Tensor]:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
     return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+
+
+def _as_loaded(owner: nn.Module, state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """``state`` as ``owner.load_state_dict`` loads it: after the load-state-dict pre-hooks of
+    ``owner`` and of its sub-modules (in the order the loader calls them) have mapped it, e.g.
+    ``ResNetRS`` renaming timm's keys. ``state`` itself is unchanged."""
+    mapped = dict(state)
+    for name, module in owner.named_modules():
+        for hook in module._load_state_dict_pre_hooks.values():
+            hook(mapped, f'{name}.' if name else '', {}, False, [], [], [])
+    return mapped
 
 
 def _loads_itself(module: nn.Module) -> bool:
@@ -246,7 +312,9 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     not match (wrong prefix, another architecture, a format conversion that mangles names, no
     running statistics) leaves the module at its random init with only a warning. Call this
     after ``init_weights``. Parameters and floating-point buffers (:func:`loaded_tensors`) are
-    checked. A tensor counts as loaded if it equals the checkpoint tensor of the same name or,
+    checked against the checkpoint as the module loads it, after its own key mapping
+    (load-state-dict pre-hooks such as ``ResNetRS``'s for timm's key layout). A tensor counts
+    as loaded if it equals the checkpoint tensor of the same name or,
     for backbones that convert an official checkpoint in their own ``init_weights`` (which
     renames keys), any checkpoint tensor; the checkpoint is cast to the model's dtype first
     (fp16/bf16 checkpoints). Backbones that convert may also reorder a few tensors (Swin's
@@ -263,7 +331,7 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is None:
         return None
-    state = _checkpoint_state_dict(cfg)
+    state = _as_loaded(resolve_module(model, cfg['owner']), _checkpoint_state_dict(cfg))
     rel = spec.path[len(cfg['owner']):].lstrip('.') if cfg['owner'] else spec.path
     prefix = f'{rel}.' if rel else ''
     root = resolve_module(model, spec.path)

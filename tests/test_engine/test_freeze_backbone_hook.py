@@ -111,6 +111,32 @@ def test_refuses_checkpoint_that_does_not_load(tiny_coco, tmp_path):
         build(cfg).train()
 
 
+def test_unreachable_checkpoint_url_is_refused_before_the_download(tiny_coco, tmp_path):
+    """On a machine without network mmengine fails on a URL init_cfg with a bare URLError."""
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    url = 'http://127.0.0.1:9/resnet18-tiny.pth'  # nothing listens on the discard port
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=url)
+    runner = build(cfg)
+    with pytest.raises(ConnectionError, match=r'(?s)model\.backbone\.init_cfg\.checkpoint='
+                                              rf'{url}, is not in the download cache.*set '
+                                              r'model\.backbone\.init_cfg\.checkpoint to the '
+                                              'local file'):
+        runner.train()
+
+
+@pytest.mark.parametrize('first', ['backbone', 'backbone.layer4'])
+def test_a_trainable_part_frozen_by_another_hook_is_named(tiny_coco, tmp_path, first):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    hooks = {'backbone': dict(type='FreezeBackboneHook', trainable=['layer4']),
+             'backbone.layer4': dict(type='FreezeHook', module='backbone.layer4')}
+    cfg.custom_hooks = [hooks[first]] + [h for k, h in hooks.items() if k != first]
+    with pytest.raises(RuntimeError, match=r"FreezeBackboneHook\(module='backbone'\) keeps "
+                                           r"'backbone\.layer4' trainable \(trainable="
+                                           r"\['layer4'\]\), but FreezeHook\(module="
+                                           r"'backbone\.layer4'\) freezes 'backbone\.layer4'"):
+        build(cfg).train()
+
+
 def test_unknown_module_path(tiny_coco, tmp_path):
     cfg = make_cfg(tiny_coco, tmp_path, val=False)
     cfg.custom_hooks = [dict(type='FreezeBackboneHook', module='bakbone')]

@@ -1,4 +1,5 @@
 """mmfrozen.engine.pretrained: where a frozen module's weights come from."""
+import mmengine.runner.checkpoint
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -8,9 +9,10 @@ from torch import nn
 import mmfrozen  # noqa: F401
 from mmfrozen.engine import FrozenRunner, build_frozen_model
 from mmfrozen.engine.pretrained import (RandomInitFrozenError, assert_pretrained,
-                                        pretrained_init_cfg, verify_frozen_weights_loaded,
+                                        check_pretrained_reachable, pretrained_init_cfg,
+                                        verify_frozen_weights_loaded,
                                         verify_loaded_from_pretrained)
-from mmfrozen.freezing import FreezeSpec, freeze_module
+from mmfrozen.freezing import FreezeSpec, freeze_module, resolve_module
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner, tiny_frozen_cfg
 
@@ -40,6 +42,35 @@ def test_prefixless_checkpoint_like_torchvision(tmp_path):
         verify_loaded_from_pretrained(model, spec)
 
 
+@pytest.mark.parametrize('backbone,path', [
+    (RESNET, 'backbone.layer1'),
+    (dict(type='mmpretrain.VisionTransformer', img_size=32, patch_size=16,
+          arch=dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32)),
+     'backbone.layers.0')])
+def test_freezing_a_sub_path_under_a_prefixed_init_cfg(tmp_path, backbone, path):
+    """The backbone's init_cfg loads a detector-layout checkpoint (prefix='backbone.'): it loads
+    every part of the backbone, so a part of it frozen alone holds pretrained weights too."""
+    import mmpretrain.models  # noqa: F401  (registers mmpretrain.VisionTransformer)
+    state = {f'backbone.{k}': v + 1 if v.is_floating_point() else v
+             for k, v in MODELS.build(backbone).state_dict().items()}
+    torch.save({'state_dict': state}, tmp_path / 'detector.pth')
+    init_cfg = dict(type='Pretrained', checkpoint=str(tmp_path / 'detector.pth'),
+                    prefix='backbone.')
+    model = build_frozen_model(dict(type='_Holder', backbone=dict(backbone, init_cfg=init_cfg)),
+                               [dict(type='FreezeHook', module=path)], default_scope='mmdet')
+    spec = FreezeSpec(path)
+    assert pretrained_init_cfg(model, path)['owner'] == 'backbone'
+    model.init_weights()
+    n = len(list(resolve_module(model, path).parameters()))
+    assert f'{n} of {n} frozen parameters hold' in verify_frozen_weights_loaded(model, spec, None)
+    with torch.no_grad():
+        for param in resolve_module(model, path).parameters():
+            param.add_(1)
+    with pytest.raises(RandomInitFrozenError, match=rf"\d+ of \d+ frozen tensors of '{path}'.*"
+                                                    rf"looked for key '{path[9:]}\."):
+        verify_frozen_weights_loaded(model, spec, None)
+
+
 def test_enclosing_init_cfg_and_missing_checkpoint():
     model = _model(None)
     model.init_cfg = dict(type='Pretrained', checkpoint='whole.pth')  # a whole-model file
@@ -51,6 +82,32 @@ def test_enclosing_init_cfg_and_missing_checkpoint():
     # load_from and resume are accepted at build time and checked once loaded
     assert 'checked once loaded' in assert_pretrained(model, FreezeSpec('backbone'), 'x.pth',
                                                       False)
+
+
+def test_a_cached_checkpoint_url_needs_no_network(tmp_path, monkeypatch):
+    from mmengine.runner.checkpoint import get_torchvision_models
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    url = 'http://127.0.0.1:9/resnet18-tiny.pth'  # refuses every connection
+    model = _model(dict(type='Pretrained', checkpoint=url))
+    with pytest.raises(ConnectionError, match=r'is not in the download cache \('
+                                              rf'{tmp_path}/torch/hub/checkpoints/'
+                                              r'resnet18-tiny\.pth\)'):
+        check_pretrained_reachable(model, FreezeSpec('backbone'))
+    (tmp_path / 'torch' / 'hub' / 'checkpoints').mkdir(parents=True)
+    torch.save(MODELS.build(RESNET).state_dict(),
+               tmp_path / 'torch' / 'hub' / 'checkpoints' / 'resnet18-tiny.pth')
+    check_pretrained_reachable(model, FreezeSpec('backbone'))  # found in the cache
+    # torchvision:// names are looked up in mmengine's table, as its loader does
+    real = get_torchvision_models()['resnet18']
+    torch.save({}, tmp_path / 'torch' / 'hub' / 'checkpoints' / real.rpartition('/')[2])
+    model.backbone.init_cfg['checkpoint'] = 'torchvision://resnet18'
+    check_pretrained_reachable(model, FreezeSpec('backbone'))
+    model.backbone.init_cfg['checkpoint'] = 'torchvision://resnet34'
+    monkeypatch.setattr(mmengine.runner.checkpoint, 'get_torchvision_models',
+                        lambda: {'resnet34': url.replace('18', '34')})
+    with pytest.raises(ConnectionError, match=r'checkpoint=torchvision://resnet34 \(downloaded '
+                                              rf'from {url.replace("18", "34")}\)'):
+        check_pretrained_reachable(model, FreezeSpec('backbone'))
 
 
 def test_load_from_half_precision_checkpoint(tiny_coco, tmp_path):

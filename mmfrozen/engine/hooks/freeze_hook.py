@@ -4,13 +4,14 @@ from typing import Dict, Optional, Sequence, Union
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import EpochBasedTrainLoop
+from mmengine.runner import BaseLoop, EpochBasedTrainLoop
 from mmdet.registry import HOOKS
 
-from ...freezing import (KEPT_GRAD_ATTR, Fingerprint, FreezeSpec, frozen_parameters,
-                         frozen_specs, frozen_tensors, optimizer_holds, optimizers,
-                         resolve_module, unwrap)
-from ..pretrained import checkpoint_digests, verify_frozen_weights_loaded
+from ...freezing import (KEPT_GRAD_ATTR, TRAINABLE_ATTR, Fingerprint, FreezeSpec,
+                         frozen_parameters, frozen_specs, frozen_tensors, optimizer_holds,
+                         optimizers, resolve_module, trainable_submodules, unwrap)
+from ..pretrained import (check_pretrained_reachable, checkpoint_digests,
+                          verify_frozen_weights_loaded)
 
 CHECKPOINT_KEY = 'mmfrozen_fingerprints'
 _EDITED_CHECKPOINT = ('The checkpoint\'s weights were changed after it was written (edited, '
@@ -28,8 +29,10 @@ class FreezeHook(Hook):
     :class:`~mmfrozen.engine.runner.FrozenRunner` (``runner_type = 'FrozenRunner'``), which
     reads this hook's arguments from ``custom_hooks``. The hook then:
 
-    * ``before_run``: checks the freeze was applied as configured and that the optimizer holds
-      no frozen parameter;
+    * ``before_run``: checks the freeze was applied as configured, that no module it keeps
+      trainable is frozen by another freeze hook, and that the optimizer holds no frozen
+      parameter; in a training run, that a remote ``init_cfg`` checkpoint of a frozen module is
+      cached or reachable before mmengine downloads it;
     * ``before_train`` (after pretrained weights are loaded or a checkpoint is resumed): checks
       that every frozen parameter holds the checkpoint loaded by ``load_from``/resume or, for
       those that checkpoint lacks, the module's ``init_cfg`` Pretrained checkpoint; then
@@ -87,6 +90,9 @@ class FreezeHook(Hook):
                 raise RuntimeError(f'mmfrozen: {spec.path!r} was frozen with {applied[spec.path]}'
                                    f', but this hook asks for {spec}.')
             root = resolve_module(model, spec.path)
+            conflict = self._frozen_inside_kept_parts(runner, root, spec, applied)
+            if conflict:
+                raise RuntimeError(conflict)
             flipped = [n for n, p in root.named_parameters()
                        if getattr(root, KEPT_GRAD_ATTR).get(n, p.requires_grad) != p.requires_grad]
             if flipped:
@@ -95,6 +101,9 @@ class FreezeHook(Hook):
                     f'{spec.path!r} (first: {flipped[0]}) no longer have the requires_grad the '
                     'model gave them when it was frozen; something between building the model '
                     'and training changed them. Kept parts train exactly as the model defines.')
+            if isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+                # train(), not test()/val(): init_weights loads the init_cfg checkpoints next
+                check_pretrained_reachable(model, spec)
         held = []
         params = frozen_parameters(model)
         for optimizer in optimizers(getattr(runner, 'optim_wrapper', None)):
@@ -102,6 +111,27 @@ class FreezeHook(Hook):
         if held:
             raise RuntimeError(f'mmfrozen: the optimizer holds {len(held)} frozen parameters '
                                f'(first: {held[0]}); they must not be optimized.')
+
+    def _frozen_inside_kept_parts(self, runner, root, spec: FreezeSpec,
+                                  applied: Dict[str, FreezeSpec]) -> Optional[str]:
+        """Why a module this hook keeps trainable is frozen by another spec, or None."""
+        prefix = f'{spec.path}.' if spec.path else ''
+        for kept, module in trainable_submodules(root, spec).items():
+            full = prefix + kept
+            inner = next((p for p in applied if p == full or p.startswith(full + '.')), None)
+            if inner is None:
+                continue
+            hooks = [h for h in runner.hooks if isinstance(h, FreezeHook) and h is not self
+                     and any(s.path == inner for s in h.specs)]
+            by = (f'{type(hooks[0]).__name__}(module={inner!r})' if hooks else
+                  f'a freeze of {inner!r} applied when the model was built')
+            why = (f'trainable={list(spec.trainable)}' if spec.trainable and not getattr(
+                type(module), TRAINABLE_ATTR, False) else
+                   f'{type(module).__name__} sets {TRAINABLE_ATTR} = True')
+            return (f'mmfrozen: {type(self).__name__}(module={spec.path!r}) keeps {full!r} '
+                    f'trainable ({why}), but {by} freezes {inner!r}: a module cannot be both. '
+                    f'Remove the freeze of {inner!r}, or, to freeze it, drop it from trainable.')
+        return None
 
     def _not_applied_message(self, runner, spec: FreezeSpec) -> str:
         from ..runner.frozen_runner import FrozenRunner

@@ -15,7 +15,8 @@ for inference, leaving the plain architecture.
 """
 import fnmatch
 import math
-from typing import Iterator, Optional, Sequence, Tuple
+import warnings
+from typing import Any, Iterator, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -45,7 +46,9 @@ class LoRA(BaseModule):
         rank: Rank ``r`` of the update.
         alpha: Scale numerator; the update is multiplied by ``alpha / rank``. Defaults to
             ``rank`` (scale 1).
-        dropout: Dropout on the input of the low-rank branch.
+        dropout: Dropout on the input of the low-rank branch. It is part of the trainable
+            update: it follows ``train()``/``eval()`` also inside a frozen backbone, whose own
+            dropout, attention dropout and drop-path run in inference mode.
         init_cfg: Initialisation config (``B`` is zeroed regardless).
     """
     mmfrozen_trainable = True
@@ -58,8 +61,7 @@ class LoRA(BaseModule):
                  dropout: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if rank < 1:
-            raise ValueError(f'LoRA: rank must be >= 1, got {rank}')
+        _check_rank(rank)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f'LoRA: dropout must be in [0, 1), got {dropout}')
         self.rank = rank
@@ -88,6 +90,15 @@ class LoRA(BaseModule):
 
     def extra_repr(self) -> str:
         return f'rank={self.rank}, alpha={self.alpha:g}'
+
+
+def _check_rank(rank: Any) -> None:
+    """A LoRA rank is the width of the update's inner layer: a positive int."""
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise ValueError(
+            f'LoRA: rank must be a positive int (the number of rows of A, columns of B), got '
+            f'{rank!r} ({type(rank).__name__}). Write it as a number in the config, e.g. '
+            f'lora_cfg=dict(rank=8).')
 
 
 def _add_lora_output(linear: nn.Linear, args, output: torch.Tensor) -> torch.Tensor:
@@ -121,9 +132,13 @@ def attach_lora(module: nn.Module,
         The number of adapted linear layers.
 
     Raises:
-        ValueError: no linear layer matches ``targets`` (the message lists some that exist), or
-            the module already has LoRA updates.
+        ValueError: ``rank`` is not a positive int, no linear layer matches ``targets`` (the
+            message lists some that exist), or the module already has LoRA updates.
+
+    Warns:
+        UserWarning: the updates would hold more parameters than ``module``.
     """
+    _check_rank(rank)
     targets = (targets, ) if isinstance(targets, str) else tuple(targets)
     linears = [(n, m) for n, m in module.named_modules() if isinstance(m, nn.Linear)]
     if any(hasattr(m, 'lora') for _, m in linears):
@@ -133,6 +148,14 @@ def attach_lora(module: nn.Module,
         raise ValueError(f'attach_lora: no nn.Linear of {type(module).__name__} matches '
                          f'targets {list(targets)}. Its linear layers are named like '
                          f'{[n for n, _ in linears][:6]}.')
+    size = sum(p.numel() for p in module.parameters())
+    added = sum(rank * (m.in_features + m.out_features) for _, m in chosen)
+    if added > size:
+        warnings.warn(
+            f'attach_lora: rank={rank} adds {added:,} LoRA parameters to the {size:,} of '
+            f'{type(module).__name__}: the updates are larger than the module they adapt, '
+            'which then trains more parameters than fine-tuning it would. A rank of 4-16 is '
+            'usual.', stacklevel=2)
     for _, linear in chosen:
         linear.lora = LoRA(linear.in_features, linear.out_features, rank=rank, alpha=alpha,
                            dropout=dropout).to(linear.weight.device)

@@ -1,4 +1,6 @@
 """LoRA, attach_lora and merge_lora on tiny mmpretrain ViT and EVA-02 backbones."""
+import warnings
+
 import pytest
 import torch
 from mmpretrain.models.backbones import VisionTransformer, ViTEVA02
@@ -8,6 +10,7 @@ from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_tensors
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)
+from mmfrozen.models.backbones.lora import lora_modules
 
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 TINY_VIT = dict(arch=TINY_ARCH, img_size=64, patch_size=16, out_type='featmap',
@@ -124,6 +127,30 @@ def test_lora_stays_trainable_inside_a_frozen_vit(plain_cls, lora_cls, kwargs, s
     assert all(lora.up.weight.grad is not None for lora in backbone.loras())
 
 
+def test_frozen_lora_vit_runs_its_own_dropout_in_inference_mode():
+    """Attention dropout lives in the forward of the attention module, which holds the LoRA
+    update of its qkv: frozen, the ViT is deterministic in training mode all the same, while the
+    update (and its own dropout) trains."""
+    torch.manual_seed(0)
+    backbone = LoRAVisionTransformer(lora_cfg=dict(rank=2, dropout=0.5),
+                                     layer_cfgs=dict(attn_drop_rate=0.5),
+                                     **dict(TINY_VIT, drop_rate=0.5))
+    freeze_module(backbone, FreezeSpec(path=''))
+    backbone.train()
+    x = torch.randn(2, 3, 64, 64)
+    first, second = backbone(x), backbone(x)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert not any(m.training for n, m in backbone.named_modules() if '.lora' not in n)
+    loras = list(backbone.loras())
+    assert all(m.training and m.dropout.training for m in loras)
+    # a trained update brings its own dropout: a training-time choice of the update
+    _randomise(loras)
+    first, second = backbone(x), backbone(x)
+    assert not torch.equal(first[0], second[0])
+    sum(o.sum() for o in first).backward()
+    assert all(m.up.weight.grad is not None for m in loras)
+
+
 def test_frozen_vit_without_lora_records_no_graph():
     backbone = VisionTransformer(**TINY_VIT)
     freeze_module(backbone, FreezeSpec(path=''))
@@ -150,9 +177,31 @@ def test_bad_lora_cfg_is_a_clear_error():
         LoRAVisionTransformer(lora_cfg=dict(targets='everything'), **TINY_VIT)
     with pytest.raises(ValueError, match='rank'):
         LoRA(8, 8, rank=0)
+    vit = VisionTransformer(**TINY_VIT)
+    for rank in (2.5, '4', True):
+        with pytest.raises(ValueError, match=rf"rank must be a positive int.*got {rank!r} "
+                                             rf"\({type(rank).__name__}\)"):
+            attach_lora(vit, rank=rank)
+        with pytest.raises(ValueError, match='rank must be a positive int'):
+            LoRAVisionTransformer(lora_cfg=dict(rank=rank), **TINY_VIT)
+    assert not list(lora_modules(vit))  # refused before anything was attached
     vit = LoRAVisionTransformer(lora_cfg=dict(), **TINY_VIT)
     with pytest.raises(ValueError, match='already has LoRA'):
         attach_lora(vit)
+
+
+def test_a_lora_larger_than_its_backbone_warns():
+    vit = VisionTransformer(**TINY_VIT)
+    size = sum(p.numel() for p in vit.parameters())
+    # rank 16 on 2 x (qkv 32 -> 96, proj 32 -> 32): 16 * (128 + 64) * 2 = 6,144 parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        attach_lora(VisionTransformer(**TINY_VIT), rank=16)
+    assert size > 6144
+    rank = size // 384 + 1  # 384 = 2 layers x (128 + 64) inputs and outputs per rank
+    with pytest.warns(UserWarning, match=rf'rank={rank} adds [\d,]+ LoRA parameters to the '
+                                         rf'{size:,} of VisionTransformer'):
+        attach_lora(vit, rank=rank)
 
 
 def test_eva02_det_state_does_not_depend_on_the_input_size():

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 import mmfrozen  # noqa: F401
+from mmfrozen.engine.pretrained import RandomInitFrozenError, verify_loaded_from_pretrained
 from mmfrozen.freezing import FreezeSpec, freeze_module
 from mmfrozen.models import ResNetRS
 
@@ -51,6 +52,28 @@ def test_loads_a_timm_classifier_checkpoint_through_init_cfg(tmp_path):
     # its own state dict (a detector checkpoint) loads too
     again = ResNetRS(depth=50, **TINY)
     assert not again.load_state_dict(backbone.state_dict(), strict=True).missing_keys
+
+
+def test_frozen_resnet_rs_verifies_a_timm_checkpoint_after_its_key_mapping(tmp_path):
+    """The ``rs101-frozen`` configs point ``init_cfg`` at timm's published checkpoint, whose keys
+    lack ``timm_model.``: the pretrained check compares what was loaded, after the mapping."""
+    torch.manual_seed(0)
+    state = timm.create_model('resnetrs50', **TINY).state_dict()  # timm's published layout
+    torch.save(state, tmp_path / 'resnetrs.pth')
+    model = torch.nn.Module()
+    model.backbone = ResNetRS(depth=50, init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'resnetrs.pth')), **TINY)
+    spec = FreezeSpec('backbone')
+    freeze_module(model, spec)
+    model.backbone.init_weights()
+    n = len(list(model.backbone.parameters()))
+    assert f'{n} of {n} frozen parameters hold' in verify_loaded_from_pretrained(model, spec)
+    assert set(state) == set(torch.load(tmp_path / 'resnetrs.pth'))  # the file is unchanged
+    with torch.no_grad():
+        model.backbone.timm_model.layer2[0].conv2.weight.add_(1)
+    with pytest.raises(RandomInitFrozenError, match=r'1 of \d+ frozen tensors.*first: '
+                                                    r'backbone\.timm_model\.layer2\.0\.conv2'):
+        verify_loaded_from_pretrained(model, spec)
 
 
 def test_frozen_resnet_rs_keeps_batch_norm_statistics():
