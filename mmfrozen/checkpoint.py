@@ -12,18 +12,32 @@ mmengine/mmdet checkpoint is made of (numpy arrays, scalars and dtypes, mmengine
 pickles that reference any other type are still refused, and remote schemes
 (``torchvision://``, ``https://``) are untouched. A refused file gets an error that names
 the type and how to allow it if the file is trusted.
+
+A checkpoint that loads but does not fit the model is refused where mmengine only warns, for
+the checkpoints the package writes itself (:func:`refuse_unfit_checkpoint`): a shared-backbone
+sweep's checkpoint given to one of its members, and a split member checkpoint given to a model
+other than the one the sweep trained for it.
 """
 import os.path as osp
 import pickle
 import re
 import zipfile
-from typing import Any, Callable, List
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['checkpoint_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader']
+__all__ = ['checkpoint_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader',
+           'model_state_dict', 'sweep_member_names', 'CheckpointMismatchError',
+           'refuse_unfit_checkpoint']
+
+#: Key prefix of each member's weights in a DetectorSweep checkpoint: ``members.<name>.``.
+SWEEP_MEMBERS = 'members.'
+#: Meta keys of a member checkpoint written by ``tools/split_sweep_checkpoint.py``: the member's
+#: name and the file of the config the sweep trained it with (``cfg_options`` applied).
+SWEEP_MEMBER, SWEEP_MEMBER_CONFIG = 'sweep_member', 'sweep_member_config'
 
 
 def _numpy_globals() -> List[Any]:
@@ -124,3 +138,96 @@ def register_checkpoint_loader() -> Callable:
     """Make :func:`load_local_checkpoint` mmengine's loader for local paths (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
     return load_local_checkpoint
+
+
+def model_state_dict(checkpoint: Any) -> Dict[str, torch.Tensor]:
+    """The model weights of a loaded checkpoint (its ``state_dict``, or the checkpoint itself
+    when it is a bare state dict), without DDP's ``module.`` prefix."""
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
+    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
+                       for k, v in state.items())
+
+
+def sweep_member_names(state_dict: Dict[str, Any]) -> List[str]:
+    """Names of the members of a DetectorSweep state dict, in order; empty for any other."""
+    names: Dict[str, None] = OrderedDict()
+    for key in state_dict:
+        if key.startswith(SWEEP_MEMBERS):
+            names[key[len(SWEEP_MEMBERS):].split('.', 1)[0]] = None
+    return list(names)
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint written by mmfrozen was given to a model it does not fit."""
+
+
+def _mismatches(model_state: Dict[str, torch.Tensor], state: Dict[str, Any]) -> List[str]:
+    """In words: the tensors that differ in shape, that the checkpoint lacks, that the model
+    lacks (each: how many, and the first)."""
+    shapes = [k for k, v in state.items() if k in model_state and isinstance(v, torch.Tensor)
+              and tuple(v.shape) != tuple(model_state[k].shape)]
+    missing = [k for k in model_state if k not in state]
+    unexpected = [k for k in state if k not in model_state]
+    out = []
+    if shapes:
+        k = shapes[0]
+        out.append(f'{len(shapes)} tensors differ in shape (first: {k}, '
+                   f'{tuple(state[k].shape)} in the checkpoint, {tuple(model_state[k].shape)} '
+                   'in the model)')
+    if missing:
+        out.append(f'{len(missing)} tensors of the model are not in the checkpoint (first: '
+                   f'{missing[0]})')
+    if unexpected:
+        out.append(f'{len(unexpected)} tensors of the checkpoint are not in the model (first: '
+                   f'{unexpected[0]})')
+    return out
+
+
+def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: str) -> None:
+    """Refuse a checkpoint written by mmfrozen that ``model`` cannot hold as it was trained.
+
+    mmengine loads ``load_from``/``tools/test.py`` checkpoints with ``strict=False``: tensors it
+    cannot place stay at their random initialisation, with a warning only. That stays so for
+    other checkpoints (loading one with another number of classes is common and meant); two
+    kinds written by the package are refused:
+
+    * a DetectorSweep checkpoint (``members.<name>.`` keys) loaded into a model without sweep
+      members: every neck and head would stay random;
+    * a member checkpoint split from a sweep (meta ``sweep_member``) whose tensors do not
+      match the model's names and shapes: the model is not the one the sweep trained (typically
+      the member's own config without the ``cfg_options`` the sweep applied to it).
+
+    Raises:
+        CheckpointMismatchError: naming what does not fit and the command that loads it.
+    """
+    state = model_state_dict(checkpoint)
+    model_state = model.state_dict()
+    members = sweep_member_names(state)
+    if members and not sweep_member_names(model_state):
+        stem = osp.splitext(filename)[0]
+        raise CheckpointMismatchError(
+            f'mmfrozen: {filename} is the checkpoint of a shared-backbone sweep (members '
+            f'{members}, each under "{SWEEP_MEMBERS}<name>."), but this model is a '
+            f'{type(model).__name__} without sweep members: its neck and heads would stay at '
+            'their random initialisation (mmengine only warns about missing keys). Split the '
+            f'checkpoint into one per member first:\n    python tools/split_sweep_checkpoint.py '
+            f'{filename}\nand load the member\'s checkpoint with the config written next to it, '
+            f'e.g.\n    python tools/test.py {stem}_{members[0]}.py {stem}_{members[0]}.pth')
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    member = (meta or {}).get(SWEEP_MEMBER)
+    if member is None:
+        return
+    found = _mismatches(model_state, state)
+    if not found:
+        return
+    config = meta.get(SWEEP_MEMBER_CONFIG)
+    how = (f'Load it with that config:\n    python tools/test.py {config} {filename}'
+           if config else 'Split the sweep checkpoint again with '
+           'tools/split_sweep_checkpoint.py, which writes that config next to each member\'s '
+           'checkpoint and prints the command that tests it.')
+    raise CheckpointMismatchError(
+        f'mmfrozen: {filename} holds sweep member {member!r}, but this model is not the one the '
+        f'sweep trained for it: {"; ".join(found)}. The model\'s tensors that do not fit would '
+        'stay at their random initialisation (mmengine only warns). The sweep trained the member with its config '
+        'and the cfg_options the sweep config gives it; the split wrote that config '
+        f'({config or "not recorded in this checkpoint"}). {how}')

@@ -437,23 +437,48 @@ _TRAINED_IN_RUN = ('Something trained or overwrote a frozen module (a second opt
                    'stopped so no checkpoint with a changed backbone is written.')
 
 
+#: Meta key under which a checkpoint records the fingerprints of its frozen modules, by path.
+FINGERPRINTS_KEY = 'mmfrozen_fingerprints'
+#: The half-precision dtypes a fingerprint also records digests in: a copy of a checkpoint cast
+#: to one of them (as released "slim" checkpoints are) is then verified exactly.
+HALF_DTYPES = (torch.float16, torch.bfloat16)
+
+
 @dataclass
 class Fingerprint:
     """Per-tensor digests of the frozen parameters and buffers of one frozen module.
 
     ``trainable`` records the ``trainable`` patterns of the spec it was taken with (None for
     fingerprints saved without it): another spec covers other tensors, which is not a change.
+    ``half`` holds, per dtype name of :data:`HALF_DTYPES`, the digests of the floating-point
+    tensors cast to that dtype (None for fingerprints taken without them, as before mmfrozen
+    recorded them).
     """
     path: str
     digests: Dict[str, str]
     trainable: Optional[Tuple[str, ...]] = None
+    half: Optional[Dict[str, Dict[str, str]]] = None
 
     @classmethod
-    def of(cls, model: nn.Module, path: str) -> 'Fingerprint':
-        """Fingerprint the frozen tensors of ``model``'s module at ``path``."""
+    def of_tensors(cls, path: str, tensors: Dict[str, torch.Tensor],
+                   trainable: Optional[Tuple[str, ...]], half: bool = True) -> 'Fingerprint':
+        """Fingerprint ``tensors`` (names relative to the module at ``path``); with ``half``, the
+        digests of their half-precision casts too."""
+        halves = None
+        if half:
+            halves = {str(d).replace('torch.', ''): {n: tensor_digest(t, d) for n, t in
+                                                     tensors.items() if t.is_floating_point()}
+                      for d in HALF_DTYPES}
+        return cls(path, {n: tensor_digest(t) for n, t in tensors.items()},
+                   None if trainable is None else tuple(trainable), halves)
+
+    @classmethod
+    def of(cls, model: nn.Module, path: str, half: bool = True) -> 'Fingerprint':
+        """Fingerprint the frozen tensors of ``model``'s module at ``path`` (with ``half``, also
+        in :data:`HALF_DTYPES`: done once per run, for the checkpoints it writes)."""
         root = resolve_module(model, path)
-        return cls(path, {n: tensor_digest(t) for n, t in frozen_tensors(root)},
-                   tuple(getattr(root, SPEC_ATTR).trainable))
+        return cls.of_tensors(path, dict(frozen_tensors(root)),
+                              tuple(getattr(root, SPEC_ATTR).trainable), half)
 
     def coverage_note(self, other: 'Fingerprint') -> Optional[str]:
         """Why ``other`` covers other tensors than this fingerprint, or None if it does not."""
@@ -478,8 +503,30 @@ class Fingerprint:
                 f'freezes {len(other.digests)}{examples}. Only the {both} tensors both cover '
                 'are compared; a tensor only one side covers is not a change.')
 
+    def _half_copies(self, root: nn.Module, names: List[str]) -> Tuple[Dict[str, str], List[str]]:
+        """Which of the tensors ``names`` of ``root`` hold exactly the half-precision rounding
+        of the fingerprinted ones: ``({name: dtype name}, names of dtypes all of the others
+        hold exactly, so that only the digests this fingerprint lacks could tell)``."""
+        tensors = dict(frozen_tensors(root))
+        rounded: Dict[str, str] = {}
+        for name in names:
+            t = tensors[name].detach()
+            for dtype in HALF_DTYPES:
+                key = str(dtype).replace('torch.', '')
+                digest = (self.half or {}).get(key, {}).get(name)
+                if (digest is not None and t.is_floating_point()
+                        and torch.equal(t, t.to(dtype).to(t.dtype))
+                        and tensor_digest(t, dtype) == digest):
+                    rounded[name] = key
+                    break
+        rest = [tensors[n].detach() for n in names if n not in rounded]
+        exact = [str(d).replace('torch.', '') for d in HALF_DTYPES
+                 if rest and all(t.is_floating_point() and torch.equal(t, t.to(d).to(t.dtype))
+                                 for t in rest)]
+        return rounded, exact
+
     def check(self, model: nn.Module, when: str, cause: str = _TRAINED_IN_RUN,
-              other_coverage: bool = False) -> Optional[str]:
+              other_coverage: bool = False, half_copy: bool = False) -> Optional[str]:
         """Raise :class:`FrozenModuleChanged` if ``model`` no longer matches this fingerprint.
 
         Args:
@@ -489,11 +536,16 @@ class Fingerprint:
             other_coverage: Accept that the module now freezes other tensors than the
                 fingerprint covers (a checkpoint's fingerprint under another freeze spec) and
                 compare those both cover; otherwise that is an error too.
+            half_copy: The model was just loaded from a checkpoint that may be a half-precision
+                copy of the one that recorded this fingerprint: accept a tensor that holds
+                exactly the fp16 or bf16 rounding of the fingerprinted one (its half digest
+                matches), and say so in the returned note.
 
         Returns:
-            The :meth:`coverage_note` when the covered tensors differ, else None.
+            The :meth:`coverage_note` when the covered tensors differ and, for a half-precision
+            copy, what it holds; else None.
         """
-        now = Fingerprint.of(model, self.path)
+        now = Fingerprint.of(model, self.path, half=False)
         note = self.coverage_note(now)
         where = self.path or 'the model'
         if note is not None and not other_coverage:
@@ -501,26 +553,53 @@ class Fingerprint:
                                       'it was fingerprinted. ' + cause)
         common = [n for n in self.digests if n in now.digests]
         changed = [n for n in common if now.digests[n] != self.digests[n]]
+        rounded: Dict[str, str] = {}
+        exact: List[str] = []
+        if changed and half_copy:
+            rounded, exact = self._half_copies(resolve_module(model, self.path), changed)
+            changed = [n for n in changed if n not in rounded]
         if changed:
             full = f'{self.path}.{changed[0]}' if self.path else changed[0]
+            hint = ''
+            if exact and not self.half:
+                hint = (f' All {len(changed)} hold exactly {" or ".join(exact)} values: this looks '
+                        'like a half-precision copy of a checkpoint whose fingerprints were '
+                        'written without half-precision digests (an older mmfrozen), which '
+                        'cannot be verified. Use the full-precision checkpoint; or, if you '
+                        'trust the copy, remove its fingerprints (the frozen weights are then '
+                        'checked against the copy only, not against the weights it was made '
+                        'from): ckpt = torch.load(path, weights_only=False); del '
+                        f"ckpt['meta']['{FINGERPRINTS_KEY}']; torch.save(ckpt, path).")
             raise FrozenModuleChanged(
                 f'mmfrozen: frozen tensor {full!r} changed ({when}); {len(changed)} of '
                 f'{len(common)} frozen tensors of {where!r} differ from the fingerprint taken '
-                f'after the pretrained weights were loaded. {cause}' +
+                f'after the pretrained weights were loaded. {cause}{hint}' +
                 (f' Note: {note}' if note else ''))
+        if rounded:
+            kinds = sorted(set(rounded.values()))
+            half_note = (f'mmfrozen: the checkpoint is a half-precision ({", ".join(kinds)}) copy: '
+                         f'{len(rounded)} of {len(common)} frozen tensors of {where!r} hold '
+                         'exactly the rounding of the weights its fingerprint was taken on '
+                         '(verified with its half-precision digests); the frozen module keeps '
+                         'those rounded values.')
+            note = half_note + (f' {note}' if note else '')
         return note
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {'path': self.path, 'digests': dict(self.digests)}
         if self.trainable is not None:
             d['trainable'] = list(self.trainable)
+        if self.half is not None:
+            d['half'] = {k: dict(v) for k, v in self.half.items()}
         return d
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> 'Fingerprint':
         trainable = d.get('trainable')
+        half = d.get('half')
         return cls(d['path'], dict(d['digests']),
-                   None if trainable is None else tuple(trainable))
+                   None if trainable is None else tuple(trainable),
+                   None if half is None else {k: dict(v) for k, v in half.items()})
 
 
 def frozen_state(model: nn.Module) -> Dict[str, torch.Tensor]:

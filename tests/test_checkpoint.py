@@ -1,15 +1,27 @@
-"""mmfrozen.checkpoint: Runner checkpoints load on torch>=2.6, anything else stays refused."""
+"""mmfrozen.checkpoint: Runner checkpoints load on torch>=2.6, anything else stays refused; the
+package's own checkpoints fed back into it (a sweep's, a split member's, a half-precision copy of
+a frozen run's) load exactly as trained or are refused with the way out."""
+import copy
+import glob
 import os
+import os.path as osp
 import pickle
+import re
+import runpy
 import zipfile
 
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmfrozen  # noqa: F401  (installs the loader)
+from mmfrozen.checkpoint import CheckpointMismatchError
+from mmfrozen.freezing import FINGERPRINTS_KEY, FrozenModuleChanged
+from tests.utils import (FROZEN, REPO, build_runner, tiny_frozen_cfg, tiny_member_config,
+                         tiny_sweep_config)
 
 
 class Evil:
@@ -91,3 +103,145 @@ def test_unreadable_files_are_named_with_the_cause(tmp_path):
     with pytest.raises(RuntimeError, match=r'bad_pickle\.pth: torch\.load failed: .*truncated, '
                                            'corrupt or not a PyTorch checkpoint'):
         _load_checkpoint(str(bad_pickle))
+
+
+def _log(work_dir) -> str:
+    return '\n'.join(open(p).read() for p in glob.glob(osp.join(str(work_dir), '*', '*.log')))
+
+
+@pytest.fixture(scope='module')
+def sweep_checkpoint(tiny_coco, tmp_path_factory):
+    """A checkpoint of a sweep whose member ``narrow`` has cfg_options that change its model
+    (fc 64 -> 16) and the config file of its members: ``(member config, checkpoint)``."""
+    root = tmp_path_factory.mktemp('sweep')
+    member = tiny_member_config(tiny_coco, root, FROZEN, 'member', max_iters=1, val=False)
+    narrow = {'model.roi_head.bbox_head.fc_out_channels': 16}
+    sweep = build_runner(tiny_sweep_config(
+        dict(fpn=member, narrow=dict(config=member, cfg_options=narrow)), member))
+    sweep.save_checkpoint(str(root), 'sweep.pth', save_optimizer=False,
+                          save_param_scheduler=False)
+    return member, str(root / 'sweep.pth')
+
+
+def _member_runner(config, load_from, work_dir):
+    cfg = Config.fromfile(config)
+    cfg.update(load_from=load_from, work_dir=str(work_dir))
+    return build_runner(cfg)
+
+
+def test_unsplit_sweep_checkpoint_given_to_a_member_is_refused(sweep_checkpoint, tmp_path):
+    """``tools/test.py MEMBER_CONFIG SWEEP_CHECKPOINT`` (the split forgotten): refused, naming
+    the split tool, where mmengine would test a random neck and heads after a missing-keys
+    warning."""
+    member, ckpt = sweep_checkpoint
+    stem = re.escape(osp.splitext(ckpt)[0])
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf"(?s)sweep\.pth is the checkpoint of a shared-backbone sweep "
+                             rf"\(members \['fpn', 'narrow'\].*FasterRCNN without sweep members.*"
+                             rf"python tools/split_sweep_checkpoint\.py {re.escape(ckpt)}\n.*"
+                             rf"python tools/test\.py {stem}_fpn\.py {stem}_fpn\.pth"):
+        _member_runner(member, ckpt, tmp_path).test()
+
+
+def test_split_member_loads_only_into_the_model_the_sweep_trained(sweep_checkpoint, tmp_path,
+                                                                  capsys):
+    """Split, the member ``narrow``'s checkpoint given to its own config file (another model) is
+    refused, naming the config the sweep trained it with, instead of loading with size-mismatch
+    warnings and six tensors left random; the split wrote that config next to the checkpoint
+    and printed the command that tests it, which loads every tensor."""
+    member, ckpt = sweep_checkpoint
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'split_sweep_checkpoint.py'))
+    capsys.readouterr()
+    assert tool['main']([ckpt]) == 0
+    out = capsys.readouterr().out
+    config, split = osp.splitext(ckpt)[0] + '_narrow.py', osp.splitext(ckpt)[0] + '_narrow.pth'
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf"(?s)sweep_narrow\.pth holds sweep member 'narrow', but this model "
+                             r"is not the one the sweep trained for it: 6 tensors differ in shape "
+                             r"\(first: roi_head\.bbox_head\.fc_cls\.weight, \(4, 16\) in the "
+                             rf"checkpoint, \(4, 64\) in the model\).*cfg_options.*"
+                             rf"python tools/test\.py {re.escape(config)} {re.escape(split)}"):
+        _member_runner(member, split, tmp_path / 'own_config').test()
+    assert f'narrow: python tools/test.py {config} {split}\n' in out
+    meta = torch.load(split, weights_only=False)['meta']
+    assert meta['sweep_member'] == 'narrow' and meta['sweep_member_config'] == config
+    assert Config.fromfile(config).model.roi_head.bbox_head.fc_out_channels == 16
+    assert Config.fromstring(meta['cfg'], '.py').model == Config.fromfile(config).model
+    # the command the tool printed: every tensor of the member as the sweep holds it
+    runner = _member_runner(config, split, tmp_path / 'effective_config')
+    assert 'coco/bbox_mAP' in runner.test()
+    state = torch.load(split, weights_only=False)['state_dict']
+    assert set(state) == set(runner.model.state_dict())
+    assert all(torch.equal(v, state[k]) for k, v in runner.model.state_dict().items())
+    # another checkpoint of another shape still loads with mmengine's warning (a new num_classes)
+    plain = str(tmp_path / 'plain.pth')
+    torch.save({'state_dict': {k: v for k, v in state.items() if 'fc_cls' not in k}}, plain)
+    _member_runner(member, plain, tmp_path / 'plain').load_checkpoint(plain)
+
+
+def _train_frozen(cfg, work, load_from=None):
+    cfg = copy.deepcopy(cfg)
+    cfg.model.backbone.init_cfg = None  # load_from holds the frozen backbone
+    cfg.update(load_from=load_from, work_dir=str(work))
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+
+
+def _half_copy(src, dst, dtype_of=lambda key: torch.float16, edit=None):
+    ckpt = torch.load(src, weights_only=False)
+    ckpt['state_dict'] = {k: v.to(dtype_of(k)) if v.is_floating_point() else v
+                          for k, v in ckpt['state_dict'].items()}
+    if edit is not None:
+        edit(ckpt)
+    torch.save(ckpt, dst)
+    return str(dst), ckpt['state_dict']
+
+
+def test_half_precision_copy_of_a_frozen_runs_checkpoint_loads_exactly(tiny_coco, tmp_path):
+    """A "slim" copy (weights fp16, norm statistics bf16) of a frozen run's checkpoint as
+    load_from: verified against the half-precision digests its fingerprints record, loaded, and
+    the log says so. A changed tensor is still refused; an older checkpoint's copy (no half
+    digests) is refused with the way out, which works."""
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    pretrained = torch.load(tmp_path / 'pretrained.pth')  # BN weights and statistics: not 0/1
+    gen = torch.Generator().manual_seed(0)
+    pretrained['state_dict'] = {k: v + torch.rand(v.shape, generator=gen) if v.is_floating_point()
+                                else v for k, v in pretrained['state_dict'].items()}
+    torch.save(pretrained, tmp_path / 'pretrained.pth')
+    full = str(tmp_path / 'work' / 'iter_1.pth')
+    build_runner(cfg).train()
+
+    def slim(key):
+        return torch.bfloat16 if 'running' in key else torch.float16
+
+    half, state = _half_copy(full, tmp_path / 'slim.pth', slim)
+    runner = _train_frozen(cfg, tmp_path / 'from_slim', half)
+    assert set(torch.load(full, weights_only=False)['meta'][FINGERPRINTS_KEY]['backbone'][
+        'half']) == {'float16', 'bfloat16'}
+    for k, v in runner.model.backbone.state_dict().items():
+        assert torch.equal(v, state[f'backbone.{k}'].to(v.dtype)), k  # the rounded values
+    log = _log(tmp_path / 'from_slim')
+    assert ("mmfrozen: the checkpoint is a half-precision (bfloat16, float16) copy: 100 of 120 "
+            "frozen tensors of 'backbone' hold exactly the rounding") in log
+
+    def tamper(ckpt):
+        ckpt['state_dict']['backbone.layer1.0.conv1.weight'] += 1
+    tampered, _ = _half_copy(full, tmp_path / 'tampered.pth', slim, tamper)
+    with pytest.raises(FrozenModuleChanged, match=r"'backbone\.layer1\.0\.conv1\.weight' "
+                                                  r"changed \(after loading.*edited, converted"):
+        _train_frozen(cfg, tmp_path / 'from_tampered', tampered)
+
+    def older(ckpt):  # fingerprints as mmfrozen wrote them before the half digests
+        del ckpt['meta'][FINGERPRINTS_KEY]['backbone']['half']
+    old, _ = _half_copy(full, tmp_path / 'old.pth', edit=older)
+    with pytest.raises(FrozenModuleChanged,
+                       match=r"(?s)100 of 120 frozen tensors.*All 100 hold exactly float16 "
+                             r"values: this looks like a half-precision copy.*Use the "
+                             r"full-precision checkpoint.*del ckpt\['meta'\]"
+                             r"\['mmfrozen_fingerprints'\]"):
+        _train_frozen(cfg, tmp_path / 'from_old', old)
+    ckpt = torch.load(old, weights_only=False)  # the way out the message gives
+    del ckpt['meta']['mmfrozen_fingerprints']
+    torch.save(ckpt, old)
+    _train_frozen(cfg, tmp_path / 'from_old_unverified', old)

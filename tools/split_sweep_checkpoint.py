@@ -1,10 +1,10 @@
-"""Split a DetectorSweep checkpoint into one standard mmdet checkpoint per member.
+"""Split a DetectorSweep checkpoint into one standard mmdet checkpoint and config per member.
 
-Each member's checkpoint loads with the member's own config, e.g.::
+Each member's checkpoint loads with the config written next to it (the member's config with the
+``cfg_options`` the sweep applied to it); the tool prints the command that tests it, e.g.::
 
     python tools/split_sweep_checkpoint.py work_dirs/<sweep>/epoch_12.pth
-    python tools/test.py configs/faster_rcnn/faster-rcnn_r50-frozen_bifpn-r3_1x_coco.py \
-        work_dirs/<sweep>/epoch_12_r3.pth
+    python tools/test.py work_dirs/<sweep>/epoch_12_r3.py work_dirs/<sweep>/epoch_12_r3.pth
 """
 import argparse
 import os.path as osp
@@ -14,11 +14,11 @@ from typing import Optional, Sequence
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Split a sweep checkpoint into one checkpoint per member; each loads with '
-        "the member's own config (tools/test.py MEMBER_CONFIG MEMBER_CHECKPOINT).")
+        description='Split a sweep checkpoint into one checkpoint and config per member '
+        '(tools/test.py MEMBER_CONFIG MEMBER_CHECKPOINT tests one).')
     parser.add_argument('checkpoint', help='checkpoint written by a DetectorSweep run')
-    parser.add_argument('--out-dir', help='where to write <stem>_<member>.pth (default: next to '
-                        'the checkpoint, where the results table looks for them)')
+    parser.add_argument('--out-dir', help='where to write <stem>_<member>.pth and .py (default: '
+                        'next to the checkpoint, where the results table looks for them)')
     parser.add_argument('--members', nargs='+', help='only these members (default: all)')
     return parser.parse_args(argv)
 
@@ -32,8 +32,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
-    for name, path in written.items():
-        print(f'{name}: {path}')
+    for name, (config, checkpoint) in written.items():
+        print(f'{name}: python tools/test.py {config} {checkpoint}')
     return 0
 
 

@@ -17,6 +17,7 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
+from ..checkpoint import model_state_dict
 from ..freezing import FreezeSpec, frozen_tensors, resolve_module, tensor_digest
 
 #: ``init_cfg`` types that load a checkpoint (mmengine's ``PretrainedInit``, by either name).
@@ -387,10 +388,8 @@ def checkpoint_digests(checkpoint: Dict[str, Any],
     tensor of that name in ``like``, which is what loading it into the model gives (a checkpoint
     saved in fp16 or bf16 loads exactly into an fp32 model).
     """
-    state = checkpoint.get('state_dict', checkpoint)
     out = {}
-    for key, value in state.items():
-        name = re.sub(r'^module\.', '', key)
+    for name, value in model_state_dict(checkpoint).items():
         if name in like and isinstance(value, torch.Tensor):
             out[name] = (tuple(value.shape), tensor_digest(value, like[name].dtype))
     return out

@@ -1,34 +1,31 @@
-"""Split a sweep checkpoint into one standard mmdet checkpoint per member.
+"""Split a sweep checkpoint into one standard mmdet checkpoint and config per member.
 
 A :class:`~mmfrozen.sweep.DetectorSweep` checkpoint holds the shared backbone under
 ``backbone.`` and each member's own weights under ``members.<name>.``. A member's checkpoint is
 the backbone plus the member's weights with that prefix removed: the state dict of the member's
-own detector, loadable with the member's own config (``tools/test.py``, ``load_from``,
-``init_detector``).
+own detector. Its config is the one the sweep trained it with: the member's config file with the
+``cfg_options`` the sweep config gives it, written next to the checkpoint, since the file alone
+may build another model (``tools/test.py <stem>_<member>.py <stem>_<member>.pth``).
 """
+import copy
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+from mmengine.config import Config
 
-_MEMBERS = 'members.'
+from ..checkpoint import (SWEEP_MEMBER, SWEEP_MEMBER_CONFIG, SWEEP_MEMBERS, model_state_dict,
+                          sweep_member_names)
+from .config import is_inline, is_sweep_config, load_sweep_members
+
 _BACKBONE = 'backbone.'
-
-
-def sweep_member_names(state_dict: Dict[str, torch.Tensor]) -> list:
-    """Names of the members in a sweep state dict, in order."""
-    names = OrderedDict()
-    for key in state_dict:
-        if key.startswith(_MEMBERS):
-            names[key[len(_MEMBERS):].split('.', 1)[0]] = None
-    return list(names)
 
 
 def member_state_dict(state_dict: Dict[str, torch.Tensor], name: str) -> Dict[str, torch.Tensor]:
     """The state dict of member ``name`` as its own detector: shared backbone + its weights."""
-    prefix = f'{_MEMBERS}{name}.'
+    prefix = f'{SWEEP_MEMBERS}{name}.'
     out = OrderedDict((k, v) for k, v in state_dict.items() if k.startswith(_BACKBONE))
     out.update((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
     return out
@@ -36,34 +33,66 @@ def member_state_dict(state_dict: Dict[str, torch.Tensor], name: str) -> Dict[st
 
 def member_checkpoint_path(checkpoint: str, name: str, out_dir: Optional[str] = None) -> str:
     """Where :func:`split_sweep_checkpoint` writes member ``name``'s checkpoint:
-    ``<out_dir>/<checkpoint stem>_<name>.pth`` (``out_dir``: the checkpoint's folder)."""
+    ``<out_dir>/<checkpoint stem>_<name>.pth`` (``out_dir``: the checkpoint's folder); its
+    config goes to the same path with ``.py``."""
     stem = osp.splitext(osp.basename(checkpoint))[0]
     return osp.join(osp.dirname(checkpoint) if out_dir is None else out_dir, f'{stem}_{name}.pth')
 
 
-def split_sweep_checkpoint(checkpoint: str, out_dir: str,
-                           members: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    """Write ``<out_dir>/<checkpoint stem>_<member>.pth`` for every (or each listed) member.
+def _member_configs(sweep_cfg: Config) -> Dict[str, Config]:
+    """Each member's config as the sweep trained it, from the sweep's config.
 
-    Each file is a standard checkpoint, ``{'meta': ..., 'state_dict': ...}``: the sweep's meta
-    (epoch, iteration, dataset meta, the frozen backbone's fingerprints) without the sweep's
-    config text, plus ``sweep_member`` and ``sweep_checkpoint``. Optimizer, scheduler and message
-    hub state are the sweep's and are left out.
+    Members given as files: the file with the member's ``cfg_options``. Inline members (a config
+    expanded by :func:`~mmfrozen.sweep.expand_sweep_config`, as the package's smoke and cost
+    tools run it): the sweep's own runtime with the member's model (shared backbone and data
+    preprocessor put back), optimizer wrapper and unwrapped evaluators.
+    """
+    members = sweep_cfg.model.members
+    if not all(is_inline(e) for e in members.values()):
+        return OrderedDict((n, m.cfg) for n, m in
+                           load_sweep_members(members, check=False).items())
+    out = OrderedDict()
+    for name, entry in members.items():
+        cfg = copy.deepcopy(sweep_cfg)
+        cfg.model = dict(entry['model'], backbone=sweep_cfg.model.backbone,
+                         data_preprocessor=sweep_cfg.model.get('data_preprocessor') or {})
+        cfg.optim_wrapper = entry.get('optim_wrapper') or {}
+        for split in ('val', 'test'):
+            evaluator = cfg.get(f'{split}_evaluator')
+            if isinstance(evaluator, dict) and evaluator.get('type') == 'SweepMetric':
+                cfg[f'{split}_evaluator'] = evaluator['metric']
+        out[name] = cfg
+    return out
+
+
+def split_sweep_checkpoint(checkpoint: str, out_dir: str,
+                           members: Optional[Sequence[str]] = None) -> Dict[str, Tuple[str, str]]:
+    """Write ``<out_dir>/<checkpoint stem>_<member>.pth`` and ``.py`` for every (or each listed)
+    member.
+
+    Each ``.pth`` is a standard checkpoint, ``{'meta': ..., 'state_dict': ...}``: the sweep's
+    meta (epoch, iteration, dataset meta, the frozen backbone's fingerprints) with the member's
+    config text as ``cfg`` (mmengine's place for it), plus ``sweep_member``,
+    ``sweep_member_config`` (the ``.py``) and ``sweep_checkpoint``. Optimizer, scheduler and
+    message hub state are the sweep's and are left out. Each ``.py`` is the member's config as
+    the sweep trained it (``cfg_options`` applied), read from the sweep config the checkpoint
+    records; loading the checkpoint into a model of another shape is refused
+    (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`).
 
     Returns:
-        ``{member: path written}``.
+        ``{member: (config path, checkpoint path)}``.
 
     Raises:
         FileNotFoundError: no such checkpoint.
-        ValueError: the checkpoint is not a sweep's, or a listed member is not in it.
+        ValueError: the checkpoint is not a sweep's, records no sweep config, or a listed member
+            is not in it; a member's config file cannot be read
+            (:class:`~mmfrozen.sweep.SweepConfigError`).
     """
     from mmengine.runner.checkpoint import _load_checkpoint
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    state = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                        for k, v in (state or {}).items())
+    state = model_state_dict(ckpt)
     found = sweep_member_names(state)
     if not found or not any(k.startswith(_BACKBONE) for k in state):
         raise ValueError(f'{checkpoint} is not a DetectorSweep checkpoint: no "backbone." and '
@@ -73,12 +102,26 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     if unknown:
         raise ValueError(f'{checkpoint} has no member {unknown}; its members are {found}')
     meta = dict(ckpt.get('meta') or {})
-    meta.pop('cfg', None)  # the sweep's config text; the member's config is its own file
+    text = meta.pop('cfg', None)  # the sweep's config; each member gets its own
+    sweep_cfg = Config.fromstring(text, '.py') if isinstance(text, str) else None
+    if sweep_cfg is None or not is_sweep_config(sweep_cfg):
+        raise ValueError(
+            f'{checkpoint} records no DetectorSweep config (meta["cfg"], which the runner writes '
+            'into every checkpoint), so the configs its members were trained with are unknown: '
+            'split a checkpoint written by the sweep\'s runner, as it was written')
+    configs = _member_configs(sweep_cfg)
+    absent = [m for m in wanted if m not in configs]
+    if absent:
+        raise ValueError(f'{checkpoint} holds weights of members {absent} that the sweep config '
+                         f'it records does not name (it names {list(configs)})')
     os.makedirs(out_dir, exist_ok=True)
-    written = {}
+    written = OrderedDict()
     for name in wanted:
         path = member_checkpoint_path(checkpoint, name, out_dir)
-        torch.save(dict(meta=dict(meta, sweep_member=name, sweep_checkpoint=osp.abspath(checkpoint)),
-                        state_dict=member_state_dict(state, name)), path)
-        written[name] = path
+        config = osp.splitext(path)[0] + '.py'
+        configs[name].dump(config)
+        member_meta = dict(meta, cfg=configs[name].pretty_text, sweep_checkpoint=osp.abspath(
+            checkpoint), **{SWEEP_MEMBER: name, SWEEP_MEMBER_CONFIG: osp.abspath(config)})
+        torch.save(dict(meta=member_meta, state_dict=member_state_dict(state, name)), path)
+        written[name] = (config, path)
     return written

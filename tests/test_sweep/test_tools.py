@@ -1,5 +1,6 @@
 """A sweep trained by the runner, validated per member, split, and each member tested alone with
-tools/test.py; two-process DDP training of a sweep (gloo, CPU)."""
+tools/test.py and the config the split wrote for it; two-process DDP training of a sweep (gloo,
+CPU)."""
 import copy
 import glob
 import json
@@ -13,6 +14,7 @@ import torch
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
+from mmfrozen.checkpoint import CheckpointMismatchError
 from mmfrozen.engine.pretrained import RandomInitFrozenError
 from mmfrozen.sweep import split_sweep_checkpoint
 from tests.test_tools.test_train_tools import _free_port, _pretrained_digest, _run
@@ -39,9 +41,13 @@ def _test_metrics(work_dir):
 @pytest.mark.slow
 def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(tiny_coco,
                                                                               tmp_path, capsys):
+    # the sweep narrows the RetinaNet member's head: its config file alone builds another model
     members = dict(faster=tiny_member_config(tiny_coco, tmp_path, FASTER, 'faster'),
                    retina=tiny_member_config(tiny_coco, tmp_path, RETINA, 'retina'))
-    cfg = tiny_sweep_config(members, members['faster'])
+    narrow = {'model.bbox_head.feat_channels': 16}
+    cfg = tiny_sweep_config(dict(faster=members['faster'],
+                                 retina=dict(config=members['retina'], cfg_options=narrow)),
+                            members['faster'])
     runner = build_runner(cfg)
     runner.train()
 
@@ -60,8 +66,10 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
     # optimizer state goes back into each member's own parameter groups
     resumed_cfg = copy.deepcopy(cfg)
     resumed_cfg.train_cfg.max_epochs = 2  # and so in every member (the sweep checks they agree)
-    resumed_cfg.model.members = {name: dict(config=path, cfg_options={'train_cfg.max_epochs': 2})
-                                 for name, path in members.items()}
+    two = {'train_cfg.max_epochs': 2}
+    resumed_cfg.model.members = dict(
+        faster=dict(config=members['faster'], cfg_options=two),
+        retina=dict(config=members['retina'], cfg_options=dict(narrow, **two)))
     resumed_cfg.update(resume=True, val_cfg=None, val_dataloader=None, val_evaluator=None)
     resumed = build_runner(resumed_cfg)
     resumed.train()
@@ -80,7 +88,9 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
     capsys.readouterr()
     assert tool['main']([ckpt_path, '--out-dir', split]) == 0
     out = capsys.readouterr().out
-    assert f'faster: {split}/epoch_1_faster.pth' in out and 'retina:' in out
+    for name in ('faster', 'retina'):
+        stem = osp.join(split, f'epoch_1_{name}')
+        assert f'{name}: python tools/test.py {stem}.py {stem}.pth\n' in out
     assert tool['main']([osp.join(split, 'none.pth')]) == 1  # a clear error, no traceback
     assert 'checkpoint not found' in capsys.readouterr().err
     for name in ('faster', 'retina'):
@@ -88,15 +98,21 @@ def test_sweep_trains_validates_per_member_and_splits_into_member_checkpoints(ti
         ckpt = torch.load(member_ckpt, weights_only=False)
         assert set(ckpt) == {'meta', 'state_dict'} and ckpt['meta']['sweep_member'] == name
         assert 'backbone' in ckpt['meta']['mmfrozen_fingerprints']
-        # the member's own config evaluates its checkpoint to exactly the sweep's numbers:
+        # the config written next to it evaluates its checkpoint to exactly the sweep's numbers:
         # with tools/test.py, and (to save a process start) with a Runner in this process
+        member_config = osp.join(split, f'epoch_1_{name}.py')
         work = osp.join(tmp_path, f'test_{name}')
         if name == 'faster':
-            _run([sys.executable, 'tools/test.py', members[name], member_ckpt, '--work-dir',
+            _run([sys.executable, 'tools/test.py', member_config, member_ckpt, '--work-dir',
                   work], tmp_path)
             alone = _test_metrics(work)
         else:
-            member_cfg = Config.fromfile(members[name])
+            # the member's config file without the sweep's cfg_options: refused, not random
+            own = Config.fromfile(members[name])
+            own.update(work_dir=work, load_from=member_ckpt)
+            with pytest.raises(CheckpointMismatchError, match='differ in shape'):
+                build_runner(own).test()
+            member_cfg = Config.fromfile(member_config)
             member_cfg.update(work_dir=work, load_from=member_ckpt)
             alone = build_runner(member_cfg).test()
         for key in ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_s'):
@@ -112,9 +128,9 @@ def test_split_refuses_a_checkpoint_that_is_not_a_sweeps(tmp_path):
                path)
     with pytest.raises(ValueError, match=r"no member \['b'\]; its members are \['a'\]"):
         split_sweep_checkpoint(path, str(tmp_path), members=['b'])
-    written = split_sweep_checkpoint(path, str(tmp_path / 'out'))
-    member = torch.load(written['a'], weights_only=False)['state_dict']
-    assert list(member) == ['backbone.w', 'neck.w']
+    # without the sweep config the runner records, the members' configs are unknown
+    with pytest.raises(ValueError, match=r'records no DetectorSweep config \(meta\["cfg"\]'):
+        split_sweep_checkpoint(path, str(tmp_path / 'out'))
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
 
+from ...checkpoint import refuse_unfit_checkpoint
 from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
 from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
@@ -37,7 +38,9 @@ class FrozenRunner(Runner):
       checks.CONFIG_CHECKS`) before it builds anything;
     * removes every frozen parameter from the optimizer it builds;
     * with an ``EMAHook``, makes its averaged model share the frozen tensors instead of copying
-      them (:class:`~mmfrozen.engine.hooks.ShareFrozenWithEMAHook`).
+      them (:class:`~mmfrozen.engine.hooks.ShareFrozenWithEMAHook`);
+    * refuses, where mmengine only warns, a checkpoint written by the package that the model
+      cannot hold (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`).
 
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
     """
@@ -95,6 +98,8 @@ class FrozenRunner(Runner):
 
     def load_checkpoint(self, filename: str, *args, **kwargs):
         checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+        # a sweep's checkpoint, or a split member's into another model: refused, not warned
+        refuse_unfit_checkpoint(unwrap(self.model), checkpoint, filename)
         if (self._resuming_optimizer and freeze_hook_cfgs(self._custom_hooks)
                 and 'optimizer' in checkpoint):
             # resume() loads the optimizer state next: refuse one saved for other parameters

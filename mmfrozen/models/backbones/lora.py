@@ -24,6 +24,8 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
+from ...freezing import FINGERPRINTS_KEY, Fingerprint
+
 #: Linear layers adapted by default: the attention's input and output projections of
 #: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).
 ATTENTION_TARGETS = ('*.attn.qkv', '*.attn.proj')
@@ -229,7 +231,10 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     update folded into its linear weight (:func:`merge_lora`).
 
     The result has the keys of the plain backbone: the config's ``frozen`` twin (same model,
-    ``lora_cfg`` and the LoRA backbone type removed) evaluates it with ``tools/test.py``.
+    ``lora_cfg`` and the LoRA backbone type removed) evaluates it with ``tools/test.py`` and
+    loads it as ``load_from``. The merge changes the frozen weights, so the fingerprints the run
+    recorded (``meta['mmfrozen_fingerprints']``) are replaced by fingerprints of the merged
+    weights, taken on the same tensors: the frozen twin verifies the file as it was merged.
 
     Returns:
         The number of merged layers.
@@ -257,5 +262,22 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
                          'update to merge; is it a frozen-lora run?')
     meta = dict(ckpt.get('meta', {}) if isinstance(ckpt, dict) else {})
     meta['mmfrozen_lora_merged'] = merged
-    save_checkpoint({'meta': meta, 'state_dict': model.state_dict()}, out)
+    state = model.state_dict()
+    if meta.get(FINGERPRINTS_KEY):
+        meta[FINGERPRINTS_KEY] = {path: _merged_fingerprint(Fingerprint.from_dict(d), state)
+                                  for path, d in meta[FINGERPRINTS_KEY].items()}
+    save_checkpoint({'meta': meta, 'state_dict': state}, out)
     return merged
+
+
+def _merged_fingerprint(saved: Fingerprint, state: dict) -> dict:
+    """``saved`` taken again on the merged weights: the same tensors (LoRA updates are not
+    frozen, so none of them is in it), their merged values."""
+    prefix = f'{saved.path}.' if saved.path else ''
+    missing = [n for n in saved.digests if prefix + n not in state]
+    if missing:
+        raise ValueError(f'merge_lora_checkpoint: the merged model has no {prefix + missing[0]} '
+                         f'({len(missing)} fingerprinted frozen tensors missing), so the '
+                         'fingerprint of its frozen module cannot be taken again')
+    return Fingerprint.of_tensors(saved.path, {n: state[prefix + n] for n in saved.digests},
+                                  saved.trainable).to_dict()

@@ -150,6 +150,18 @@ def test_frozen_lora_run_trains_lora_only_inside_the_vit(tiny_coco, tmp_path, ba
     with torch.no_grad():
         for a, b in zip(lora_model.backbone(x), plain_model.backbone(x)):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    if backbone != 'dinov2-b':
+        return
+    # the frozen twin trains from the merged checkpoint (load_from): the merge fingerprinted the
+    # merged weights, so the twin verifies them instead of refusing an "edited" checkpoint
+    (tmp_path / 'twin').mkdir()
+    twin, _ = tiny_vit_cfg(tiny_coco, tmp_path / 'twin', backbone, mode='frozen', max_iters=1,
+                           val=False)
+    twin.update(load_from=str(out), work_dir=str(tmp_path / 'twin' / 'work'))
+    twin_runner = build_runner(twin)
+    twin_runner.train()
+    assert all(torch.equal(v, merged[f'backbone.{k}'])
+               for k, v in twin_runner.model.backbone.state_dict().items())
 
 
 def test_step0_of_frozen_lora_equals_the_frozen_vit(tiny_coco, tmp_path):
