@@ -276,3 +276,39 @@ def test_a_diverging_member_is_named_once_and_the_logged_loss_stays_finite(membe
     assert len(warned) == 2, warned  # when it diverged, and again after it had recovered
     assert all("the loss of sweep member 'retina' is not finite" in w for w in warned)
     assert 'the logged `loss` sums the finite members\' losses only' in warned[0]
+
+
+def test_a_diverged_member_is_named_in_a_real_run_and_its_metrics_are_nan(members, tmp_path):
+    """The Runner trains a sweep one of whose members has a NaN loss from the first step: the
+    other trains on, the logged ``loss`` is its loss, one warning names the diverged member, and
+    its validation metrics are NaN next to the other's instead of missing."""
+    import glob
+    import json
+
+    from mmengine.logging import MMLogger
+
+    from tests.utils import build_runner
+    retina = members['retina']
+    nan = {'model.bbox_head.loss_cls.loss_weight': float('nan')}
+    cfg = tiny_sweep_config(dict(a=retina, b=dict(config=retina, cfg_options=nan)), retina)
+    cfg.work_dir = str(tmp_path / 'work')
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    runner = build_runner(cfg)
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        runner.train()
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    diverged = [r.getMessage() for r in records if 'is not finite' in r.getMessage()]
+    assert len(diverged) == 1 and "sweep member 'b'" in diverged[0]
+    assert any("SweepMetric: sweep member 'b' has no ['coco/bbox_mAP'" in r.getMessage()
+               for r in records)
+    (scalars,) = glob.glob(osp.join(cfg.work_dir, '*', 'vis_data', 'scalars.json'))
+    logged = [json.loads(line) for line in open(scalars)]
+    train = [r for r in logged if 'a/loss' in r]
+    assert len(train) == 4 and all(r['loss'] == r['a/loss'] and r['b/loss'] != r['b/loss']
+                                   for r in train)  # NaN != NaN
+    (val,) = [r for r in logged if 'a/coco/bbox_mAP' in r]
+    assert val['a/coco/bbox_mAP'] >= 0 and val['b/coco/bbox_mAP'] != val['b/coco/bbox_mAP']
