@@ -2,6 +2,7 @@
 import os.path as osp
 
 import pytest
+import torch
 
 import mmfrozen  # noqa: F401
 from tests.utils import CONFIGS, build_runner, tiny_member_config, tiny_sweep_config
@@ -37,4 +38,24 @@ def test_resume_names_the_members_that_changed(checkpoint, names, change):
             r"cannot resume .*iter_1.pth: the sweep's members changed since it was written: it "
             rf"holds the optimizer state of members \['a', 'b'\], {change}.*put the member list "
             'back as it was')):
+        build_runner(cfg).train()
+
+
+def test_resume_names_the_member_whose_parameter_groups_changed(checkpoint, tmp_path):
+    """Same members, but the optimizer state of ``b`` covers one parameter fewer (its model or
+    optimizer settings changed): named, not blamed on another freeze hook or stock mmdet."""
+    member, work_dir = checkpoint
+    ckpt = torch.load(osp.join(work_dir, 'iter_1.pth'), weights_only=False)
+    group = next(g for g in ckpt['optimizer']['param_groups'] if g['sweep_member'] == 'b')
+    group['params'] = group['params'][:-1]
+    changed = str(tmp_path / 'changed.pth')
+    torch.save(ckpt, changed)
+    longer = {'train_cfg.max_iters': 2}
+    cfg = tiny_sweep_config({n: dict(config=member, cfg_options=longer) for n in 'ab'}, member)
+    cfg.merge_from_dict(longer)
+    cfg.update(work_dir=str(tmp_path / 'work'), resume=True, load_from=changed)
+    with pytest.raises(ValueError, match=(
+            r"cannot resume .*changed.pth: sweep member 'b' has parameter groups of sizes "
+            r"\[\d+\] in it and \[\d+\] in this run: the member's model or optimizer settings "
+            'changed since')):
         build_runner(cfg).train()
