@@ -1,7 +1,8 @@
 """Fold the LoRA updates of a ``frozen-lora`` run into the backbone weights, for inference.
 
-The merged checkpoint has the keys of the plain backbone: evaluate it with the config's
-``frozen`` twin, e.g.::
+The merged checkpoint has the keys of the plain backbone and fingerprints of the merged frozen
+weights: evaluate it with the config's ``frozen`` twin, or train the twin from it
+(``load_from``), e.g.::
 
     python tools/merge_lora.py configs/mask_rcnn/mask-rcnn_dinov2-b-frozen-lora_...py \
         work_dirs/run/epoch_18.pth --out merged.pth
