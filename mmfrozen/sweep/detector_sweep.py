@@ -226,20 +226,17 @@ class DetectorSweep(BaseDetector):
                 raise KeyError(f'loss {key!r} does not belong to a sweep member '
                                f'({list(grouped)})')
             grouped[name][term] = value
-        total: Union[int, Tensor] = 0
-        logged: Union[int, Tensor] = 0
-        finite: Dict[str, bool] = OrderedDict()
-        log_vars: List[Tuple[str, Tensor]] = []
-        for name, member in self.members.items():
-            loss, member_vars = member.parse_losses(grouped[name])
-            total = total + loss
-            finite[name] = bool(torch.isfinite(loss.detach()).all())
-            if finite[name]:
-                logged = logged + loss.detach()
-            log_vars += [(f'{name}/{key}', value) for key, value in member_vars.items()]
+        parsed = OrderedDict((name, member.parse_losses(grouped[name]))
+                             for name, member in self.members.items())
+        # one device sync for all members
+        flags = torch.stack([torch.isfinite(loss.detach()).all() for loss, _ in parsed.values()])
+        finite = OrderedDict(zip(parsed, flags.tolist()))
         self._note_divergence(finite)
-        if not any(finite.values()):
-            logged = total.detach()  # every member diverged: nothing finite to sum
+        total = sum(loss for loss, _ in parsed.values())
+        logged = (sum(loss.detach() for name, (loss, _) in parsed.items() if finite[name])
+                  if any(finite.values()) else total.detach())  # all diverged: nothing finite
+        log_vars = [(f'{name}/{key}', value) for name, (_, member_vars) in parsed.items()
+                    for key, value in member_vars.items()]
         return total, OrderedDict([('loss', logged)] + log_vars)
 
     @staticmethod
