@@ -70,7 +70,7 @@ class LVISMetric(CocoMetric):
     Args:
         ann_file: LVIS-format annotation file (images with ``neg_category_ids`` and
             ``not_exhaustive_category_ids``, categories with ``frequency``). Required: mmdet's
-            conversion of the dataset's annotations has neither.
+            conversion of the dataset's annotations has none of these.
         metric: ``'bbox'``, ``'segm'``, ``'proposal'``, ``'proposal_fast'`` or a list of them.
         classwise: Also report per-class AP as ``<class>_precision``.
         proposal_nums: Proposal numbers for ``'proposal_fast'``.
