@@ -64,8 +64,8 @@ def check_sweep_optim_wrapper(optim_wrapper: Optional[Mapping[str, Any]],
     constructor = cfg.pop('constructor', 'DefaultOptimWrapperConstructor')
     cls = _registered(constructor, OPTIM_WRAPPER_CONSTRUCTORS)
     if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapperConstructor)):
-        lr = (cfg.get('optimizer') or {}).get('lr') if isinstance(cfg.get('optimizer'),
-                                                                    Mapping) else None
+        optimizer = cfg.get('optimizer')
+        lr = optimizer.get('lr') if isinstance(optimizer, Mapping) else None
         asked = f' (its members ask for lr {dict(member_lrs)})' if member_lrs else ''
         raise ValueError(
             f"a DetectorSweep's optim_wrapper must be built by SweepOptimWrapperConstructor, "
@@ -74,7 +74,8 @@ def check_sweep_optim_wrapper(optim_wrapper: Optional[Mapping[str, Any]],
             f'settings (lr {lr}){asked}, not with each member\'s own parameter groups, learning '
             'rate and gradient clipping. A _base_ (a member config) sets its own optim_wrapper: '
             f'the sweep config must replace it with {USAGE}')
-    _check_wrapper(cfg, cfg.pop('paramwise_cfg', None))
+    paramwise_cfg = cfg.pop('paramwise_cfg', None)
+    _check_wrapper(cfg, paramwise_cfg)
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
