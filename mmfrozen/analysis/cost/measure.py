@@ -7,6 +7,10 @@ built by mmengine's ``build_optim_wrapper`` and pruned with
 :func:`mmfrozen.freezing.prune_optimizer`. A step is ``model.train_step(batch, optim_wrapper)``
 (preprocess, forward, backward, optimizer step), with the freeze hooks' per-iteration callbacks
 called around it as the training loop calls them. Only pretrained loading is disabled.
+With an ``EMAHook`` in the config, its averaged model is built as the hook builds it (sharing
+the frozen tensors as :class:`~mmfrozen.engine.runner.FrozenRunner` makes it share them, or,
+with ``ema_share=False``, copying them as mmengine's hook alone does) and its update is part of
+the step.
 
 The *limit* of a frozen step is measured as its parts on the same model: the data preprocessor,
 the frozen backbone's forward under ``torch.no_grad()``, and the forward, backward and optimizer
@@ -54,6 +58,8 @@ class CostRequest:
         seed: Seed of the weights and of the synthetic batch.
         threads: torch CPU threads (``None``: torch's default, one per core).
         cfg_options: mmengine ``--cfg-options`` applied to the config.
+        ema_share: With an ``EMAHook`` in a frozen config: its averaged model shares the frozen
+            tensors (as in a FrozenRunner run); False: it copies them (mmengine's hook alone).
     """
     config: str
     label: str = 'as-config'
@@ -71,6 +77,7 @@ class CostRequest:
     seed: int = 0
     threads: Optional[int] = None
     cfg_options: Dict[str, Any] = field(default_factory=dict)
+    ema_share: bool = True
 
 
 def load_config(request: CostRequest):
@@ -151,6 +158,52 @@ class _IterState:
         self.model = model
         self.optim_wrapper = optim_wrapper
         self.iter = 0
+        self.epoch = 0
+
+
+def ema_hook_cfgs(cfg) -> List[dict]:
+    """The ``EMAHook`` entries (or subclasses) of the config's ``custom_hooks``."""
+    from mmengine.hooks import EMAHook
+    from mmengine.registry import HOOKS
+    found = []
+    for hook in cfg.get('custom_hooks') or []:
+        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+        cls = HOOKS.get(kind) if isinstance(kind, str) else kind
+        if isinstance(cls, type) and issubclass(cls, EMAHook):
+            found.append(hook)
+    return found
+
+
+def build_ema(cfg, state: _IterState, frozen: bool, share: bool):
+    """The config's ``EMAHook`` with its averaged model built as in a training run, and what the
+    averaged model holds; ``(None, None)`` without one.
+
+    Raises:
+        ValueError: more than one ``EMAHook``.
+    """
+    from mmengine.registry import HOOKS
+
+    from ...engine.hooks.share_frozen_with_ema_hook import share_frozen_with_ema
+    found = ema_hook_cfgs(cfg)
+    if not found:
+        return None, None
+    if len(found) > 1:
+        raise ValueError(f'the config has {len(found)} EMAHooks; the cost tool measures one')
+    hook_cfg = copy.deepcopy(found[0])
+    hook_cfg.pop('priority', None)
+    hook = HOOKS.build(hook_cfg)
+    hook.before_run(state)
+    shared = dict(shared_tensors=0, shared_mb=0.0)
+    if frozen and share:
+        shared = share_frozen_with_ema(hook.ema_model, state.model)
+    own = {t.data_ptr(): t.numel() * t.element_size() for t in state.model.state_dict().values()}
+    held = {t.data_ptr(): t.numel() * t.element_size()
+            for t in hook.ema_model.state_dict().values() if t.data_ptr() not in own}
+    info = dict(type=hook.ema_cfg['type'], shares_frozen=frozen and share,
+                shared_tensors=shared['shared_tensors'], shared_mb=shared['shared_mb'],
+                ema_model_mb=sum(held.values()) / _MB,
+                averaged_tensors=len(hook.ema_model.avg_parameters))
+    return hook, info
 
 
 class _Memory:
@@ -228,6 +281,8 @@ class _Bench:
                                      bool(getattr(self.model, 'with_mask', False)),
                                      seed=request.seed)
         self.state = _IterState(self.model, self.optim_wrapper)
+        self.ema, self.ema_info = build_ema(self.cfg, self.state, bool(self.hooks),
+                                            request.ema_share)
         self.model.train()  # what the loop does at the start of an epoch
         self.batches = [copy.deepcopy(self.batch)
                         for _ in range(request.warmup + request.iters)]
@@ -238,7 +293,13 @@ class _Bench:
         data, device = self.batches[i], self.request.device
         self.state.iter = i
         if self.request.limit:
-            return _limit_step(self.model, self.optim_wrapper, data, device)
+            parts = _limit_step(self.model, self.optim_wrapper, data, device)
+            if self.ema is not None:  # the averaged model's update is part of every step
+                start = time.perf_counter()
+                self.ema.after_train_iter(self.state, i, data)
+                _sync(device)
+                parts['ema_update'] = time.perf_counter() - start
+            return parts
         _sync(device)
         start = time.perf_counter()
         for hook in self.hooks:
@@ -246,6 +307,8 @@ class _Bench:
         outputs = self.model.train_step(data, optim_wrapper=self.optim_wrapper)
         for hook in self.hooks:
             hook.after_train_iter(self.state, i, data, outputs)
+        if self.ema is not None:
+            self.ema.after_train_iter(self.state, i, data, outputs)
         _sync(device)
         return {'step': time.perf_counter() - start}
 
@@ -264,7 +327,8 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     """Build, run ``warmup + iters`` training steps and return the measurements.
 
     Peak memory is taken over these steps, above the process's memory before the first one
-    (model, optimizer and batch built).
+    (model, optimizer, EMA model and batch built); what the EMA model holds of its own is
+    ``ema['ema_model_mb']``.
     """
     from mmengine.logging import MMLogger
 
@@ -299,6 +363,7 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         total_params=sum(p.numel() for p in model.parameters()),
         optimizer_state_mb=_optimizer_state_bytes(optim_wrapper) / _MB,
         backbone_optimizer_state_mb=_optimizer_state_bytes(optim_wrapper, backbone_params) / _MB,
+        ema=bench.ema_info,
     )
     result.update(_summarise(times[request.warmup:]))
     result['train_flops'] = None

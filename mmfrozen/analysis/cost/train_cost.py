@@ -11,7 +11,10 @@ state, FLOPs), next to
   ``frozen_stages=num_stages``, ``norm_eval=True``, no mmfrozen hook),
 * the limit of a frozen step, measured as its parts (preprocessing, the backbone's no-grad
   forward, forward/backward/step of the trainable rest on the detached features),
-* the frozen backbone at reduced precision / channels-last (``--frozen-precision bf16-cl``).
+* the frozen backbone at reduced precision / channels-last (``--frozen-precision bf16-cl``),
+* with an ``EMAHook`` in a frozen config, its averaged model copying the frozen tensors as
+  mmengine's hook alone does (``ema-copy``) against sharing them as mmfrozen's runner makes it
+  (the config as written); the EMA update is part of every measured step.
 
 Every measurement runs in a fresh process (:mod:`mmfrozen.analysis.cost.measure`), one after the
 other, so peak memory is that of one measurement alone. Results are a markdown table on stdout
@@ -54,8 +57,9 @@ def plan(configs: Sequence[str],
 
     Per config: the config as written; with ``limit`` (frozen configs) the limit of its step;
     each ``frozen_precision`` variant (and its limit); with ``twin`` the fine-tuned twin; with
-    ``stock`` stock mmdet's ``frozen_stages`` freezing of the fine-tuned config. Batch size and
-    image size default to the config's training settings.
+    ``stock`` stock mmdet's ``frozen_stages`` freezing of the fine-tuned config; for a frozen
+    config with an ``EMAHook``, ``ema-copy``: its EMA model copying the frozen tensors. Batch
+    size and image size default to the config's training settings.
 
     Raises:
         ValueError / FileNotFoundError: a variant that the config cannot have (see
@@ -66,6 +70,7 @@ def plan(configs: Sequence[str],
     from ...engine.config_mode import config_mode
     from ...sweep import is_sweep_config
     from ..config_name import twin_config_path
+    from .measure import ema_hook_cfgs
     from .settings import parse_precision_variant, training_batch_size, training_image_size
     if iters < 1 or warmup < 0:
         raise ValueError(f'need iters >= 1 and warmup >= 0, got {iters}, {warmup}')
@@ -101,6 +106,9 @@ def plan(configs: Sequence[str],
             planned.append((group, CostRequest(ft_path, 'stock-frozen-stages', stock=True,
                                                flops=flops, **common)))
         planned.append((group, CostRequest(path, 'as-config', flops=flops, **common)))
+        if frozen and ema_hook_cfgs(cfg):
+            planned.append((group, CostRequest(path, 'ema-copy', ema_share=False, flops=False,
+                                               **common)))
         if limit and frozen:
             planned.append((group, CostRequest(path, 'limit', limit=True, flops=False,
                                                **common)))
@@ -178,8 +186,13 @@ def add_ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         ft = variants.get('ft-twin') or next(
             (r for r in rows if r['variant'] == 'as-config' and r['mode'] == 'ft'), None)
         stock = variants.get('stock-frozen-stages')
+        ema_copy = variants.get('ema-copy')
         for row in rows:
             ratios: Dict[str, Optional[float]] = {}
+            if ema_copy is not None and row['variant'] == 'as-config':
+                ratios['time_vs_ema_copy'] = _ratio(row['sec_per_iter'], ema_copy['sec_per_iter'])
+                ratios['memory_vs_ema_copy'] = _ratio(row['peak_memory_mb'],
+                                                      ema_copy['peak_memory_mb'])
             if ft is not None and row is not ft:
                 ratios['time_vs_ft'] = _ratio(row['sec_per_iter'], ft['sec_per_iter'])
                 ratios['memory_vs_ft'] = _ratio(row['peak_memory_mb'], ft['peak_memory_mb'])
@@ -268,17 +281,33 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                 f"| {_fmt(q.get('memory_vs_separate_max'), '.2f')} / "
                 f"{_fmt(q.get('memory_vs_separate_sum'), '.2f')} "
                 f"| {_fmt(q.get('flops_vs_separate'), '.2f')} |")
+    emas = [r for r in results if r.get('ema')]
+    if emas:
+        lines += ['', '| config | variant | EMA | frozen tensors shared (MB) | EMA model MB '
+                  '| averaged tensors | s/iter | x ema-copy | step peak MB | mem x ema-copy |',
+                  '|' + '---|' * 10]
+        for r in emas:
+            e, q = r['ema'], r.get('ratios', {})
+            shared = f"{e['shared_tensors']} ({e['shared_mb']:.1f})" if e['shares_frozen'] else '-'
+            lines.append(
+                f"| {r['config']} | {r['variant']} | {e['type']} | {shared} "
+                f"| {e['ema_model_mb']:.1f} | {e['averaged_tensors']} | {r['sec_per_iter']:.3f} "
+                f"| {_fmt(q.get('time_vs_ema_copy'), '.3f')} | {r['peak_memory_mb']:.0f} "
+                f"| {_fmt(q.get('memory_vs_ema_copy'), '.3f')} |")
     limits = [r for r in results if 'limit_parts_sec' in r]
     if limits:
+        ema = any('ema_update' in r['limit_parts_sec'] for r in limits)
         lines += ['', '| config | limit of | preprocess s | backbone no-grad s '
-                  '| trainable fwd+bwd+step s | limit s/iter |', '|---|---|---|---|---|---|']
+                  '| trainable fwd+bwd+step s |' + (' EMA update s |' if ema else '') +
+                  ' limit s/iter |', '|' + '---|' * (7 if ema else 6)]
         for r in limits:
             p = r['limit_parts_sec']
             of = ('sweep' if r['variant'] == 'sweep-limit' else
                   'frozen' + r['variant'][len('limit'):])
+            update = f" {_fmt(p.get('ema_update'), '.4f')} |" if ema else ''
             lines.append(f"| {r['config']} | {of} | {p['preprocess']:.3f} "
-                         f"| {p['backbone_no_grad']:.3f} | {p['trainable_step']:.3f} "
-                         f"| {r['sec_per_iter']:.3f} |")
+                         f"| {p['backbone_no_grad']:.3f} | {p['trainable_step']:.3f} |"
+                         f"{update} {r['sec_per_iter']:.3f} |")
     return '\n'.join(lines)
 
 

@@ -297,3 +297,59 @@ def test_sweep_ratios():
     assert '| 2: a, b | 5.000 | 1.042 | 2.50 | **0.83** | 6.000 |' in train_cost.markdown(
         [dict(r, config='c', precision=None, total_params=1, optimizer_state_mb=0.0,
               backbone_optimizer_state_mb=0.0) for r in rows])
+
+
+def _tiny_ema_configs(tiny_configs):
+    """The tiny ft and frozen configs with mmdet's YOLOX/RTMDet EMA."""
+    paths = []
+    for base in tiny_configs:
+        path = base.replace('_1x_coco.py', '-ema_1x_coco.py')
+        hooks = list(Config.fromfile(base).get('custom_hooks', [])) + [dict(
+            type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True,
+            priority=49)]
+        with open(path, 'w') as f:
+            f.write(f'_base_ = {base!r}\ncustom_hooks = {[dict(h) for h in hooks]!r}\n')
+        paths.append(path)
+    return paths
+
+
+def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_configs):
+    from mmfrozen.analysis.cost.measure import _Bench
+    ft, frozen = _tiny_ema_configs(tiny_configs)
+    assert [r.label for _, r in train_cost.plan([frozen], image_size=(64, 64))] == [
+        'as-config', 'ema-copy', 'limit']
+    assert [r.label for _, r in train_cost.plan([ft], image_size=(64, 64))] == ['as-config']
+    benches, rows = {}, {}
+    for label, share in (('as-config', True), ('ema-copy', False)):
+        request = CostRequest(frozen, label, image_size=(64, 64), iters=1, warmup=1,
+                              flops=False, ema_share=share)
+        bench = benches[label] = _Bench(request)
+        model, ema_model = bench.model, bench.ema.ema_model
+        frozen_state = {n: t for n, t in model.state_dict(keep_vars=True).items()
+                        if n.startswith('backbone.')}
+        theirs = ema_model.module.state_dict(keep_vars=True)
+        assert all((theirs[n] is t) == share for n, t in frozen_state.items())
+        before = ema_model.steps.item()
+        bench.step(0)  # the EMA update is in the measured step
+        assert ema_model.steps.item() == before + 1
+        rows[label] = dict(measure(request), group='g')
+    shared, copied = rows['as-config']['ema'], rows['ema-copy']['ema']
+    assert shared['type'] == copied['type'] == 'ExpMomentumEMA'
+    assert shared['shares_frozen'] and not copied['shares_frozen']
+    model = benches['as-config'].model
+    backbone = {n: t for n, t in model.state_dict().items() if n.startswith('backbone.')}
+    assert shared['shared_tensors'] == len(backbone) and copied['shared_tensors'] == 0
+    backbone_mb = sum(t.numel() * t.element_size() for t in backbone.values()) / MB
+    assert shared['shared_mb'] == pytest.approx(backbone_mb)
+    # the copy holds the whole model; shared, only what is not frozen (and its step counter)
+    assert copied['ema_model_mb'] - shared['ema_model_mb'] == pytest.approx(backbone_mb)
+    assert copied['averaged_tensors'] - shared['averaged_tensors'] == len(backbone)
+    train_cost.add_ratios(list(rows.values()))
+    table = train_cost.markdown(list(rows.values()))
+    assert f"| ExpMomentumEMA | {len(backbone)} ({backbone_mb:.1f}) |" in table
+    assert rows['as-config']['ratios']['time_vs_ema_copy'] == pytest.approx(
+        rows['as-config']['sec_per_iter'] / rows['ema-copy']['sec_per_iter'])
+    limit = measure(CostRequest(frozen, 'limit', image_size=(64, 64), iters=1, warmup=0,
+                                flops=False, limit=True))
+    assert limit['ema']['shares_frozen'] and limit['limit_parts_sec']['ema_update'] > 0
+    assert limit['sec_per_iter'] == pytest.approx(sum(limit['limit_parts_sec'].values()))
