@@ -20,7 +20,8 @@ from .optim_wrapper_constructor import check_sweep_optim_wrapper
 #: Keys of SHARED_KEYS the sweep config itself legitimately sets otherwise: the model (the
 #: members') and the optimizer wrapper (the sweep's own, checked by check_sweep_optim_wrapper).
 _SWEEPS_OWN = ('model.', 'optim_wrapper.')
-#: Keys a sweep may switch off (None) while its members set them: no validation or no test.
+#: Keys a sweep may switch off (None, or not set) while its members set them: no validation
+#: or no test.
 _SWITCHABLE = ('val_dataloader', 'val_cfg', 'val_evaluator',
                'test_dataloader', 'test_cfg', 'test_evaluator')
 _EVALUATOR_USAGE = ("val_evaluator = dict(_delete_=True, type='SweepMetric', "
@@ -76,7 +77,7 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
     the sweep (``--cfg-options``); so every key of :data:`~mmfrozen.sweep.config.SHARED_KEYS`
     but the model and the optimizer wrapper (the sweep's own) must equal the members' value.
     The evaluators compare the metric their ``SweepMetric`` wraps; validation and test may be
-    switched off in the sweep (``None``).
+    switched off in the sweep (``None`` or not set).
 
     Raises:
         SweepConfigError: naming the key and both values.
@@ -88,7 +89,7 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
         if key.startswith(_SWEEPS_OWN):
             continue
         theirs, mine = _lookup(reference, key), _lookup(own, key)
-        if key in _SWITCHABLE and mine is None:
+        if key in _SWITCHABLE and mine in (None, _ABSENT):
             continue
         if key.endswith('_evaluator') and mine not in (None, _ABSENT):
             mine = _wrapped_metric(mine)

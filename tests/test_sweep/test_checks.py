@@ -39,6 +39,10 @@ def test_a_sweep_that_agrees_with_its_members_passes(member):
         for key in ('dataloader', 'cfg', 'evaluator'):
             cfg[f'{split}_{key}'] = None
     check_sweep_config(cfg)
+    for split in ('val', 'test'):
+        for key in ('dataloader', 'cfg', 'evaluator'):
+            cfg.pop(f'{split}_{key}')
+    check_sweep_config(cfg)
     check_sweep_config(Config.fromfile(member))  # not a sweep: nothing to check
 
 
