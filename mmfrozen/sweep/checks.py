@@ -100,7 +100,8 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
         raise SweepConfigError(
             f'the sweep config and its members disagree on the {what}: {where} is '
             f'{_short(mine)} in the sweep config and {_short(theirs)} in its members (all '
-            f'{len(members)} agree; e.g. {first.name!r}, {first.stem}). The run trains with the '
+            f'{len(members)} agree, e.g. member {first.name!r}, {first.stem}.py). The run '
+            'trains with the '
             "sweep config's data, loops, schedule, evaluators and hooks, so no member would "
             'train as its own config says. Make them agree: set the members\' value in the '
             'sweep config (its _base_ is a member config), or give every member '

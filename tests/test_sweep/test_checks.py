@@ -90,7 +90,7 @@ def test_a_sweep_whose_runtime_is_not_its_members_is_refused(member, edit, what,
     with pytest.raises(SweepConfigError, match=(
             rf'the sweep config and its members disagree on the {re.escape(what)}: {key} is '
             rf'{mine}.* in '
-            rf"the sweep config and {theirs}.* in its members \(all 2 agree; e.g. 'a'")):
+            rf"the sweep config and {theirs}.* in its members \(all 2 agree, e.g. member 'a', m.py\)")):
         build_runner(cfg)
 
 
