@@ -4,8 +4,10 @@ Each sharing run is compared with the same run without the sharing (the hook Fro
 removed), which is what mmengine's EMAHook does on its own.
 """
 import copy
+import logging
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 import torch
@@ -201,3 +203,20 @@ def test_share_frozen_tensors_keeps_a_copy_that_differs(tiny_coco, tmp_path):
     assert other.backbone.conv1.weight is not model.backbone.conv1.weight
     assert other.backbone.layer1[0].conv1.weight is model.backbone.layer1[0].conv1.weight
     assert len(shared) == len(frozen_state(model)) - 2
+
+
+def test_an_ema_model_that_is_not_an_averaged_model_keeps_its_copy_and_says_so(
+        tiny_coco, tmp_path):
+    from mmfrozen.engine.hooks.share_frozen_with_ema_hook import share_frozen_with_ema
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, max_iters=1, val=False)
+    model = build_runner(cfg).model
+    hook = ShareFrozenWithEMAHook()
+    runner = type('R', (), dict(model=model, hooks=[EMAHook()]))()
+    runner.hooks[0].ema_model = copy.deepcopy(model)  # an nn.Module, not a BaseAveragedModel
+    with mock.patch('mmfrozen.engine.hooks.share_frozen_with_ema_hook.print_log') as log:
+        hook.before_run(runner)
+    (message, ), kwargs = log.call_args
+    assert 'is a FasterRCNN, not an mmengine BaseAveragedModel' in message
+    assert log.call_count == 1 and kwargs['level'] == logging.WARNING
+    with pytest.raises(TypeError, match='Derive the ema_type of the EMAHook from'):
+        share_frozen_with_ema(runner.hooks[0].ema_model, model)

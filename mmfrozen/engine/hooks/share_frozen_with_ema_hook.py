@@ -75,6 +75,12 @@ class ShareFrozenWithEMAHook(Hook):
                           'frozen tensors. Give it a priority above LOWEST.', logger='current',
                           level=logging.WARNING)
                 continue
+            if not isinstance(ema_model, BaseAveragedModel):
+                print_log(f'mmfrozen: the EMA model is a {type(ema_model).__name__}, not an '
+                          'mmengine BaseAveragedModel, so it keeps its own copy of the frozen '
+                          'tensors. Derive its class from mmengine.model.BaseAveragedModel to '
+                          'share them.', logger='current', level=logging.WARNING)
+                continue
             done = share_frozen_with_ema(ema_model, model)
             print_log(done['message'], logger='current',
                       level=logging.WARNING if done['kept_tensors'] else logging.INFO)
