@@ -29,11 +29,16 @@ for _name, (_have, _lo, _hi) in _SUPPORTED.items():
 from .checkpoint import register_checkpoint_loader  # noqa: E402
 from . import datasets, evaluation, models, sweep  # noqa: E402,F401  (register their classes)
 from .engine import FreezeBackboneHook, FreezeHook, FrozenRunner  # noqa: E402
+from .engine.runner.checks import register_config_check  # noqa: E402
+from .evaluation.metrics.lvis_metric import refuse_mmdet_lvis_metric  # noqa: E402
 from .freezing import FreezeSpec, freeze_module  # noqa: E402,F401
 from .mim import register_config_scope  # noqa: E402
 
 register_checkpoint_loader()
 register_config_scope()
+# mmdet's LVISMetric stays registered as it is; a config that asks for it where it cannot run
+# (numpy 2) is refused before anything is built, naming mmfrozen.LVISMetric
+register_config_check(refuse_mmdet_lvis_metric)
 
 __all__ = ['__version__', 'FreezeSpec', 'freeze_module', 'FreezeBackboneHook', 'FreezeHook',
            'FrozenRunner']

@@ -8,6 +8,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .dist import setup_cpu_distributed
+from .runner import FrozenRunner
 from .runner.checks import run_config_checks
 
 
@@ -46,9 +47,12 @@ def build_runner(cfg: Config) -> Runner:
     """Build the config's runner (``runner_type`` honoured), multi-process on CPU if needed.
 
     The config checks that features register (:func:`~mmfrozen.engine.runner.checks.
-    run_config_checks`) run first, for a plain Runner as for ``FrozenRunner``.
+    run_config_checks`) run first: ``FrozenRunner`` runs them itself, any other runner here.
     """
-    run_config_checks(cfg)
+    runner_cls = cfg.get('runner_type', Runner)
+    runner_cls = runner_cls if isinstance(runner_cls, type) else RUNNERS.get(runner_cls)
+    if not (isinstance(runner_cls, type) and issubclass(runner_cls, FrozenRunner)):
+        run_config_checks(cfg)
     if cfg.get('launcher', 'none') != 'none':
         setup_cpu_distributed(cfg)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

@@ -38,7 +38,6 @@ from mmdet.evaluation.metrics import LVISMetric as MMDetLVISMetric
 from mmdet.registry import METRICS
 from terminaltables import AsciiTable
 
-from ...engine.runner.checks import register_config_check
 from ...registry import REGISTRIES
 from ..functional import category_frequencies, limit_dets_per_image, per_category_ap
 
@@ -317,7 +316,8 @@ def _config_dicts(node: Any) -> Iterator[dict]:
 def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
     """Refuse a config whose evaluators ask for mmdet's ``LVISMetric`` where it cannot run.
 
-    A config check (:func:`~mmfrozen.engine.runner.checks.register_config_check`):
+    A config check, registered by the package root
+    (:func:`~mmfrozen.engine.runner.checks.register_config_check`):
     :class:`~mmfrozen.engine.FrozenRunner` and the package's tools run it before building
     anything, so the run stops at once rather than after its first validation pass.
 
@@ -340,5 +340,3 @@ def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
                     'LVISMetric takes the same arguments and logs the same metrics and keys, '
                     'evaluating with faster-coco-eval (docs/lvis.md).')
 
-
-register_config_check(refuse_mmdet_lvis_metric)
