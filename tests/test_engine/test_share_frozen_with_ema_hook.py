@@ -84,7 +84,8 @@ def test_ema_model_shares_frozen_tensors_and_checkpoints_as_before(tiny_coco, tm
         assert torch.equal(tensor, pretrained[name]), name
 
     run(cfg, tmp_path / 'stock', share=False)
-    shared, stock = load(tmp_path / 'shared' / 'iter_2.pth'), load(tmp_path / 'stock' / 'iter_2.pth')
+    shared = load(tmp_path / 'shared' / 'iter_2.pth')
+    stock = load(tmp_path / 'stock' / 'iter_2.pth')
     assert_bitwise_equal(shared['ema_state_dict'], stock['ema_state_dict'])
     assert_bitwise_equal(shared['state_dict'], stock['state_dict'])
 
@@ -100,7 +101,8 @@ def test_resume_loads_the_ema_state_as_without_sharing(tiny_coco, tmp_path):
     theirs = ema_model.module.state_dict(keep_vars=True)
     assert all(theirs[n] is t for n, t in frozen.items())
     run(cfg, tmp_path / 'stock', share=False)
-    shared, stock = load(tmp_path / 'shared' / 'iter_2.pth'), load(tmp_path / 'stock' / 'iter_2.pth')
+    shared = load(tmp_path / 'shared' / 'iter_2.pth')
+    stock = load(tmp_path / 'stock' / 'iter_2.pth')
     assert_bitwise_equal(shared['ema_state_dict'], stock['ema_state_dict'])
     assert_bitwise_equal(shared['state_dict'], stock['state_dict'])
 

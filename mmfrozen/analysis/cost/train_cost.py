@@ -284,14 +284,15 @@ def markdown(results: List[Dict[str, Any]]) -> str:
     emas = [r for r in results if r.get('ema')]
     if emas:
         lines += ['', '| config | variant | EMA | frozen tensors shared (MB) | EMA model MB '
-                  '| averaged tensors | s/iter | x ema-copy | step peak MB | mem x ema-copy |',
-                  '|' + '---|' * 10]
+                  '| averaged tensors | EMA update s | s/iter | x ema-copy | step peak MB '
+                  '| mem x ema-copy |', '|' + '---|' * 11]
         for r in emas:
             e, q = r['ema'], r.get('ratios', {})
             shared = f"{e['shared_tensors']} ({e['shared_mb']:.1f})" if e['shares_frozen'] else '-'
             lines.append(
                 f"| {r['config']} | {r['variant']} | {e['type']} | {shared} "
-                f"| {e['ema_model_mb']:.1f} | {e['averaged_tensors']} | {r['sec_per_iter']:.3f} "
+                f"| {e['ema_model_mb']:.1f} | {e['averaged_tensors']} "
+                f"| {_fmt(r.get('ema_update_sec'), '.4f')} | {r['sec_per_iter']:.3f} "
                 f"| {_fmt(q.get('time_vs_ema_copy'), '.3f')} | {r['peak_memory_mb']:.0f} "
                 f"| {_fmt(q.get('memory_vs_ema_copy'), '.3f')} |")
     limits = [r for r in results if 'limit_parts_sec' in r]

@@ -333,6 +333,7 @@ def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_conf
         bench.step(0)  # the EMA update is in the measured step
         assert ema_model.steps.item() == before + 1
         rows[label] = dict(measure(request), group='g')
+        assert 0 < rows[label]['ema_update_sec'] < rows[label]['sec_per_iter']
     shared, copied = rows['as-config']['ema'], rows['ema-copy']['ema']
     assert shared['type'] == copied['type'] == 'ExpMomentumEMA'
     assert shared['shares_frozen'] and not copied['shares_frozen']
