@@ -165,6 +165,14 @@ def test_exp_momentum_checkpoint_holds_the_pretrained_backbone_and_loads(tiny_co
     next_cfg.load_from = str(path)
     next_cfg.train_cfg.max_iters = next_cfg.train_cfg.val_interval = 1
     assert run(next_cfg, tmp_path / 'next').iter == 1
+    # testing it: the EMA model of a test run shares too, its swaps leave the backbone as loaded
+    test_cfg = copy.deepcopy(cfg)
+    test_cfg.load_from, test_cfg.work_dir = str(path), str(tmp_path / 'test')
+    tester = build_runner(test_cfg)
+    assert 'coco/bbox_mAP' in tester.test()
+    theirs = ema_hook(tester).ema_model.module.state_dict(keep_vars=True)
+    for name, tensor in frozen_state(tester.model).items():
+        assert theirs[name] is tensor and torch.equal(tensor, state[name]), name
 
     stock_cfg = copy.deepcopy(cfg)
     stock_cfg.model.backbone.init_cfg = None
