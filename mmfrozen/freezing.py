@@ -506,7 +506,12 @@ class Fingerprint:
     def _half_copies(self, root: nn.Module, names: List[str]) -> Tuple[Dict[str, str], List[str]]:
         """Which of the tensors ``names`` of ``root`` hold exactly the half-precision rounding
         of the fingerprinted ones: ``({name: dtype name}, names of dtypes all of the others
-        hold exactly, so that only the digests this fingerprint lacks could tell)``."""
+        hold exactly, so that only the digests this fingerprint lacks could tell)``.
+
+        Raises:
+            FrozenModuleChanged: a rounded tensor holds inf or NaN: the cast overflowed (fp16
+                holds magnitudes up to 65504), so the copy does not hold the weights it rounds.
+        """
         tensors = dict(frozen_tensors(root))
         rounded: Dict[str, str] = {}
         for name in names:
@@ -519,6 +524,15 @@ class Fingerprint:
                         and tensor_digest(t, dtype) == digest):
                     rounded[name] = key
                     break
+            bad = int((~torch.isfinite(t)).sum()) if name in rounded else 0
+            if bad:
+                full = f'{self.path}.{name}' if self.path else name
+                raise FrozenModuleChanged(
+                    f'mmfrozen: frozen tensor {full!r} of the half-precision ({rounded[name]}) '
+                    f'copy holds {bad} inf/NaN values: {rounded[name]} holds magnitudes up to '
+                    f'{torch.finfo(getattr(torch, rounded[name])).max:g} and larger weights '
+                    'overflow to inf in the cast; the model would run with them. Make the copy in bfloat16 (the range of float32) or keep '
+                    'this tensor in float32, or use the full-precision checkpoint.')
         rest = [tensors[n].detach() for n in names if n not in rounded]
         exact = [str(d).replace('torch.', '') for d in HALF_DTYPES
                  if rest and all(t.is_floating_point() and torch.equal(t, t.to(d).to(t.dtype))
@@ -526,7 +540,8 @@ class Fingerprint:
         return rounded, exact
 
     def check(self, model: nn.Module, when: str, cause: str = _TRAINED_IN_RUN,
-              other_coverage: bool = False, half_copy: bool = False) -> Optional[str]:
+              other_coverage: bool = False, half_copy: bool = False,
+              resumed: bool = False) -> Optional[str]:
         """Raise :class:`FrozenModuleChanged` if ``model`` no longer matches this fingerprint.
 
         Args:
@@ -540,6 +555,9 @@ class Fingerprint:
                 copy of the one that recorded this fingerprint: accept a tensor that holds
                 exactly the fp16 or bf16 rounding of the fingerprinted one (its half digest
                 matches), and say so in the returned note.
+            resumed: With ``half_copy``: the checkpoint was resumed, so the run that wrote it
+                continues; a half-precision copy is refused (its frozen module would switch to
+                the rounded values mid-run).
 
         Returns:
             The :meth:`coverage_note` when the covered tensors differ and, for a half-precision
@@ -558,6 +576,17 @@ class Fingerprint:
         if changed and half_copy:
             rounded, exact = self._half_copies(resolve_module(model, self.path), changed)
             changed = [n for n in changed if n not in rounded]
+        if rounded and resumed:
+            full = f'{self.path}.{next(iter(rounded))}' if self.path else next(iter(rounded))
+            raise FrozenModuleChanged(
+                f'mmfrozen: the resumed checkpoint is a half-precision '
+                f'({", ".join(sorted(set(rounded.values())))}) copy: {len(rounded)} of '
+                f'{len(common)} frozen tensors of {where!r} (first: {full!r}) hold the rounding '
+                'of the weights the run was trained with. Resuming continues that run, whose '
+                'frozen module would switch to the rounded values mid-run (and its next '
+                'checkpoints would fingerprint them). Resume from the full-precision checkpoint; '
+                'a half-precision copy can only start a new run: load_from=<copy> with '
+                'resume=False.')
         if changed:
             full = f'{self.path}.{changed[0]}' if self.path else changed[0]
             hint = ''

@@ -208,6 +208,8 @@ def test_half_precision_copy_of_a_frozen_runs_checkpoint_loads_exactly(tiny_coco
     gen = torch.Generator().manual_seed(0)
     pretrained['state_dict'] = {k: v + torch.rand(v.shape, generator=gen) if v.is_floating_point()
                                 else v for k, v in pretrained['state_dict'].items()}
+    # a statistic float16 cannot hold (its largest value is 65504), bfloat16 can
+    pretrained['state_dict']['backbone.layer4.1.bn2.running_var'][0] = 1.0e5
     torch.save(pretrained, tmp_path / 'pretrained.pth')
     full = str(tmp_path / 'work' / 'iter_1.pth')
     build_runner(cfg).train()
@@ -224,6 +226,26 @@ def test_half_precision_copy_of_a_frozen_runs_checkpoint_loads_exactly(tiny_coco
     log = _log(tmp_path / 'from_slim')
     assert ("mmfrozen: the checkpoint is a half-precision (bfloat16, float16) copy: 100 of 120 "
             "frozen tensors of 'backbone' hold exactly the rounding") in log
+
+    # resume continues the run that wrote the checkpoint: a half copy would change its frozen
+    # module mid-run, so it is refused with the way out (load_from starts a new run)
+    resume_cfg = copy.deepcopy(cfg)
+    resume_cfg.train_cfg.max_iters = 2
+    resume_cfg.update(resume=True)
+    with pytest.raises(FrozenModuleChanged,
+                       match=r"(?s)resumed checkpoint is a half-precision \(bfloat16, float16\) "
+                             r"copy: 100 of 120 frozen tensors.*Resume from the full-precision "
+                             r"checkpoint; a half-precision copy can only start a new run: "
+                             r"load_from=<copy> with resume=False"):
+        _train_frozen(resume_cfg, tmp_path / 'resumed_slim', half)
+
+    # all in float16: the large variance overflows to inf in the cast; refused, naming it
+    fp16, _ = _half_copy(full, tmp_path / 'fp16.pth')
+    with pytest.raises(FrozenModuleChanged,
+                       match=r"'backbone\.layer4\.1\.bn2\.running_var' of the half-precision "
+                             r"\(float16\) copy holds 1 inf/NaN values: float16 holds magnitudes "
+                             r"up to 65504.*Make the copy in bfloat16"):
+        _train_frozen(cfg, tmp_path / 'from_fp16', fp16)
 
     def tamper(ckpt):
         ckpt['state_dict']['backbone.layer1.0.conv1.weight'] += 1

@@ -164,7 +164,7 @@ class FreezeHook(Hook):
                 # the checkpoint's spec and this run's both freeze
                 note = saved.check(model, 'after loading the checkpoint that recorded it',
                                    cause=_EDITED_CHECKPOINT, other_coverage=True,
-                                   half_copy=True)
+                                   half_copy=True, resumed=bool(getattr(runner, '_resume', False)))
                 if note:
                     print_log(note, logger='current', level=logging.WARNING)
             every = f'{self._interval} iterations' if self._interval else 'epoch'
