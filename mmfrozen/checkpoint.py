@@ -15,18 +15,20 @@ the type and how to allow it if the file is trusted.
 
 A checkpoint that loads but does not fit the model is refused where mmengine only warns, for
 the checkpoints the package writes itself (:func:`refuse_unfit_checkpoint`): a shared-backbone
-sweep's checkpoint given to one of its members, and a split member checkpoint given to a model
-other than the one the sweep trained for it.
+sweep's checkpoint given to one of its members or to a sweep of none of its members, a split
+member checkpoint resumed, or tested with a model other than the one the sweep trained for it.
 """
+import logging
 import os.path as osp
 import pickle
 import re
 import zipfile
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = ['checkpoint_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader',
@@ -183,19 +185,44 @@ def _mismatches(model_state: Dict[str, torch.Tensor], state: Dict[str, Any]) -> 
     return out
 
 
-def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: str) -> None:
+def _member_config(filename: str, meta: Dict[str, Any]) -> Optional[str]:
+    """The config file the split wrote for a member checkpoint, where it is now: next to the
+    checkpoint (``<stem>.py``, also after both were moved), else where the split wrote it; None
+    if neither exists."""
+    for config in (osp.splitext(filename)[0] + '.py', meta.get(SWEEP_MEMBER_CONFIG)):
+        if config and osp.isfile(config):
+            return config
+    return None
+
+
+def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: str,
+                            purpose: str = 'test') -> None:
     """Refuse a checkpoint written by mmfrozen that ``model`` cannot hold as it was trained.
 
     mmengine loads ``load_from``/``tools/test.py`` checkpoints with ``strict=False``: tensors it
     cannot place stay at their random initialisation, with a warning only. That stays so for
-    other checkpoints (loading one with another number of classes is common and meant); two
-    kinds written by the package are refused:
+    other checkpoints (loading one with another number of classes is common and meant). For the
+    checkpoints the package writes:
 
     * a DetectorSweep checkpoint (``members.<name>.`` keys) loaded into a model without sweep
-      members: every neck and head would stay random;
-    * a member checkpoint split from a sweep (meta ``sweep_member``) whose tensors do not
-      match the model's names and shapes: the model is not the one the sweep trained (typically
-      the member's own config without the ``cfg_options`` the sweep applied to it).
+      members, or into a sweep none of whose members it holds, is refused: every neck and head
+      would stay random; into a sweep with members it lacks, a warning names them (a member
+      added to a sweep starts from its initialisation);
+    * a member checkpoint split from a sweep (meta ``sweep_member``) is refused for ``resume``
+      (it holds no optimizer, scheduler or message-hub state: they are the sweep's);
+    * a split member whose tensors do not match the model's names and shapes is refused for
+      ``test`` (tools/test.py, validation: the model is not the one the sweep trained, typically
+      the member's own config without the ``cfg_options`` the sweep applied to it); as
+      ``load_from`` of a training run it loads as mmengine loads any checkpoint (fine-tuning
+      with another number of classes), with a warning naming the config the sweep trained it
+      with.
+
+    Args:
+        model: The model the checkpoint was just loaded into.
+        checkpoint: The loaded checkpoint.
+        filename: Its file, for the messages.
+        purpose: ``'test'`` (tools/test.py, validation), ``'train'`` (``load_from`` of a
+            training run) or ``'resume'``.
 
     Raises:
         CheckpointMismatchError: naming what does not fit and the command that loads it.
@@ -203,8 +230,8 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     state = model_state_dict(checkpoint)
     model_state = model.state_dict()
     members = sweep_member_names(state)
+    stem = osp.splitext(filename)[0]
     if members and not sweep_member_names(model_state):
-        stem = osp.splitext(filename)[0]
         raise CheckpointMismatchError(
             f'mmfrozen: {filename} is the checkpoint of a shared-backbone sweep (members '
             f'{members}, each under "{SWEEP_MEMBERS}<name>."), but this model is a '
@@ -213,21 +240,57 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
             f'checkpoint into one per member first:\n    python tools/split_sweep_checkpoint.py '
             f'{filename}\nand load the member\'s checkpoint with the config written next to it, '
             f'e.g.\n    python tools/test.py {stem}_{members[0]}.py {stem}_{members[0]}.pth')
-    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-    member = (meta or {}).get(SWEEP_MEMBER)
+    if members:
+        ours = sweep_member_names(model_state)
+        absent = [m for m in ours if m not in members]
+        if len(absent) == len(ours):
+            raise CheckpointMismatchError(
+                f'mmfrozen: {filename} is the checkpoint of a sweep with members {members}, but '
+                f'this sweep\'s members are {ours}: none of them is in it, so every neck and head '
+                'would stay at its random initialisation (mmengine only warns about missing '
+                'keys); only the shared backbone would load. Name the members as the sweep that '
+                'wrote the checkpoint did, or split it (tools/split_sweep_checkpoint.py) and '
+                'train each member from its own checkpoint.')
+        if absent:
+            print_log(f'mmfrozen: {filename} holds sweep members {members}; this sweep\'s '
+                      f'members {absent} are not in it and start from their initialisation',
+                      logger='current', level=logging.WARNING)
+    meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
+    member = meta.get(SWEEP_MEMBER)
     if member is None:
         return
+    sweep = meta.get('sweep_checkpoint') or 'the sweep checkpoint it was split from'
+    if purpose == 'resume':
+        raise CheckpointMismatchError(
+            f'mmfrozen: cannot resume from {filename}: it holds sweep member {member!r} split '
+            'from a sweep checkpoint, with the model weights only (no optimizer, scheduler or '
+            'message-hub state: those are the sweep\'s). Resume the sweep from '
+            f'{sweep} with the sweep\'s config; or start a new run from the member\'s weights '
+            f'with load_from={filename!r} and resume=False.')
     found = _mismatches(model_state, state)
     if not found:
         return
-    config = meta.get(SWEEP_MEMBER_CONFIG)
-    how = (f'Load it with that config:\n    python tools/test.py {config} {filename}'
-           if config else 'Split the sweep checkpoint again with '
-           'tools/split_sweep_checkpoint.py, which writes that config next to each member\'s '
-           'checkpoint and prints the command that tests it.')
+    config = _member_config(filename, meta)
+    written = (config or f'not found: neither {stem}.py nor {meta.get(SWEEP_MEMBER_CONFIG)} '
+               'exists; its text is the checkpoint\'s meta["cfg"], e.g. Config.fromstring('
+               f'torch.load({filename!r}, weights_only=False)["meta"]["cfg"], ".py")'
+               f'.dump({stem + ".py"!r})')
+    if purpose == 'train':
+        print_log(
+            f'mmfrozen: {filename} holds sweep member {member!r}, and this model is not the one '
+            f'the sweep trained for it: {"; ".join(found)}. Training starts from it with the '
+            'tensors that do not fit at their initialisation, as mmengine does for any '
+            'checkpoint (e.g. fine-tuning with another number of classes). To go on with the '
+            f'member as the sweep trained it, train with the config the split wrote ({written}).',
+            logger='current', level=logging.WARNING)
+        return
+    how = (f'Load it with that config:\n    python tools/test.py {config} {filename}\n'
+           if config else '')
     raise CheckpointMismatchError(
         f'mmfrozen: {filename} holds sweep member {member!r}, but this model is not the one the '
         f'sweep trained for it: {"; ".join(found)}. The model\'s tensors that do not fit would '
-        'stay at their random initialisation (mmengine only warns). The sweep trained the member with its config '
-        'and the cfg_options the sweep config gives it; the split wrote that config '
-        f'({config or "not recorded in this checkpoint"}). {how}')
+        'stay at their random initialisation (mmengine only warns). The sweep trained the '
+        'member with its config and the cfg_options the sweep config gives it; the split wrote '
+        f'that config ({written}). {how}To evaluate this model with the tensors that fit anyway, '
+        'remove the checkpoint\'s meta["sweep_member"] (as load_from of a training run, e.g. '
+        'fine-tuning with another number of classes, it loads with a warning).')

@@ -179,6 +179,95 @@ def test_split_member_loads_only_into_the_model_the_sweep_trained(sweep_checkpoi
     _member_runner(member, plain, tmp_path / 'plain').load_checkpoint(plain)
 
 
+@pytest.fixture(scope='module')
+def split_member(sweep_checkpoint, tmp_path_factory):
+    """The sweep checkpoint split by the tool's function: ``(config, checkpoint)`` of member
+    ``fpn`` (the member's config file as it is: no cfg_options)."""
+    from mmfrozen.sweep import split_sweep_checkpoint
+    _, ckpt = sweep_checkpoint
+    return split_sweep_checkpoint(ckpt, str(tmp_path_factory.mktemp('split')))['fpn']
+
+
+def test_sweep_checkpoint_into_a_sweep_with_other_members(sweep_checkpoint, tmp_path):
+    """A sweep's checkpoint as load_from of a sweep whose members are named otherwise: refused
+    naming both lists (every neck and head would stay random); a sweep that adds a member to
+    those of the checkpoint loads, with a warning naming the member that starts random."""
+    member, ckpt = sweep_checkpoint
+    other = tiny_sweep_config(dict(a=member, b=member), member)
+    other.update(load_from=ckpt, work_dir=str(tmp_path / 'other'))
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"(?s)sweep\.pth is the checkpoint of a sweep with members "
+                             r"\['fpn', 'narrow'\], but this sweep's members are \['a', 'b'\]: "
+                             r"none of them is in it"):
+        build_runner(other).load_checkpoint(ckpt)
+    added = tiny_sweep_config(dict(fpn=member, wide=member), member)
+    added.update(load_from=ckpt, work_dir=str(tmp_path / 'added'))
+    runner = build_runner(added)
+    runner.load_checkpoint(ckpt)
+    assert ("sweep.pth holds sweep members ['fpn', 'narrow']; this sweep's members ['wide'] are "
+            "not in it and start from their initialisation") in _log(tmp_path / 'added')
+    state = torch.load(ckpt, weights_only=False)['state_dict']
+    assert all(torch.equal(v, state[k]) for k, v in runner.model.state_dict().items()
+               if k.startswith(('backbone.', 'members.fpn.')))
+
+
+def test_split_member_fine_tunes_with_another_num_classes(split_member, tmp_path):
+    """A split member as load_from of a training run with another number of classes (fine-tuning
+    on another dataset): loads as mmengine loads any checkpoint, with a warning naming the
+    config the sweep trained the member with; tested or validated, the same model is refused
+    (with the way to load it anyway)."""
+    config, split = split_member
+    cfg = Config.fromfile(config)
+    cfg.model.roi_head.bbox_head.num_classes = 2
+    cfg.model.backbone.init_cfg = None  # the checkpoint holds the frozen backbone
+    cfg.update(load_from=split, work_dir=str(tmp_path / 'fine_tune'))
+    build_runner(copy.deepcopy(cfg)).train()
+    assert (f"holds sweep member 'fpn', and this model is not the one the sweep trained for it: "
+            f"4 tensors differ in shape (first: roi_head.bbox_head.fc_cls.weight") in _log(
+                tmp_path / 'fine_tune')
+    assert f'train with the config the split wrote ({config})' in _log(tmp_path / 'fine_tune')
+    cfg.work_dir = str(tmp_path / 'test')
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"(?s)4 tensors differ in shape.*python tools/test\.py "
+                             rf"{re.escape(config)} {re.escape(split)}\nTo evaluate this model "
+                             r"with the tensors that fit anyway, remove the checkpoint's "
+                             r"meta\[\"sweep_member\"\]"):
+        build_runner(cfg).test()
+
+
+def test_resuming_from_a_split_member_is_refused(split_member, sweep_checkpoint, tmp_path):
+    """A split member holds no optimizer, scheduler or message-hub state: resume is refused
+    naming the sweep checkpoint to resume and load_from, where mmengine failed with a bare
+    KeyError: 'message_hub'."""
+    config, split = split_member
+    cfg = Config.fromfile(config)
+    cfg.train_cfg.max_iters = 2
+    cfg.update(load_from=split, resume=True, work_dir=str(tmp_path))
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf"(?s)cannot resume from {re.escape(split)}: it holds sweep member "
+                             rf"'fpn'.*no optimizer, scheduler or message-hub state.*Resume the "
+                             rf"sweep from {re.escape(sweep_checkpoint[1])} .*load_from="):
+        build_runner(cfg).train()
+
+
+def test_refusal_names_the_config_next_to_a_moved_split_member(sweep_checkpoint, tmp_path):
+    """Split files moved together (a copied work dir): the refusal names the config next to the
+    checkpoint, not the path the split wrote it to; with no config left, where its text is."""
+    from mmfrozen.sweep import split_sweep_checkpoint
+    member, ckpt = sweep_checkpoint
+    config, split = split_sweep_checkpoint(ckpt, str(tmp_path / 'split'), ['narrow'])['narrow']
+    os.rename(tmp_path / 'split', tmp_path / 'moved')
+    moved = str(tmp_path / 'moved' / osp.basename(split))
+    with pytest.raises(CheckpointMismatchError, match=rf"python tools/test\.py "
+                       rf"{re.escape(osp.splitext(moved)[0])}\.py {re.escape(moved)}\n"):
+        _member_runner(member, moved, tmp_path / 'w').test()
+    os.remove(osp.splitext(moved)[0] + '.py')
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"(?s)the split wrote that config \(not found: neither .* exists; "
+                             r"its text is the checkpoint's meta\[\"cfg\"\]"):
+        _member_runner(member, moved, tmp_path / 'w2').test()
+
+
 def _train_frozen(cfg, work, load_from=None):
     cfg = copy.deepcopy(cfg)
     cfg.model.backbone.init_cfg = None  # load_from holds the frozen backbone

@@ -6,7 +6,7 @@ from mmengine.hooks import EMAHook
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 from torch import nn
 
 from ...checkpoint import refuse_unfit_checkpoint
@@ -53,6 +53,7 @@ class FrozenRunner(Runner):
         # build_model runs inside Runner.__init__, before the hooks are registered
         self._custom_hooks = bound.arguments.get('custom_hooks')
         self._resuming_optimizer = False
+        self._resuming = False
         super().__init__(*args, **kwargs)
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
@@ -90,16 +91,19 @@ class FrozenRunner(Runner):
         return optim_wrapper
 
     def resume(self, filename: str, resume_optimizer: bool = True, *args, **kwargs) -> None:
-        self._resuming_optimizer = resume_optimizer
+        self._resuming_optimizer, self._resuming = resume_optimizer, True
         try:
             super().resume(filename, resume_optimizer, *args, **kwargs)
         finally:
-            self._resuming_optimizer = False
+            self._resuming_optimizer = self._resuming = False
 
     def load_checkpoint(self, filename: str, *args, **kwargs):
         checkpoint = super().load_checkpoint(filename, *args, **kwargs)
         # a sweep's checkpoint, or a split member's into another model: refused, not warned
-        refuse_unfit_checkpoint(unwrap(self.model), checkpoint, filename)
+        # (train() builds its loop before it loads: load_from of a training run)
+        purpose = ('resume' if self._resuming else
+                   'train' if isinstance(self._train_loop, BaseLoop) else 'test')
+        refuse_unfit_checkpoint(unwrap(self.model), checkpoint, filename, purpose)
         if (self._resuming_optimizer and freeze_hook_cfgs(self._custom_hooks)
                 and 'optimizer' in checkpoint):
             # resume() loads the optimizer state next: refuse one saved for other parameters
