@@ -435,6 +435,10 @@ class FrozenModuleChanged(RuntimeError):
 _TRAINED_IN_RUN = ('Something trained or overwrote a frozen module (a second optimizer, a hook '
                    'that loads weights, or code that sets requires_grad=True); the run was '
                    'stopped so no checkpoint with a changed backbone is written.')
+#: The cause named when a checkpoint's frozen weights differ from the fingerprints it records.
+EDITED_CHECKPOINT = ('The checkpoint\'s weights were changed after it was written (edited, '
+                     'converted or merged with another checkpoint): its frozen module is not '
+                     'the one that was trained with. Use the checkpoint as it was written.')
 
 
 #: Meta key under which a checkpoint records the fingerprints of its frozen modules, by path.
@@ -531,8 +535,9 @@ class Fingerprint:
                     f'mmfrozen: frozen tensor {full!r} of the half-precision ({rounded[name]}) '
                     f'copy holds {bad} inf/NaN values: {rounded[name]} holds magnitudes up to '
                     f'{torch.finfo(getattr(torch, rounded[name])).max:g} and larger weights '
-                    'overflow to inf in the cast; the model would run with them. Make the copy in bfloat16 (the range of float32) or keep '
-                    'this tensor in float32, or use the full-precision checkpoint.')
+                    'overflow to inf in the cast; the model would run with them. Make the copy '
+                    'in bfloat16 (the range of float32) or keep this tensor in float32, or use '
+                    'the full-precision checkpoint.')
         rest = [tensors[n].detach() for n in names if n not in rounded]
         exact = [str(d).replace('torch.', '') for d in HALF_DTYPES
                  if rest and all(t.is_floating_point() and torch.equal(t, t.to(d).to(t.dtype))

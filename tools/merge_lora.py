@@ -24,8 +24,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    from mmfrozen.freezing import FrozenModuleChanged
     from mmfrozen.models.backbones.lora import merge_lora_checkpoint
-    n = merge_lora_checkpoint(args.config, args.checkpoint, args.out)
+    try:
+        n = merge_lora_checkpoint(args.config, args.checkpoint, args.out)
+    except (FileNotFoundError, ValueError, FrozenModuleChanged) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     print(f'merged {n} LoRA updates into {args.out}')
     return 0
 

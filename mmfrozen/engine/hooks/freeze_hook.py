@@ -7,17 +7,14 @@ from mmengine.logging import print_log
 from mmengine.runner import BaseLoop, EpochBasedTrainLoop
 from mmdet.registry import HOOKS
 
-from ...freezing import (FINGERPRINTS_KEY, KEPT_GRAD_ATTR, TRAINABLE_ATTR, Fingerprint,
-                         FreezeSpec, frozen_parameters, frozen_specs, frozen_tensors,
+from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, KEPT_GRAD_ATTR, TRAINABLE_ATTR,
+                         Fingerprint, FreezeSpec, frozen_parameters, frozen_specs, frozen_tensors,
                          optimizer_holds, optimizers, resolve_module, trainable_submodules,
                          unwrap)
 from ..pretrained import (check_pretrained_reachable, checkpoint_digests,
                           verify_frozen_weights_loaded)
 
 CHECKPOINT_KEY = FINGERPRINTS_KEY
-_EDITED_CHECKPOINT = ('The checkpoint\'s weights were changed after it was written (edited, '
-                      'converted or merged with another checkpoint): its frozen module is not '
-                      'the one that was trained with. Use the checkpoint as it was written.')
 
 __all__ = ['FreezeHook']
 
@@ -163,7 +160,7 @@ class FreezeHook(Hook):
                 # the loaded weights must be what was fingerprinted at save time, on the tensors
                 # the checkpoint's spec and this run's both freeze
                 note = saved.check(model, 'after loading the checkpoint that recorded it',
-                                   cause=_EDITED_CHECKPOINT, other_coverage=True,
+                                   cause=EDITED_CHECKPOINT, other_coverage=True,
                                    half_copy=True, resumed=bool(getattr(runner, '_resume', False)))
                 if note:
                     print_log(note, logger='current', level=logging.WARNING)

@@ -14,6 +14,7 @@ backbone computes exactly the plain one. :func:`merge_lora` folds the updates in
 for inference, leaving the plain architecture.
 """
 import fnmatch
+import inspect
 import math
 import warnings
 from typing import Any, Iterator, Optional, Sequence, Tuple
@@ -24,7 +25,9 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
-from ...freezing import FINGERPRINTS_KEY, Fingerprint
+from ...checkpoint import model_state_dict
+from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint, FreezeSpec,
+                         freeze_module)
 
 #: Linear layers adapted by default: the attention's input and output projections of
 #: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).
@@ -32,6 +35,8 @@ ATTENTION_TARGETS = ('*.attn.qkv', '*.attn.proj')
 #: The MLP linears of mmpretrain's ViT (``ffn.layers``) and EVA-02 (``mlp.w12``/``w3``/...).
 MLP_TARGETS = ('*.ffn.layers.*', '*.mlp.*')
 _HOOK_ATTR = '_mmfrozen_lora_hook'
+#: Meta key of a merged checkpoint: how many LoRA updates :func:`merge_lora_checkpoint` folded in.
+LORA_MERGED_KEY = 'mmfrozen_lora_merged'
 
 
 @MODELS.register_module()
@@ -226,6 +231,18 @@ class LoRAMixin:
         return (m for m in self.modules() if isinstance(m, LoRA))
 
 
+def _lora_settings(lora_cfg: dict) -> dict:
+    """What a ``lora_cfg`` makes of the merged weights, defaults filled in: ``rank``, ``alpha``
+    (the update is scaled by ``alpha / rank``) and the ``targets`` patterns."""
+    defaults = inspect.signature(attach_lora).parameters
+    rank = lora_cfg.get('rank', defaults['rank'].default)
+    alpha = lora_cfg.get('alpha', defaults['alpha'].default)
+    targets = lora_cfg.get('targets', 'attn')
+    if isinstance(targets, str):
+        targets = LoRAMixin._TARGET_SETS.get(targets, (targets, ))
+    return dict(rank=rank, alpha=float(rank if alpha is None else alpha), targets=tuple(targets))
+
+
 def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     """Write ``checkpoint`` (a run of ``config``, a ``frozen-lora`` config) with every LoRA
     update folded into its linear weight (:func:`merge_lora`).
@@ -233,39 +250,75 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     The result has the keys of the plain backbone: the config's ``frozen`` twin (same model,
     ``lora_cfg`` and the LoRA backbone type removed) evaluates it with ``tools/test.py`` and
     loads it as ``load_from``. The merge changes the frozen weights, so the fingerprints the run
-    recorded (``meta['mmfrozen_fingerprints']``) are replaced by fingerprints of the merged
-    weights, taken on the same tensors: the frozen twin verifies the file as it was merged.
+    recorded (``meta['mmfrozen_fingerprints']``) are first checked against the checkpoint's
+    frozen weights (as a run loading it would: a half-precision copy is verified with its
+    half-precision digests), then replaced by fingerprints of the merged weights, taken on the
+    same tensors: the frozen twin verifies the file as it was merged.
 
     Returns:
         The number of merged layers.
 
     Raises:
-        ValueError: the checkpoint holds no LoRA update.
+        ValueError: the checkpoint holds no LoRA update (not a frozen-lora run's, or already
+            merged), or ``config``'s ``lora_cfg`` scales or places the updates otherwise than
+            the config the checkpoint records (``meta['cfg']``).
+        FrozenModuleChanged: a frozen weight differs from the fingerprint the run recorded.
     """
     from mmengine.config import Config
     from mmengine.registry import MODELS as ROOT_MODELS
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint, save_checkpoint
+    from mmengine.runner import save_checkpoint
+    from mmengine.runner.checkpoint import CheckpointLoader
     from mmengine.utils import import_modules_from_strings
 
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    meta = dict(ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
+    state = model_state_dict(ckpt)
+    if meta.get(LORA_MERGED_KEY):
+        raise ValueError(f'merge_lora_checkpoint: {checkpoint} is already merged (its '
+                         f'{meta[LORA_MERGED_KEY]} LoRA updates were folded into the weights): '
+                         'use it as it is with the frozen twin of the frozen-lora config')
+    if not any('.lora.' in k for k in state):
+        raise ValueError(f'merge_lora_checkpoint: {checkpoint} holds no LoRA update (no '
+                         f'".lora." weights; keys look like {list(state)[:3]}): it is not a '
+                         'checkpoint of a frozen-lora run; a frozen run\'s checkpoint needs no '
+                         'merge')
     cfg = Config.fromfile(config)
+    lora_cfg = cfg.model.get('backbone', {}).get('lora_cfg')
+    if lora_cfg is None:
+        raise ValueError(f'merge_lora_checkpoint: {config} has no model.backbone.lora_cfg: give '
+                         f'the frozen-lora config {checkpoint} was trained with')
+    recorded = meta.get('cfg')
+    if isinstance(recorded, str):
+        trained = Config.fromstring(recorded, '.py').model.get('backbone', {}).get('lora_cfg')
+        ours, theirs = _lora_settings(lora_cfg), _lora_settings(trained or {})
+        if trained is not None and ours != theirs:
+            key = next(k for k in ours if ours[k] != theirs[k])
+            raise ValueError(
+                f'merge_lora_checkpoint: {config} sets lora_cfg.{key}={ours[key]!r}, but the run '
+                f'that wrote {checkpoint} trained with {key}={theirs[key]!r} (its recorded '
+                f'config, meta["cfg"]: lora_cfg={dict(trained)}); merging with it would fold '
+                'other updates into the weights (W + alpha/rank BA). Merge with the config the '
+                'run was trained with.')
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = cfg.model.copy()
     model_cfg.get('backbone', {}).pop('init_cfg', None)  # the checkpoint holds every weight
     model = ROOT_MODELS.build(model_cfg)
-    ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.load_state_dict(state, strict=True)
+    saved = {path: Fingerprint.from_dict(d)
+             for path, d in (meta.get(FINGERPRINTS_KEY) or {}).items()}
+    for fp in saved.values():  # the frozen weights the run recorded, before they change
+        freeze_module(model, FreezeSpec(path=fp.path, trainable=tuple(fp.trainable or ())))
+        fp.check(model, f'in {checkpoint}, given to merge_lora_checkpoint',
+                 cause=EDITED_CHECKPOINT, other_coverage=True, half_copy=True)
     merged = merge_lora(model)
-    if not merged:
-        raise ValueError(f'merge_lora_checkpoint: {checkpoint} (config {config}) has no LoRA '
-                         'update to merge; is it a frozen-lora run?')
-    meta = dict(ckpt.get('meta', {}) if isinstance(ckpt, dict) else {})
-    meta['mmfrozen_lora_merged'] = merged
+    meta[LORA_MERGED_KEY] = merged
     state = model.state_dict()
-    if meta.get(FINGERPRINTS_KEY):
-        meta[FINGERPRINTS_KEY] = {path: _merged_fingerprint(Fingerprint.from_dict(d), state)
-                                  for path, d in meta[FINGERPRINTS_KEY].items()}
+    if saved:
+        meta[FINGERPRINTS_KEY] = {path: _merged_fingerprint(fp, state)
+                                  for path, fp in saved.items()}
     save_checkpoint({'meta': meta, 'state_dict': state}, out)
     return merged
 

@@ -91,7 +91,7 @@ class _ModeProbe:
 
 
 @pytest.mark.parametrize('backbone', ['dinov2-b', 'eva02-b'])
-def test_frozen_lora_run_trains_lora_only_inside_the_vit(tiny_coco, tmp_path, backbone):
+def test_frozen_lora_run_trains_lora_only_inside_the_vit(tiny_coco, tmp_path, backbone, capsys):
     cfg, _ = tiny_vit_cfg(tiny_coco, tmp_path, backbone, max_iters=3, val=False,
                           checkpoint_interval=3)
     probe = FreezeProbeHook()
@@ -162,6 +162,30 @@ def test_frozen_lora_run_trains_lora_only_inside_the_vit(tiny_coco, tmp_path, ba
     twin_runner.train()
     assert all(torch.equal(v, merged[f'backbone.{k}'])
                for k, v in twin_runner.model.backbone.state_dict().items())
+
+    # what the merge refuses instead of writing a checkpoint the twin would then accept
+    def refused(config, checkpoint):
+        capsys.readouterr()
+        assert merge_main([str(config), str(checkpoint), '--out', str(tmp_path / 'x.pth')]) == 1
+        assert not (tmp_path / 'x.pth').exists()
+        return capsys.readouterr().err
+    ckpt = torch.load(tmp_path / 'work' / 'iter_3.pth', weights_only=False)
+    ckpt['state_dict']['backbone.layers.0.attn.qkv.weight'] += 0.5  # an edited frozen weight
+    torch.save(ckpt, tmp_path / 'edited.pth')
+    assert ("frozen tensor 'backbone.layers.0.attn.qkv.weight' changed (in "
+            f"{tmp_path / 'edited.pth'}, given to merge_lora_checkpoint)") in refused(
+                cfg_path, tmp_path / 'edited.pth')
+    other_alpha = copy.deepcopy(cfg)  # a sibling config that scales the updates otherwise
+    other_alpha.model.backbone.lora_cfg = dict(cfg.model.backbone.lora_cfg, alpha=64)
+    other_alpha.dump(str(tmp_path / 'other_alpha.py'))
+    assert ("other_alpha.py sets lora_cfg.alpha=64.0, but the run that wrote "
+            f"{tmp_path / 'work' / 'iter_3.pth'} trained with alpha=") in refused(
+                tmp_path / 'other_alpha.py', tmp_path / 'work' / 'iter_3.pth')
+    assert f'{out} is already merged (its 4 LoRA updates' in refused(cfg_path, out)
+    ckpt = torch.load(out, weights_only=False)
+    del ckpt['meta']['mmfrozen_lora_merged']  # e.g. a frozen run's checkpoint
+    torch.save(ckpt, tmp_path / 'plain.pth')
+    assert 'holds no LoRA update (no ".lora." weights' in refused(cfg_path, tmp_path / 'plain.pth')
 
 
 def test_step0_of_frozen_lora_equals_the_frozen_vit(tiny_coco, tmp_path):
