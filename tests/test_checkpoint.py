@@ -188,6 +188,44 @@ def split_member(sweep_checkpoint, tmp_path_factory):
     return split_sweep_checkpoint(ckpt, str(tmp_path_factory.mktemp('split')))['fpn']
 
 
+def test_split_writes_the_member_configs_the_sweep_was_built_with(tiny_coco, tmp_path):
+    """The sweep's checkpoints record each member's config as the sweep built it: a member file
+    edited (or moved) after training does not change the config the split writes, which loads
+    the member's checkpoint. A checkpoint without them (an older mmfrozen) is split from the
+    files as they are now, with a warning saying so, or refused naming the files it lacks."""
+    from mmfrozen.sweep import split_sweep_checkpoint
+    member = tiny_member_config(tiny_coco, tmp_path, FROZEN, 'member', max_iters=1, val=False)
+    build_runner(tiny_sweep_config(dict(fpn=member), member)).save_checkpoint(
+        str(tmp_path), 'sweep.pth', save_optimizer=False, save_param_scheduler=False)
+    trained = Config.fromfile(member)
+    edited = copy.deepcopy(trained)
+    edited.model.test_cfg.rcnn.score_thr = 0.9
+    edited.model.roi_head.bbox_head.fc_out_channels = 8
+    edited.dump(member)
+    ckpt = str(tmp_path / 'sweep.pth')
+    config, split = split_sweep_checkpoint(ckpt, str(tmp_path / 'split'))['fpn']
+    assert Config.fromfile(config).model == trained.model
+    assert Config.fromstring(torch.load(split, weights_only=False)['meta']['cfg'],
+                             '.py').model == trained.model
+    _member_runner(config, split, tmp_path / 'member').load_checkpoint(split)  # fits
+    with pytest.raises(ValueError, match=rf"sweep_fpn\.pth is already member 'fpn''s split of "
+                                         rf"{re.escape(ckpt)}: it needs no split"):
+        split_sweep_checkpoint(split, str(tmp_path / 'again'))
+
+    old = torch.load(ckpt, weights_only=False)
+    del old['meta']['sweep_member_cfgs']
+    torch.save(old, tmp_path / 'old.pth')
+    with pytest.warns(UserWarning, match=r"old\.pth does not record its members' configs.*read "
+                                         rf"them again from \['{re.escape(member)}'\] as they "
+                                         r"are now"):
+        config, _ = split_sweep_checkpoint(str(tmp_path / 'old.pth'), str(tmp_path / 'old'))['fpn']
+    assert Config.fromfile(config).model.test_cfg.rcnn.score_thr == 0.9  # the file as it is now
+    os.rename(member, tmp_path / 'moved.py')
+    with pytest.raises(ValueError, match=r"(?s)old\.pth does not record its members' configs.*"
+                                         r"member\.py.*not found.*Put the member configs back"):
+        split_sweep_checkpoint(str(tmp_path / 'old.pth'), str(tmp_path / 'old2'))
+
+
 def test_sweep_checkpoint_into_a_sweep_with_other_members(sweep_checkpoint, tmp_path):
     """A sweep's checkpoint as load_from of a sweep whose members are named otherwise: refused
     naming both lists (every neck and head would stay random); a sweep that adds a member to

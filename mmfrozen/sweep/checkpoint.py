@@ -4,12 +4,14 @@ A :class:`~mmfrozen.sweep.DetectorSweep` checkpoint holds the shared backbone un
 ``backbone.`` and each member's own weights under ``members.<name>.``. A member's checkpoint is
 the backbone plus the member's weights with that prefix removed: the state dict of the member's
 own detector. Its config is the one the sweep trained it with: the member's config file with the
-``cfg_options`` the sweep config gives it, written next to the checkpoint, since the file alone
-may build another model (``tools/test.py <stem>_<member>.py <stem>_<member>.pth``).
+``cfg_options`` the sweep config gives it, as the sweep read it when it was built (recorded in
+every checkpoint it writes, :data:`SWEEP_MEMBER_CFGS`), written next to the checkpoint, since
+the file alone may build another model (``tools/test.py <stem>_<member>.py <stem>_<member>.pth``).
 """
 import copy
 import os
 import os.path as osp
+import warnings
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -18,9 +20,12 @@ from mmengine.config import Config
 
 from ..checkpoint import (SWEEP_MEMBER, SWEEP_MEMBER_CONFIG, SWEEP_MEMBERS, model_state_dict,
                           sweep_member_names)
-from .config import is_inline, is_sweep_config, load_sweep_members
+from .config import SweepConfigError, is_inline, is_sweep_config, load_sweep_members
 
 _BACKBONE = 'backbone.'
+#: Meta key of a sweep checkpoint: ``{member: config text}``, each member's config as the sweep
+#: built it (``DetectorSweep.checkpoint_meta``).
+SWEEP_MEMBER_CFGS = 'sweep_member_cfgs'
 
 
 def member_state_dict(state_dict: Dict[str, torch.Tensor], name: str) -> Dict[str, torch.Tensor]:
@@ -39,18 +44,41 @@ def member_checkpoint_path(checkpoint: str, name: str, out_dir: Optional[str] = 
     return osp.join(osp.dirname(checkpoint) if out_dir is None else out_dir, f'{stem}_{name}.pth')
 
 
-def _member_configs(sweep_cfg: Config) -> Dict[str, Config]:
-    """Each member's config as the sweep trained it, from the sweep's config.
+def _member_configs(sweep_cfg: Config, recorded: Optional[Dict[str, str]],
+                    checkpoint: str) -> Dict[str, Config]:
+    """Each member's config as the sweep trained it.
 
-    Members given as files: the file with the member's ``cfg_options``. Inline members (a config
-    expanded by :func:`~mmfrozen.sweep.expand_sweep_config`, as the package's smoke and cost
-    tools run it): the sweep's own runtime with the member's model (shared backbone and data
-    preprocessor put back), optimizer wrapper and unwrapped evaluators.
+    Members given as files: the text the checkpoint records (``recorded``: the file with the
+    member's ``cfg_options`` as the sweep read it); for a checkpoint that records none (written
+    before mmfrozen recorded them), the file read again now, with a warning. Inline members (a
+    config expanded by :func:`~mmfrozen.sweep.expand_sweep_config`, as the package's smoke and
+    cost tools run it): the sweep's own runtime with the member's model (shared backbone and
+    data preprocessor put back), optimizer wrapper and unwrapped evaluators.
+
+    Raises:
+        ValueError: a member's file has to be read again and cannot be.
     """
     members = sweep_cfg.model.members
     if not all(is_inline(e) for e in members.values()):
-        return OrderedDict((n, m.cfg) for n, m in
-                           load_sweep_members(members, check=False).items())
+        if recorded:
+            return OrderedDict((n, Config.fromstring(text, '.py'))
+                               for n, text in recorded.items())
+        try:
+            loaded = load_sweep_members(members, check=False)
+        except SweepConfigError as e:
+            raise ValueError(
+                f'{checkpoint} does not record its members\' configs (it was written before '
+                'mmfrozen recorded them), so the split reads them from the files the sweep '
+                f'config names, to write each member\'s config next to its checkpoint: {e}. '
+                'Put the member configs back where the sweep config names them (or split the '
+                'checkpoint on the machine that trained it) and split again.') from e
+        warnings.warn(
+            f'{checkpoint} does not record its members\' configs (it was written before mmfrozen '
+            'recorded them): the split read them again from '
+            f'{sorted({m.config for m in loaded.values()})} as they are now; if a file changed '
+            'since the sweep was trained, the config written for a member is not the one it was '
+            'trained with.', stacklevel=3)
+        return OrderedDict((n, m.cfg) for n, m in loaded.items())
     out = OrderedDict()
     for name, entry in members.items():
         cfg = copy.deepcopy(sweep_cfg)
@@ -92,6 +120,11 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    meta = dict(ckpt.get('meta') or {})
+    if meta.get(SWEEP_MEMBER):
+        raise ValueError(f'{checkpoint} is already member {meta[SWEEP_MEMBER]!r}\'s split of '
+                         f'{meta.get("sweep_checkpoint", "a sweep checkpoint")}: it needs no '
+                         'split; load it with the config written next to it')
     state = model_state_dict(ckpt)
     found = sweep_member_names(state)
     if not found or not any(k.startswith(_BACKBONE) for k in state):
@@ -101,15 +134,15 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     unknown = [m for m in wanted if m not in found]
     if unknown:
         raise ValueError(f'{checkpoint} has no member {unknown}; its members are {found}')
-    meta = dict(ckpt.get('meta') or {})
     text = meta.pop('cfg', None)  # the sweep's config; each member gets its own
+    recorded = meta.pop(SWEEP_MEMBER_CFGS, None)
     sweep_cfg = Config.fromstring(text, '.py') if isinstance(text, str) else None
     if sweep_cfg is None or not is_sweep_config(sweep_cfg):
         raise ValueError(
             f'{checkpoint} records no DetectorSweep config (meta["cfg"], which the runner writes '
             'into every checkpoint), so the configs its members were trained with are unknown: '
             'split a checkpoint written by the sweep\'s runner, as it was written')
-    configs = _member_configs(sweep_cfg)
+    configs = _member_configs(sweep_cfg, recorded, checkpoint)
     absent = [m for m in wanted if m not in configs]
     if absent:
         raise ValueError(f'{checkpoint} holds weights of members {absent} that the sweep config '

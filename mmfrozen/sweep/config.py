@@ -298,17 +298,20 @@ def is_inline(entry: Any) -> bool:
 
 
 def inline_sweep_members(
-        members: Mapping[str, Any]) -> Tuple[dict, dict, Dict[str, Dict[str, Any]]]:
+        members: Mapping[str, Any], loaded: Optional[Dict[str, SweepMember]] = None
+) -> Tuple[dict, dict, Dict[str, Dict[str, Any]]]:
     """``(backbone, data_preprocessor, inline members)`` of a sweep whose members are files.
 
     Each inline member is ``dict(config=path, model=..., optim_wrapper=...)``: the member's model
     config without ``backbone`` and ``data_preprocessor`` (shared by the sweep, taken from the
     members, which agree on them) and its optimizer settings.
 
+    ``loaded``: the members as :func:`load_sweep_members` returns them, if already loaded.
+
     Raises:
         SweepConfigError: see :func:`load_sweep_members`.
     """
-    loaded = load_sweep_members(members)
+    loaded = loaded if loaded is not None else load_sweep_members(members)
     first = next(iter(loaded.values())).cfg
     backbone = copy.deepcopy(_plain(first.model.backbone))
     preprocessor = copy.deepcopy(_plain(first.model.get('data_preprocessor') or {}))
@@ -323,7 +326,9 @@ def inline_sweep_members(
 
 
 def resolve_sweep_model(members: Mapping[str, Any], backbone: Optional[dict],
-                        data_preprocessor: Optional[dict]) -> Tuple[dict, dict, Dict[str, dict]]:
+                        data_preprocessor: Optional[dict],
+                        loaded: Optional[Dict[str, SweepMember]] = None
+                        ) -> Tuple[dict, dict, Dict[str, dict]]:
     """The backbone, data preprocessor and inline members a sweep model is built from.
 
     Members given as config files are loaded and checked (:func:`inline_sweep_members`); the
@@ -356,7 +361,7 @@ def resolve_sweep_model(members: Mapping[str, Any], backbone: Optional[dict],
             'a sweep takes its backbone and data preprocessor from its member configs; remove '
             'model.backbone / model.data_preprocessor from the sweep config (to change them, '
             'change them in every member, e.g. with cfg_options)')
-    return inline_sweep_members(members)
+    return inline_sweep_members(members, loaded)
 
 
 def expand_sweep_config(cfg: Config) -> Config:

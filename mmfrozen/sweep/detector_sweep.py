@@ -25,7 +25,8 @@ from mmengine.optim import OptimWrapper
 from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
-from .config import resolve_sweep_model
+from .checkpoint import SWEEP_MEMBER_CFGS
+from .config import is_inline, load_sweep_members, resolve_sweep_model
 from .optim_wrapper import SweepOptimWrapper
 from .optim_wrapper_constructor import USAGE
 
@@ -110,9 +111,15 @@ class DetectorSweep(BaseDetector):
                  members: Mapping[str, Any],
                  backbone: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None) -> None:
+        files = (isinstance(members, Mapping) and bool(members)
+                 and not any(is_inline(e) for e in members.values()))
+        loaded = load_sweep_members(members) if files else None
         backbone, data_preprocessor, inline = resolve_sweep_model(members, backbone,
-                                                                  data_preprocessor)
+                                                                  data_preprocessor, loaded)
         super().__init__(data_preprocessor=data_preprocessor)
+        # the members' configs as the sweep trains them, for checkpoint_meta
+        self._member_cfgs = OrderedDict((n, m.cfg) for n, m in (loaded or {}).items())
+        self._member_cfg_texts: Optional[Dict[str, str]] = None
         self.member_configs: Dict[str, str] = OrderedDict(
             (name, entry.get('config', '')) for name, entry in inline.items())
         self.member_optim_wrappers: Dict[str, dict] = OrderedDict(
@@ -136,6 +143,19 @@ class DetectorSweep(BaseDetector):
         self.backbone = shared
         self.members = nn.ModuleDict(built)
         self._diverged: set = set()  # members whose last loss was not finite
+
+    def checkpoint_meta(self) -> Dict[str, Any]:
+        """What every checkpoint of the sweep records besides mmengine's meta (``FrozenRunner``
+        adds it): the text of each member's config as the sweep built it (the file with its
+        ``cfg_options``), under :data:`SWEEP_MEMBER_CFGS`, so that the split writes the config
+        the member was trained with even if its file changed or moved since. Empty for inline
+        members (the sweep's own config holds them)."""
+        if not self._member_cfgs:
+            return {}
+        if self._member_cfg_texts is None:  # formatting a config takes a while: once per run
+            self._member_cfg_texts = OrderedDict(
+                (n, cfg.pretty_text) for n, cfg in self._member_cfgs.items())
+        return {SWEEP_MEMBER_CFGS: dict(self._member_cfg_texts)}
 
     # -- weights -------------------------------------------------------------------------------
     def init_weights(self) -> None:

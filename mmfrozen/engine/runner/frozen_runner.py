@@ -17,6 +17,7 @@ from .checks import (check_optimizer_state, refuse_empty_optimizers,
                      refuse_freeze_hooks_in_default_hooks, run_config_checks, warn_lr_mult_zero)
 
 _RUNNER_SIG = inspect.signature(Runner.__init__)
+_SAVE_SIG = inspect.signature(Runner.save_checkpoint)
 
 
 # Registered in mmengine's root registry: mmdet's tools/train.py builds `runner_type` with it
@@ -40,7 +41,9 @@ class FrozenRunner(Runner):
     * with an ``EMAHook``, makes its averaged model share the frozen tensors instead of copying
       them (:class:`~mmfrozen.engine.hooks.ShareFrozenWithEMAHook`);
     * refuses, where mmengine only warns, a checkpoint written by the package that the model
-      cannot hold (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`).
+      cannot hold (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`);
+    * adds to every checkpoint's meta what the model's ``checkpoint_meta()`` returns, if it has
+      one (a sweep: its members' configs).
 
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
     """
@@ -96,6 +99,15 @@ class FrozenRunner(Runner):
             super().resume(filename, resume_optimizer, *args, **kwargs)
         finally:
             self._resuming_optimizer = self._resuming = False
+
+    def save_checkpoint(self, *args, **kwargs) -> None:
+        # a model with a checkpoint_meta() method (a sweep: its members' configs) adds to meta
+        extra = getattr(unwrap(self.model), 'checkpoint_meta', None)
+        if callable(extra):
+            bound = _SAVE_SIG.bind(self, *args, **kwargs)
+            bound.arguments['meta'] = dict(bound.arguments.get('meta') or {}, **extra())
+            args, kwargs = bound.args[1:], bound.kwargs
+        super().save_checkpoint(*args, **kwargs)
 
     def load_checkpoint(self, filename: str, *args, **kwargs):
         checkpoint = super().load_checkpoint(filename, *args, **kwargs)
