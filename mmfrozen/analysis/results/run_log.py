@@ -306,8 +306,18 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def _split_member_file(path: str) -> bool:
+    """True for ``<checkpoint stem>_<member>.py`` written by the sweep split next to
+    ``<checkpoint stem>_<member>.pth``, beside the checkpoint ``<checkpoint stem>.pth``."""
+    stem = osp.splitext(path)[0]
+    if not osp.isfile(stem + '.pth'):
+        return False
+    return any(stem.startswith(osp.splitext(c)[0] + '_')
+               for c in glob.glob(osp.join(osp.dirname(path), '*.pth')))
+
+
 def _config_stem(work_dir: str, config_path: Optional[str], warnings: List[str]) -> str:
-    dumped = sorted(glob.glob(osp.join(work_dir, '*.py')))
+    dumped = sorted(p for p in glob.glob(osp.join(work_dir, '*.py')) if not _split_member_file(p))
     if len(dumped) == 1:
         return osp.splitext(osp.basename(dumped[0]))[0]
     if config_path is not None:
@@ -316,9 +326,10 @@ def _config_stem(work_dir: str, config_path: Optional[str], warnings: List[str])
                 return osp.splitext(osp.basename(path))[0]
     name = osp.basename(osp.normpath(work_dir))
     if dumped:
+        which = ('none equals the run\'s vis_data/config.py' if config_path is not None else
+                 'no vis_data/config.py to tell which is the run\'s')
         warnings.append(f'{work_dir}: several dumped configs ({[osp.basename(p) for p in dumped]})'
-                        f' and none equals the run\'s vis_data/config.py; naming the run '
-                        f'{name!r} after the work dir')
+                        f' and {which}; naming the run {name!r} after the work dir')
     else:
         warnings.append(f'{work_dir}: no <config>.py dumped in the work dir; naming the run '
                         f'{name!r} after the work dir')
@@ -337,7 +348,11 @@ def _checkpoint(work_dir: str) -> Optional[str]:
         osp.join(work_dir, 'iter_*.pth'))
     if not found:
         return None
-    return max(found, key=lambda p: int(re.findall(r'\d+', osp.basename(p))[-1]))
+    # epoch_12.pth, not the split's epoch_12_<member>.pth (nor a member named like r3)
+    found = [p for p in found if re.fullmatch(r'(epoch|iter)_\d+\.pth', osp.basename(p))]
+    if not found:
+        return None
+    return max(found, key=lambda p: int(re.findall(r'\d+', osp.basename(p))[0]))
 
 
 def is_work_dir(path: str) -> bool:

@@ -278,3 +278,31 @@ def test_training_loop_of_dumped_package_configs(config, loop, tmp_path):
     found = read_train_loop(path)
     assert (found.type, found.by_epoch, found.max_epochs, found.max_iters) == loop
     assert found.schedule == (f'{loop[2]}e' if loop[1] else f'{loop[3]}i')
+
+
+def test_split_member_files_next_to_the_checkpoint_name_neither_config_nor_checkpoint(tmp_path):
+    """A work dir copied without ``last_checkpoint`` and under another name, whose sessions have
+    no ``vis_data/config.py`` (a TensorBoard-only run), after the sweep split wrote
+    ``epoch_2_<member>.py/.pth`` next to ``epoch_2.pth``: the run keeps its config (the one
+    ``<config>.py``, not the members' files) and its checkpoint (``epoch_2.pth``, not the member
+    ``r3``'s ``epoch_2_r3.pth``)."""
+    config = config_text(EPOCHS, 2, 1)
+    logs = training_logs(EPOCHS, 2, per_epoch=100, val_interval=1, aps=[0.2, 0.3])
+    work = str(tmp_path / 'runs' / 'my_copy')
+    write_session(work, '20261201_100000', config, 'retina_tiny', logs)
+    os.remove(osp.join(work, '20261201_100000', 'vis_data', 'config.py'))
+    for name in ('epoch_1', 'epoch_2', 'epoch_2_r3', 'epoch_2_wide-fpn'):
+        torch.save({}, osp.join(work, f'{name}.pth'))
+    for member in ('r3', 'wide-fpn'):
+        with open(osp.join(work, f'epoch_2_{member}.py'), 'w') as f:
+            f.write(config)
+    table = ResultsTable.from_work_dirs([str(tmp_path / 'runs')], params=False)
+    (row,) = table.rows
+    assert row.summary.config == 'retina_tiny'
+    assert row.summary.run.checkpoint == osp.join(work, 'epoch_2.pth')
+    assert not [w for w in table.warnings if 'several dumped configs' in w]
+    with open(osp.join(work, 'other.py'), 'w') as f:  # a second config: which one is unknown
+        f.write(config)
+    table = ResultsTable.from_work_dirs([str(tmp_path / 'runs')], params=False)
+    assert any("several dumped configs (['other.py', 'retina_tiny.py']) and no vis_data/config.py "
+               "to tell which is the run's; naming the run 'my_copy'" in w for w in table.warnings)
