@@ -103,8 +103,9 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     config text as ``cfg`` (mmengine's place for it), plus ``sweep_member``,
     ``sweep_member_config`` (the ``.py``) and ``sweep_checkpoint``. Optimizer, scheduler and
     message hub state are the sweep's and are left out. Each ``.py`` is the member's config as
-    the sweep trained it (``cfg_options`` applied), read from the sweep config the checkpoint
-    records; loading the checkpoint into a model of another shape is refused
+    the sweep trained it (``cfg_options`` applied), as the checkpoint records it
+    (:data:`SWEEP_MEMBER_CFGS`; see :func:`_member_configs` for older checkpoints); testing the
+    checkpoint with a model of another shape is refused
     (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`).
 
     Returns:
@@ -112,9 +113,9 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
 
     Raises:
         FileNotFoundError: no such checkpoint.
-        ValueError: the checkpoint is not a sweep's, records no sweep config, or a listed member
-            is not in it; a member's config file cannot be read
-            (:class:`~mmfrozen.sweep.SweepConfigError`).
+        ValueError: the checkpoint is not a sweep's (or is already a split member's), records
+            no sweep config, or a listed member is not in it; a member's config file it does not
+            record cannot be read.
     """
     from mmengine.runner.checkpoint import _load_checkpoint
     if not osp.isfile(checkpoint):
