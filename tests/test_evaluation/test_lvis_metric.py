@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.fileio import load
-from mmengine.registry import DefaultScope
+from mmengine.registry import EVALUATOR, DefaultScope
 from mmdet.evaluation.functional import recall as mmdet_recall
 from mmdet.evaluation.metrics import LVISMetric as MMDetLVISMetric
 from mmdet.registry import METRICS
@@ -254,6 +254,39 @@ def test_mmdets_lvis_metric_is_left_alone_where_it_works(monkeypatch):
     monkeypatch.setattr(np, 'float', float, raising=False)  # numpy < 1.24
     assert LVISMetric.why_mmdet_cannot_run() is None
     refuse_mmdet_lvis_metric(dict(val_evaluator=ASKS_FOR_MMDETS['plain']))
+
+
+SCOPED_TO_MMFROZEN = {
+    'default_scope': dict(default_scope='mmfrozen', val_evaluator=dict(type='LVISMetric')),
+    'enclosing-scope': dict(default_scope='mmdet', val_evaluator=dict(
+        type='Evaluator', _scope_='mmfrozen', metrics=[dict(type='LVISMetric')])),
+}
+
+
+@pytest.mark.parametrize('where', list(SCOPED_TO_MMFROZEN))
+def test_plain_lvis_metric_built_in_mmfrozen_scope_is_not_refused(tmp_path, where):
+    """Under default_scope='mmfrozen', or nested in a dict of scope mmfrozen (an ``mmfrozen::``
+    base stamps it), mmengine builds ``type='LVISMetric'`` as ours: the check agrees, and still
+    refuses the same metric where the scope is mmdet's."""
+    cfg = copy.deepcopy(SCOPED_TO_MMFROZEN[where])
+    for node in [cfg['val_evaluator']] + cfg['val_evaluator'].get('metrics', []):
+        if node['type'] == 'LVISMetric':
+            node['ann_file'] = write(tmp_path, hand_case()[0])
+    DefaultScope._instance_dict.pop('lvis-scope', None)
+    DefaultScope.get_instance('lvis-scope', scope_name=cfg['default_scope'])
+    evaluator = cfg['val_evaluator']  # as Runner.build_evaluator wraps it
+    if 'metrics' not in evaluator:
+        evaluator = dict(type='Evaluator', metrics=evaluator)
+    try:
+        built = EVALUATOR.build(copy.deepcopy(evaluator)).metrics[0]
+    finally:
+        DefaultScope._instance_dict.pop('lvis-scope', None)
+    assert type(built) is LVISMetric
+    refuse_mmdet_lvis_metric(cfg)
+    cfg['default_scope'] = 'mmdet'
+    cfg['val_evaluator'].pop('_scope_', None)
+    with pytest.raises(ValueError, match=r"asks for mmdet's LVISMetric .*scope 'mmdet'"):
+        refuse_mmdet_lvis_metric(cfg)
 
 
 LVIS_CONFIGS = sorted(p for p in glob.glob(osp.join(CONFIGS, '**', '*lvis*.py'), recursive=True)

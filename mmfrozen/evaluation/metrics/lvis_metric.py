@@ -26,7 +26,7 @@ import re
 import tempfile
 from collections import OrderedDict
 from importlib.metadata import version
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from faster_coco_eval import COCO, COCOeval_faster
@@ -302,15 +302,18 @@ class LVISMetric(CocoMetric):
         MMLogger.get_current_instance().info('\n' + AsciiTable(table).table)
 
 
-def _config_dicts(node: Any) -> Iterator[dict]:
+def _scoped_config_dicts(node: Any, scope: Optional[str]) -> Iterator[Tuple[dict, str]]:
     """Every dict in a config node, nested ones included (an Evaluator's ``metrics``, a
-    SweepMetric's ``metric``)."""
+    SweepMetric's ``metric``), with the scope mmengine builds it in: its own ``_scope_``, else
+    the nearest enclosing dict's (``build_from_cfg`` makes that the default scope while the
+    enclosing object builds its parts), else the config's ``default_scope``."""
     if isinstance(node, Mapping):
-        yield node
+        scope = node.get('_scope_') or scope
+        yield node, scope
         node = list(node.values())
     if isinstance(node, (list, tuple)):
         for child in node:
-            yield from _config_dicts(child)
+            yield from _scoped_config_dicts(child, scope)
 
 
 def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
@@ -319,7 +322,9 @@ def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
     A config check, registered by the package root
     (:func:`~mmfrozen.engine.runner.checks.register_config_check`):
     :class:`~mmfrozen.engine.FrozenRunner` and the package's tools run it before building
-    anything, so the run stops at once rather than after its first validation pass.
+    anything, so the run stops at once rather than after its first validation pass. A plain
+    ``type='LVISMetric'`` is resolved in the scope mmengine will build it in (its ``_scope_``,
+    an enclosing dict's, or ``default_scope``): under ``mmfrozen`` it is ours.
 
     Raises:
         ValueError: naming the evaluator, why mmdet's metric fails here and the name to write.
@@ -328,15 +333,15 @@ def refuse_mmdet_lvis_metric(cfg: Mapping) -> None:
     if reason is None:
         return
     for key in ('val_evaluator', 'test_evaluator'):
-        for node in _config_dicts(cfg.get(key)):
+        for node, scope in _scoped_config_dicts(cfg.get(key), cfg.get('default_scope')):
             kind = node.get('type')
             if isinstance(kind, str):
-                scope = REGISTRIES['METRICS'] if node.get('_scope_') == 'mmfrozen' else METRICS
-                kind = scope.get(kind)
+                registry = REGISTRIES['METRICS'] if scope == 'mmfrozen' else METRICS
+                kind = registry.get(kind)
             if kind is MMDetLVISMetric:
                 raise ValueError(
-                    f"mmfrozen: {key} asks for mmdet's LVISMetric (type={node['type']!r}), but "
-                    f"{reason}. Write type='mmfrozen.LVISMetric' instead: mmfrozen's "
-                    'LVISMetric takes the same arguments and logs the same metrics and keys, '
-                    'evaluating with faster-coco-eval (docs/lvis.md).')
-
+                    f"mmfrozen: {key} asks for mmdet's LVISMetric (type={node['type']!r}, "
+                    f'built in scope {scope or "mmdet"!r}), but {reason}. Write '
+                    "type='mmfrozen.LVISMetric' instead: mmfrozen's LVISMetric takes the same "
+                    'arguments and logs the same metrics and keys, evaluating with '
+                    'faster-coco-eval (docs/lvis.md).')
