@@ -7,10 +7,15 @@ switch sets the Keras backbone ``trainable = False``; in PyTorch terms a frozen 
 * has ``requires_grad=False`` on every parameter, so autograd records nothing for it when its
   input needs no gradient (no graph, no stored activations), and it is never handed to an
   optimizer (:func:`prune_optimizer`);
-* runs every sub-module outside its trainable parts in inference mode (batch-norm statistics,
-  dropout, drop-path), no matter how often ``model.train()`` is called; a module that holds a
-  trainable part (an attention block around a LoRA update) is no exception: its own dropout
-  and statistics are off while the part inside it trains;
+* runs every sub-module that holds no trainable part in inference mode (batch-norm
+  statistics, dropout, drop-path), no matter how often ``model.train()`` is called. A module
+  that holds a trainable part follows ``train()``/``eval()``: its own forward may branch on
+  ``self.training`` for the trainable part's sake (FCOS scales box predictions by the stride
+  only at test time, DINO builds denoising queries only in training), unless it declares
+  ``mmfrozen_frozen_forward = True`` (class or instance attribute): its own computation is
+  then frozen and runs in inference mode while the part inside it trains (:func:`attach_lora`
+  declares it for the modules around the linears it adapts, so a LoRA ViT's attention dropout
+  is off);
 * can be fingerprinted (:class:`Fingerprint`) so a guard can prove it never changed.
 
 A :class:`FreezeSpec` may keep named sub-modules trainable (residual adapters inside a frozen
@@ -30,6 +35,9 @@ from torch import nn
 SPEC_ATTR = '_mmfrozen_spec'
 #: Sub-modules that set this class attribute to True stay trainable inside a frozen module.
 TRAINABLE_ATTR = 'mmfrozen_trainable'
+#: Modules that set this class or instance attribute to True run in inference mode inside a
+#: frozen module even while they hold a trainable part: their own computation is frozen.
+FROZEN_FORWARD_ATTR = 'mmfrozen_frozen_forward'
 #: Attribute of a frozen root: ``requires_grad`` of each parameter of its kept parts, as the
 #: model had set it when the module was frozen.
 KEPT_GRAD_ATTR = '_mmfrozen_kept_requires_grad'
@@ -111,6 +119,11 @@ def trainable_submodules(root: nn.Module, spec: FreezeSpec) -> Dict[str, nn.Modu
 
 def _in_any(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == p or name.startswith(p + '.') for p in prefixes)
+
+
+def _holds_any(name: str, names: Sequence[str]) -> bool:
+    """True if the module called ``name`` (``''``: the root) contains one of ``names``."""
+    return any(not name or n.startswith(name + '.') for n in names)
 
 
 def frozen_tensors(root: nn.Module,
@@ -317,11 +330,13 @@ def freeze_module(model: nn.Module, spec: FreezeSpec) -> FreezeReport:
         else:
             param.requires_grad_(False)
             frozen += param.numel()
-    # Inference mode for every sub-module outside the kept parts (norm layers, dropout,
-    # drop-path, whole frozen blocks), those that hold a kept part included: an attention block
-    # whose qkv carries a trainable LoRA update computes frozen attention, so its own attention
-    # dropout is off. The kept parts themselves follow model.train()/eval().
-    eval_names = [n for n, _ in root.named_modules() if not _in_any(n, kept)]
+    # Inference mode for every sub-module outside the kept parts that holds none of them (norm
+    # layers, dropout, drop-path, whole frozen blocks) and for those that hold one but declare
+    # their own computation frozen (an attention block around a LoRA update). Other holders
+    # and the kept parts follow model.train()/eval(): a head or detector may branch on
+    # self.training for the part that trains.
+    eval_names = [n for n, m in root.named_modules() if not _in_any(n, kept) and (
+        not _holds_any(n, kept) or getattr(m, FROZEN_FORWARD_ATTR, False))]
     eval_modules = [root.get_submodule(n) for n in eval_names]
     for m in eval_modules:
         m.training = False

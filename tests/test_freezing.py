@@ -72,7 +72,7 @@ def test_trainable_submodules_stay_trainable_and_in_graph():
     # at forward time: frozen parts in inference mode, the trainable part in training mode
     assert model.backbone.layer4.training and model.backbone.layer4[0].bn1.training
     assert not model.backbone.layer1.training and not model.backbone.layer1[0].bn1.training
-    assert not model.backbone.training  # holds layer4, yet its own forward is frozen
+    assert model.backbone.training  # holds layer4 and declares no frozen forward
     assert model.backbone.layer4[0].conv1.weight.grad is not None
     names = set(n for n, _ in frozen_tensors(model.backbone))
     assert not any(n.startswith('layer4.') for n in names) and 'conv1.weight' in names
@@ -298,3 +298,118 @@ def test_kept_submodules_keep_the_requires_grad_the_model_gave_them():
                                           if p.requires_grad)
     freeze_module(model, FreezeSpec('backbone', trainable=('layer4', )))  # idempotent
     assert not layer4[0].bn1.weight.requires_grad
+
+
+def _fcos():
+    """A tiny FCOS with ``norm_on_bbox``: its head scales box predictions by the stride only
+    when not training."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    return MODELS.build(dict(
+        type='FCOS',
+        data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]),
+        backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(1, 2, 3)),
+        neck=dict(type='FPN', in_channels=[16, 32, 64], out_channels=16, num_outs=3,
+                  add_extra_convs='on_output'),
+        bbox_head=dict(type='FCOSHead', num_classes=3, in_channels=16, stacked_convs=1,
+                       feat_channels=16, strides=[8, 16, 32], norm_on_bbox=True,
+                       norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
+                       centerness_on_reg=True, center_sampling=True,
+                       regress_ranges=((-1, 64), (64, 128), (128, 1e8)),
+                       loss_bbox=dict(type='GIoULoss', loss_weight=1.0)),
+        test_cfg=dict(nms_pre=100, score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
+                      max_per_img=10)))
+
+
+def _loss_batch(size):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    torch.manual_seed(1)
+    sample = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
+                                         batch_input_shape=(size, size), scale_factor=(1., 1.)))
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[8., 8., 40., 44.]]),
+                                       labels=torch.tensor([1]))
+    return torch.rand(1, 3, size, size) * 255, [sample]
+
+
+@pytest.mark.parametrize('path,trainable', [('', 'bbox_head.conv_cls'),
+                                            ('bbox_head', 'conv_reg')])
+def test_modules_around_a_trainable_part_run_their_training_branch(path, trainable):
+    """A detector or head that holds a kept part follows model.train(): FCOS's head computes
+    its training losses (not from boxes scaled by the stride, its test-time branch) and the
+    kept part gets the gradient it gets with the rest frozen by hand."""
+    def loss_and_grad(model):
+        model.train()
+        losses = model(*_loss_batch(64), mode='loss')
+        sum(losses.values()).backward()
+        return losses, model.get_submodule(full).weight.grad
+
+    full = f'{path}.{trainable}'.strip('.')
+    reference = _fcos()
+    for name, param in reference.named_parameters():
+        param.requires_grad_(name.startswith(full + '.'))
+    for module in reference.modules():  # the norms frozen by hand stay in inference mode
+        if is_norm(module):
+            module.train = lambda mode=True, m=module: nn.Module.train(m, False)
+    ref_losses, ref_grad = loss_and_grad(reference)
+    model = _fcos()
+    freeze_module(model, FreezeSpec(path, trainable=(trainable, )))
+    losses, grad = loss_and_grad(model)
+    assert model.training and model.bbox_head.training
+    assert not model.bbox_head.cls_convs[0].gn.training  # frozen, holds nothing kept
+    assert {k: v.item() for k, v in losses.items()} == {
+        k: v.item() for k, v in ref_losses.items()}
+    assert torch.equal(grad, ref_grad)
+
+
+def test_dino_with_a_kept_classifier_builds_its_denoising_queries():
+    """DINO builds denoising queries only in training; frozen around its classifiers it still
+    does, and trains them."""
+    import os.path as osp
+
+    import mmdet
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', 'dino',
+                                   'dino-4scale_r50_8xb2-12e_coco.py')).model
+    cfg.backbone.update(depth=18, base_channels=8, init_cfg=None)
+    cfg.neck.update(in_channels=[16, 32, 64], norm_cfg=dict(type='GN', num_groups=8))
+    for part in ('encoder', 'decoder'):
+        cfg[part].num_layers = 1
+    cfg.update(num_queries=20, dn_cfg=dict(cfg.dn_cfg, group_cfg=dict(dynamic=True,
+                                                                       num_dn_queries=10)))
+    cfg.bbox_head.num_classes = 3
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()  # DINO's level_embed is allocated uninitialised
+    freeze_module(model, FreezeSpec('', trainable=('bbox_head.cls_branches', )))
+    model.train()
+    losses = model(*_loss_batch(128), mode='loss')
+    assert 'dn_loss_cls' in losses
+    sum(losses.values()).backward()
+    assert model.bbox_head.cls_branches[0].weight.grad.abs().sum() > 0
+
+
+def test_a_module_that_declares_its_forward_frozen_runs_in_inference_mode():
+    """``mmfrozen_frozen_forward = True`` (on the class or the instance): the module holds a
+    trainable part but computes a frozen function, so it runs in inference mode."""
+    class Block(nn.Module):
+        mmfrozen_frozen_forward = True
+
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(64, 64, 1)
+            self.adapter = nn.Conv2d(64, 64, 1)
+
+    model = Tiny()
+    model.backbone.block = Block()
+    model.backbone.other = nn.Sequential(nn.Conv2d(64, 64, 1), nn.Conv2d(64, 64, 1))
+    model.backbone.other.mmfrozen_frozen_forward = True
+    freeze_module(model, FreezeSpec('backbone', trainable=('*.adapter', 'other.1')))
+    model.train()
+    model.backbone(torch.randn(2, 3, 32, 32))
+    assert model.backbone.training  # holds kept parts, declares nothing
+    assert not model.backbone.block.training and not model.backbone.other.training
+    assert model.backbone.block.adapter.training and model.backbone.other[1].training

@@ -16,6 +16,7 @@ for inference, leaving the plain architecture.
 import fnmatch
 import inspect
 import math
+import numbers
 import warnings
 from typing import Any, Iterator, Optional, Sequence, Tuple
 
@@ -26,8 +27,8 @@ from torch import nn
 from mmdet.registry import MODELS
 
 from ...checkpoint import model_state_dict
-from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint, FreezeSpec,
-                         freeze_module)
+from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, FROZEN_FORWARD_ATTR, Fingerprint,
+                         FreezeSpec, freeze_module)
 
 #: Linear layers adapted by default: the attention's input and output projections of
 #: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).
@@ -50,9 +51,9 @@ class LoRA(BaseModule):
     Args:
         in_features: Input width of the adapted linear layer.
         out_features: Output width of the adapted linear layer.
-        rank: Rank ``r`` of the update.
-        alpha: Scale numerator; the update is multiplied by ``alpha / rank``. Defaults to
-            ``rank`` (scale 1).
+        rank: Rank ``r`` of the update, a positive integer.
+        alpha: Scale numerator, a positive number; the update is multiplied by
+            ``alpha / rank``. Defaults to ``rank`` (scale 1).
         dropout: Dropout on the input of the low-rank branch. It is part of the trainable
             update: it follows ``train()``/``eval()`` also inside a frozen backbone, whose own
             dropout, attention dropout and drop-path run in inference mode.
@@ -68,11 +69,11 @@ class LoRA(BaseModule):
                  dropout: float = 0.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        _check_rank(rank)
+        rank = _check_rank(rank)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f'LoRA: dropout must be in [0, 1), got {dropout}')
         self.rank = rank
-        self.alpha = float(rank if alpha is None else alpha)
+        self.alpha = _check_alpha(alpha, rank)
         self.scale = self.alpha / rank
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
         self.down = nn.Linear(in_features, rank, bias=False)  # A
@@ -99,13 +100,29 @@ class LoRA(BaseModule):
         return f'rank={self.rank}, alpha={self.alpha:g}'
 
 
-def _check_rank(rank: Any) -> None:
-    """A LoRA rank is the width of the update's inner layer: a positive int."""
-    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+def _check_rank(rank: Any) -> int:
+    """A LoRA rank is the width of the update's inner layer: a positive integer (any
+    ``numbers.Integral``, e.g. ``np.int64`` from a sweep script), returned as an ``int``."""
+    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or rank < 1:
         raise ValueError(
             f'LoRA: rank must be a positive int (the number of rows of A, columns of B), got '
             f'{rank!r} ({type(rank).__name__}). Write it as a number in the config, e.g. '
             f'lora_cfg=dict(rank=8).')
+    return int(rank)
+
+
+def _check_alpha(alpha: Any, rank: int) -> float:
+    """The scale numerator: ``rank`` when None, else a positive real number, as a float."""
+    if alpha is None:
+        return float(rank)
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
+        raise ValueError(
+            f'LoRA: alpha must be a positive number, got {alpha!r} ({type(alpha).__name__}): '
+            'the update is scaled by alpha / rank, so with alpha <= 0 it is zero or reversed '
+            'and B gets no gradient (alpha=0: the run trains nothing a frozen run does not). '
+            'Leave it out (alpha = rank, scale 1) or write a positive number, e.g. '
+            'lora_cfg=dict(rank=8, alpha=16).')
+    return float(alpha)
 
 
 def _add_lora_output(linear: nn.Linear, args, output: torch.Tensor) -> torch.Tensor:
@@ -125,7 +142,10 @@ def attach_lora(module: nn.Module,
     """Give every ``nn.Linear`` of ``module`` whose name matches ``targets`` a ``lora``.
 
     The updates live at ``<linear>.lora``: the keys of the existing weights are unchanged, so
-    the pretrained checkpoint still loads into them.
+    the pretrained checkpoint still loads into them. ``module`` and every module of it that
+    holds an update (the adapted linears, their attention or MLP blocks) are marked
+    ``mmfrozen_frozen_forward = True``: their own computation is the pretrained one, so inside a
+    frozen module they run in inference mode (attention dropout off) while the updates train.
 
     Args:
         module: The backbone (any module with ``nn.Linear`` layers).
@@ -139,13 +159,17 @@ def attach_lora(module: nn.Module,
         The number of adapted linear layers.
 
     Raises:
-        ValueError: ``rank`` is not a positive int, no linear layer matches ``targets`` (the
-            message lists some that exist), or the module already has LoRA updates.
+        ValueError: ``rank`` is not a positive int, ``alpha`` not a positive number, no linear
+            layer matches ``targets`` (the message lists some that exist), or the module
+            already has LoRA updates.
 
     Warns:
-        UserWarning: the updates would hold more parameters than ``module``.
+        UserWarning: ``rank`` is at least the smaller side of an adapted linear (the update
+            can be of full rank), or the updates hold more parameters than the linears they
+            adapt.
     """
-    _check_rank(rank)
+    rank = _check_rank(rank)
+    _check_alpha(alpha, rank)
     targets = (targets, ) if isinstance(targets, str) else tuple(targets)
     linears = [(n, m) for n, m in module.named_modules() if isinstance(m, nn.Linear)]
     if any(hasattr(m, 'lora') for _, m in linears):
@@ -155,18 +179,31 @@ def attach_lora(module: nn.Module,
         raise ValueError(f'attach_lora: no nn.Linear of {type(module).__name__} matches '
                          f'targets {list(targets)}. Its linear layers are named like '
                          f'{[n for n, _ in linears][:6]}.')
-    size = sum(p.numel() for p in module.parameters())
+    size = sum(p.numel() for _, m in chosen for p in m.parameters(recurse=False))
     added = sum(rank * (m.in_features + m.out_features) for _, m in chosen)
-    if added > size:
+    narrow = [(n, m) for n, m in chosen if rank >= min(m.in_features, m.out_features)]
+    if narrow:
+        name, linear = narrow[0]
         warnings.warn(
-            f'attach_lora: rank={rank} adds {added:,} LoRA parameters to the {size:,} of '
-            f'{type(module).__name__}: the updates are larger than the module they adapt, '
-            'which then trains more parameters than fine-tuning it would. A rank of 4-16 is '
+            f'attach_lora: rank={rank} is at least the smaller side of {len(narrow)} of the '
+            f'{len(chosen)} adapted linears (e.g. {name}: {linear.in_features} -> '
+            f'{linear.out_features}): such an update can change the whole weight (full rank) '
+            f'and is larger than the linear it adapts ({added:,} LoRA parameters for the '
+            f'{size:,} of the adapted linears); fine-tuning them trains fewer. A rank of 4-16 '
+            'is usual.', stacklevel=2)
+    elif added > size:
+        warnings.warn(
+            f'attach_lora: rank={rank} adds {added:,} LoRA parameters for the {size:,} of the '
+            f'{len(chosen)} linears they adapt: the updates are larger than what they adapt, '
+            'so fine-tuning those linears would train fewer parameters. A rank of 4-16 is '
             'usual.', stacklevel=2)
-    for _, linear in chosen:
+    for name, linear in chosen:
         linear.lora = LoRA(linear.in_features, linear.out_features, rank=rank, alpha=alpha,
                            dropout=dropout).to(linear.weight.device)
         setattr(linear, _HOOK_ATTR, linear.register_forward_hook(_add_lora_output))
+        parts = name.split('.')
+        for i in range(len(parts) + 1):  # module, the blocks around the linear, the linear
+            setattr(module.get_submodule('.'.join(parts[:i])), FROZEN_FORWARD_ATTR, True)
     return len(chosen)
 
 

@@ -20,6 +20,8 @@ from torch import nn
 from mmdet.models.backbones.resnet import BasicBlock, Bottleneck
 from mmdet.registry import MODELS
 
+from ...freezing import FROZEN_FORWARD_ATTR
+
 
 @MODELS.register_module()
 class ResidualAdapter(BaseModule):
@@ -87,7 +89,9 @@ def attach_residual_adapters(backbone: nn.Module, adapter_cfg: dict) -> int:
     """Give every residual block of an mmdet ResNet/ResNeXt an ``adapter`` sub-module.
 
     The adapters live at ``<layer>.<i>.adapter``: the keys of the existing weights are unchanged,
-    so ImageNet checkpoints (``torchvision://resnet50``) still load into them.
+    so ImageNet checkpoints (``torchvision://resnet50``) still load into them. The blocks, the
+    stages and the backbone around them are marked ``mmfrozen_frozen_forward = True``: inside a
+    frozen module they run in inference mode while the adapters train.
 
     Args:
         backbone: A built mmdet ResNet-family backbone (has ``res_layers``).
@@ -125,6 +129,8 @@ def attach_residual_adapters(backbone: nn.Module, adapter_cfg: dict) -> int:
             in_ch, out_ch, stride = _block_channels(block)
             block.adapter = ResidualAdapter(in_ch, out_ch, stride, **cfg)
             block.register_forward_hook(_add_adapter_output)
+            for module in (backbone, layer, block):  # their own computation stays frozen
+                setattr(module, FROZEN_FORWARD_ATTR, True)
             count += 1
     return count
 

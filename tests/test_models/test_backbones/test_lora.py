@@ -1,6 +1,7 @@
 """LoRA, attach_lora and merge_lora on tiny mmpretrain ViT and EVA-02 backbones."""
 import warnings
 
+import numpy as np
 import pytest
 import torch
 from mmpretrain.models.backbones import VisionTransformer, ViTEVA02
@@ -190,18 +191,37 @@ def test_bad_lora_cfg_is_a_clear_error():
         attach_lora(vit)
 
 
-def test_a_lora_larger_than_its_backbone_warns():
-    vit = VisionTransformer(**TINY_VIT)
-    size = sum(p.numel() for p in vit.parameters())
-    # rank 16 on 2 x (qkv 32 -> 96, proj 32 -> 32): 16 * (128 + 64) * 2 = 6,144 parameters
+def test_a_lora_larger_than_the_linears_it_adapts_warns():
+    """The updates are compared with the linears they adapt, not with the whole backbone."""
+    # qkv 32 -> 96 (3,168 params), proj 32 -> 32 (1,056) in each of 2 layers: 8,448 params;
+    # a rank-r update of both adds r * (128 + 64) per layer, 384 r in all
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        attach_lora(VisionTransformer(**TINY_VIT), rank=16)
-    assert size > 6144
-    rank = size // 384 + 1  # 384 = 2 layers x (128 + 64) inputs and outputs per rank
-    with pytest.warns(UserWarning, match=rf'rank={rank} adds [\d,]+ LoRA parameters to the '
-                                         rf'{size:,} of VisionTransformer'):
-        attach_lora(vit, rank=rank)
+        attach_lora(VisionTransformer(**TINY_VIT), rank=np.int64(16))  # 6,144: no warning
+    with pytest.warns(UserWarning, match=r'rank=23 adds 8,832 LoRA parameters for the 8,448 '
+                                         r'of the 4 linears they adapt'):
+        attach_lora(VisionTransformer(**TINY_VIT), rank=23)  # smaller than the backbone
+    assert sum(p.numel() for p in VisionTransformer(**TINY_VIT).parameters()) > 8832
+    # rank 32 = embed_dims: an update of full rank, 12,288 parameters for 8,448
+    with pytest.warns(UserWarning, match=r'rank=32 is at least the smaller side of 4 of the 4 '
+                                         r'adapted linears \(e.g. layers.0.attn.qkv: 32 -> 96\)'
+                                         r'.*12,288 LoRA parameters for the 8,448'):
+        attach_lora(VisionTransformer(**TINY_VIT), rank=32)
+
+
+def test_numpy_rank_and_bad_alpha():
+    vit = LoRAVisionTransformer(lora_cfg=dict(rank=np.int64(4), alpha=np.float32(8)),
+                                **TINY_VIT)
+    assert all(type(m.rank) is int and m.scale == 2.0 for m in vit.loras())
+    vit = VisionTransformer(**TINY_VIT)
+    for alpha in (0, -8, 0.0, '16', True):
+        with pytest.raises(ValueError, match=rf'alpha must be a positive number, got '
+                                             rf'{alpha!r} \({type(alpha).__name__}\).*alpha / '
+                                             r'rank.*lora_cfg=dict\(rank=8, alpha=16\)'):
+            attach_lora(vit, rank=4, alpha=alpha)
+        with pytest.raises(ValueError, match='alpha must be a positive number'):
+            LoRA(16, 16, rank=4, alpha=alpha)
+    assert not list(lora_modules(vit))  # refused before anything was attached
 
 
 def test_eva02_det_state_does_not_depend_on_the_input_size():

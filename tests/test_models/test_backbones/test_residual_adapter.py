@@ -61,6 +61,11 @@ def test_adapters_stay_trainable_inside_a_frozen_backbone():
     # the fingerprint covers the frozen weights only
     names = [n for n, _ in frozen_tensors(backbone)]
     assert names and not any('adapter' in n for n in names)
+    # the blocks around the adapters compute the frozen function: inference mode
+    backbone.train()
+    backbone(torch.randn(2, 3, 32, 32))
+    assert not any(m.training for n, m in backbone.named_modules() if '.adapter' not in n)
+    assert all(m.training for n, m in backbone.named_modules() if '.adapter' in n)
 
 
 def test_bad_adapter_cfg_is_a_clear_error():
