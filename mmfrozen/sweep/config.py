@@ -12,7 +12,7 @@ configs on one frozen backbone. Its config names the members' config files::
 Everything a member needs comes from its own config (neck, heads, train/test settings, optimizer
 and gradient clipping). What the members share must be equal in all of them: the backbone and
 its checkpoint, the data preprocessor, the data and input pipelines, the loops, the LR schedule,
-the evaluators and the freeze hook. :func:`load_sweep_members` reads and checks the members;
+the evaluators, the freeze hook and the seed (one seed starts every member). :func:`load_sweep_members` reads and checks the members;
 :func:`inline_sweep_members` turns them into the form the model is built from (one ``backbone``
 and one ``data_preprocessor`` for the sweep, each member's model without them), which is also
 what :func:`expand_sweep_config` writes into a config so that tools that edit model configs
@@ -20,6 +20,7 @@ what :func:`expand_sweep_config` writes into a config so that tools that edit mo
 """
 import copy
 import inspect
+import logging
 import os.path as osp
 import re
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from ..engine.config_mode import config_mode
 from ..engine.frozen_model import freeze_hook_cfgs
@@ -54,7 +56,16 @@ SHARED_KEYS: Tuple[Tuple[str, str], ...] = (
     ('optim_wrapper.type', 'optimizer wrapper type'),
     ('optim_wrapper.optimizer.type', 'optimizer type'),
     ('optim_wrapper.accumulative_counts', 'gradient accumulation'),
+    ('randomness', 'random seed'),
+    ('env_cfg.cudnn_benchmark', 'cuDNN benchmark setting'),
 )
+#: Why members cannot differ in their seed (the run has one).
+_ONE_SEED = ("The run sets one seed (the sweep config's randomness) before it builds the "
+             "model, and every member's random stream starts from that one state, so members "
+             "that ask for different seeds would all train from the same one: identical "
+             "copies, not seed replicates. Give every member the same randomness, and run one "
+             "sweep per seed (e.g. --cfg-options randomness.seed=1 with the same seed in each "
+             "member's cfg_options).")
 
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
 _ABSENT = '<absent>'
@@ -254,13 +265,32 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
             where, a, b = diff
             if where.startswith('model.backbone.init_cfg'):
                 what = 'backbone checkpoint'
+            why = (_ONE_SEED if key == 'randomness' else
+                   'The members of a sweep share one frozen backbone and its checkpoint, one '
+                   'data preprocessor, the data and input pipelines, the loops, LR schedule, '
+                   'evaluators and freeze hook.')
             raise SweepConfigError(
                 f'sweep members {first.name!r} ({first.stem}) and {other.name!r} ({other.stem}) '
-                f'disagree on the {what}: {where} is {_short(a)} vs {_short(b)}. The members of a '
-                'sweep share one frozen backbone and its checkpoint, one data preprocessor, the '
-                'data and input pipelines, the loops, LR schedule, evaluators and freeze hook. '
+                f'disagree on the {what}: {where} is {_short(a)} vs {_short(b)}. {why} '
                 'Make them agree, e.g. with dict(config=..., cfg_options={'
                 f"'{where}': ...}}) in the sweep's member list.")
+    _warn_identical(members)
+
+
+def _warn_identical(members: Mapping[str, SweepMember]) -> None:
+    """Warn about members whose configs are equal: they train bitwise identical copies (one
+    seed starts every member), which is never a replicate."""
+    seen: Dict[str, str] = {}
+    for m in members.values():
+        text = repr(_plain(m.cfg.to_dict()))
+        if text in seen:
+            print_log(
+                f'sweep members {seen[text]!r} and {m.name!r} have the same config ({m.stem}): '
+                'they train as bitwise identical copies, since one seed starts every member. '
+                'For seed replicates run one sweep per seed; otherwise remove one of them.',
+                logger='current', level=logging.WARNING)
+        else:
+            seen[text] = m.name
 
 
 def load_sweep_members(members: Mapping[str, Any], check: bool = True) -> Dict[str, SweepMember]:

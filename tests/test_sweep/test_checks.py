@@ -125,3 +125,14 @@ def test_train_amp_says_a_sweep_does_not_support_it(member, tmp_path, monkeypatc
     assert 'mixed precision with loss scaling is not supported for a sweep' in message
     assert "precision='bf16'" in message and 'Run without --amp' in message
     assert "come from each member's own config" not in message
+
+
+def test_a_sweep_whose_seed_is_not_its_members_is_refused(member):
+    """``--cfg-options randomness.seed=123`` on the sweep alone: the members' configs (and their
+    split configs) would say seed 0."""
+    cfg = _sweep(member)
+    cfg.merge_from_dict({'randomness.seed': 123})
+    with pytest.raises(SweepConfigError, match=(
+            r'disagree on the random seed: randomness.seed is 123 in the sweep config and 0 in '
+            'its members')):
+        check_sweep_config(cfg)

@@ -1,5 +1,6 @@
 """Sweep members: refused with an error naming the difference when they cannot share."""
 import glob
+import logging
 import os.path as osp
 
 import pytest
@@ -16,6 +17,7 @@ ADAPTERS = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen-adapters_fpn
 BIFPN = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r50-frozen_bifpn-r3_1x_coco.py')
 R101 = osp.join(CONFIGS, 'faster_rcnn', 'faster-rcnn_r101-frozen_fpn_1x_coco.py')
 RETINA = osp.join(CONFIGS, 'retinanet', 'retinanet_r50-frozen_fpn_1x_coco.py')
+LR = 'optim_wrapper.optimizer.lr'
 SWEEPS = sorted(glob.glob(osp.join(CONFIGS, 'sweeps', '*.py')))
 
 
@@ -106,3 +108,30 @@ def test_expand_sweep_config_inlines_members_and_hoists_the_shared_parts():
     assert expand_sweep_config(cfg) is cfg  # idempotent
     with pytest.raises(SweepConfigError, match='expanded'):
         sweep_member_configs(cfg)
+
+
+def test_members_with_different_seeds_are_refused():
+    """One seed starts every member: seeds 0 and 1 would train identical copies, not
+    replicates."""
+    with pytest.raises(SweepConfigError, match=(
+            r"'a' .* and 'b' .* disagree on the random seed: randomness.seed is 0 vs 1.*"
+            r'identical copies, not seed replicates.*run one sweep per seed')):
+        load_sweep_members(dict(a=dict(config=FASTER, cfg_options={'randomness.seed': 0}),
+                                b=dict(config=FASTER, cfg_options={'randomness.seed': 1})))
+
+
+def test_members_with_the_same_config_are_warned_about():
+    from mmengine.logging import MMLogger
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    MMLogger.get_current_instance().addHandler(handler)
+    try:
+        load_sweep_members(dict(a=FASTER, b=FASTER,
+                                c=dict(config=FASTER, cfg_options={LR: 0.04})))
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    warned = [r.getMessage() for r in records if 'sweep members' in r.getMessage()]
+    assert len(warned) == 1, warned
+    assert "sweep members 'a' and 'b' have the same config" in warned[0]
+    assert 'bitwise identical copies' in warned[0]
