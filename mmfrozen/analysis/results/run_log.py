@@ -54,6 +54,15 @@ class _Session:
     train: List[dict] = field(default_factory=list)
     evals: List[dict] = field(default_factory=list)
     resumed_iter: Optional[int] = None
+    resumed_epoch: Optional[int] = None
+    #: Iterations per epoch (text log ``Epoch(train) [e][i/n]``), and the loop's length in
+    #: iterations (``Iter(train) [i/N]``), when its text log says them.
+    epoch_len: Optional[int] = None
+    logged_max_iters: Optional[int] = None
+    #: A text-log training line ``[e][i/n]`` with ``i > n``, if any (an iteration-based loop).
+    past_epoch_end: Optional[str] = None
+    #: Iteration the session started after (0, or where it resumed), set with its run.
+    start: int = 0
     has_text_log: bool = False
     source: Optional[str] = None
     config_path: Optional[str] = None
@@ -81,6 +90,7 @@ class RunLog:
         sweep: For a member of a sweep run, ``(sweep config name, member name)``; else None.
         loop: The training loop its config declares; None when unknown (no config, or one its
             logs contradict).
+        epoch_len: Iterations per epoch of an epoch-based loop, when its logs tell them.
     """
     work_dir: str
     label: str
@@ -94,6 +104,7 @@ class RunLog:
     warnings: List[str] = field(default_factory=list)
     sweep: Optional[Tuple[str, str]] = None
     loop: Optional[TrainLoop] = None
+    epoch_len: Optional[int] = None
 
     @property
     def iters(self) -> int:
@@ -106,6 +117,11 @@ class RunLog:
         if self.loop is not None and self.loop.by_epoch is False:
             return None  # its logged ``epoch`` (log_processor.by_epoch) stays 1
         epochs = [r['epoch'] for r in self.train if r.get('epoch') is not None]
+        if not epochs and self.loop is not None and self.loop.by_epoch:
+            # logged by iteration (log_processor.by_epoch=False): no epoch on its training lines
+            if self.epoch_len:
+                return -(-self.iters // self.epoch_len)
+            epochs = [e['epoch'] for e in self.evals if e['epoch'] is not None]
         return max(epochs) if epochs else None
 
 
@@ -150,23 +166,28 @@ def _read_json_lines(path: str, warnings: List[str]) -> List[dict]:
     return records
 
 
-def _read_text_log(path: str) -> Tuple[List[dict], Optional[int]]:
-    """Training/validation records and the resumed iteration from an mmengine text log."""
-    records, resumed = [], None
+def _read_text_log(path: str, session: _Session) -> List[dict]:
+    """Training/validation records from an mmengine text log; sets ``session``'s resumed
+    epoch and iteration and the lengths the log states (:class:`_Session`)."""
+    records = []
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
             m = _RESUMED.search(line)
             if m:
-                resumed = int(m.group(2))
+                session.resumed_epoch, session.resumed_iter = int(m.group(1)), int(m.group(2))
                 continue
             m = _TRAIN_EPOCH.search(line)
             if m:
                 epoch, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+                session.epoch_len = n
+                if i > n and session.past_epoch_end is None:
+                    session.past_epoch_end = f'[{epoch}][{i}/{n}]'
                 records.append(dict(_key_values(m.group(4)), epoch=epoch,
                                     iter=(epoch - 1) * n + i))
                 continue
             m = _TRAIN_ITER.search(line)
             if m:
+                session.logged_max_iters = int(m.group(2))
                 records.append(dict(_key_values(m.group(3)), iter=int(m.group(1))))
                 continue
             m = _VAL_EPOCH.search(line) or _VAL_ITER.search(line)
@@ -179,7 +200,7 @@ def _read_text_log(path: str) -> Tuple[List[dict], Optional[int]]:
                     if m.re is _VAL_EPOCH:
                         values['step'] = int(m.group(1))
                     records.append(values)
-    return records, resumed
+    return records
 
 
 def _read_session(path: str, warnings: List[str],
@@ -189,12 +210,12 @@ def _read_session(path: str, warnings: List[str],
     ts = osp.basename(path)
     session = _Session(path=path, timestamp=ts)
     text_log = osp.join(path, f'{ts}.log')
-    resumed = None
     text_records: List[dict] = []
     if osp.isfile(text_log):
         session.has_text_log = True
-        text_records, resumed = _read_text_log(text_log)
-    session.resumed_iter = resumed
+        text_records = _read_text_log(text_log, session)
+    resumed = session.resumed_iter
+    session.start = resumed or 0
     config = osp.join(path, 'vis_data', 'config.py')
     session.config_path = config if osp.isfile(config) else None
     candidates = (osp.join(path, 'vis_data', 'scalars.json'),
@@ -234,8 +255,61 @@ def _read_session(path: str, warnings: List[str],
             metrics = {k: v for k, v in record.items() if '/' in k}
             by_epoch = last_train is not None and last_train.get('epoch') is not None
             epoch = int(record['step']) if by_epoch and 'step' in record else None
-            session.evals.append(dict(iter=last_iter, epoch=epoch, metrics=metrics))
+            # iter/epoch: where the logs put it; placed by the run's loop (_place_evals)
+            session.evals.append(dict(iter=last_iter, epoch=epoch, metrics=metrics,
+                                      step=record.get('step')))
     return session
+
+
+def _place_evals(session: _Session, loop: Optional[TrainLoop],
+                 warnings: List[str]) -> Optional[int]:
+    """Put each validation of ``session`` where it ran, as ``loop`` schedules it.
+
+    The scalar log's ``step`` of a validation is its epoch (``log_metric_by_epoch``, mmengine's
+    default) or its iteration; the text log says the epoch of an epoch-based loop logged by
+    epoch. What no log says is read from the loop: the k-th validation of the session is the
+    k-th that ``val_interval``/``val_begin`` schedule after the iteration (epoch) it started
+    from; an epoch's iteration is epoch x iterations per epoch. Without a known loop each stays
+    at the training iteration logged just before it.
+
+    Returns:
+        The iterations per epoch of an epoch-based loop, when the logs tell them.
+    """
+    from_text = session.source is not None and session.source.endswith('.log')
+    evals, session.evals = session.evals, []
+    if loop is None or loop.by_epoch is None:
+        session.evals = [{k: v for k, v in e.items() if k != 'step'} for e in evals]
+        return None
+    n = session.epoch_len
+    if loop.by_epoch and n is None and session.logged_max_iters and loop.max_epochs \
+            and session.logged_max_iters % loop.max_epochs == 0:
+        n = session.logged_max_iters // loop.max_epochs  # Iter(train) [i/max_epochs x n]
+    if loop.by_epoch and n is None and session.resumed_epoch:
+        n = session.start // session.resumed_epoch
+    start = session.start
+    if loop.by_epoch:
+        start = session.resumed_epoch or (session.start // n if n else 0)
+    planned = loop.validations(start)
+    for e in evals:
+        step, where = e.pop('step'), next(planned, None)
+        step_is_epoch = from_text or loop.log_metric_by_epoch
+        if loop.by_epoch:
+            it = None if step is None or step_is_epoch else int(step)
+            epoch = int(step) if step is not None and step_is_epoch else (
+                it // n if it is not None and n else where)
+            if it is None:
+                it = epoch * n if epoch is not None and n else e['iter']
+        else:
+            epoch, it = None, int(step) if step is not None and not step_is_epoch else where
+            if it is None:
+                warnings.append(
+                    f'{session.path}: more validations than train_cfg schedules (val_interval='
+                    f'{loop.val_interval}, val_begin={loop.val_begin}, max_iters='
+                    f'{loop.max_iters}); one is placed at the training iteration {e["iter"]} '
+                    'logged before it')
+                it = e['iter']
+        session.evals.append(dict(e, iter=it, epoch=epoch))
+    return n if loop.by_epoch else None
 
 
 def _shared_vis_data(work_dir: str, names: List[str],
@@ -405,7 +479,8 @@ def _checked_loop(label: str, chain: List[_Session], config_path: Optional[str],
     for s in chain:
         path = s.config_path or config_path
         own = read_train_loop(path) if path != config_path else loop
-        found = own.contradictions(s.train) if own is not None else []
+        steps = [e['step'] for e in s.evals if e.get('step') is not None]
+        found = own.contradictions(s.train, steps, s.past_epoch_end) if own is not None else []
         if found:
             kind = f'type={own.type!r}' if own.type else f'by_epoch={own.by_epoch}'
             warnings.append(
@@ -455,6 +530,7 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             chains.append([s])
             continue
         start = s.resumed_iter if s.resumed_iter is not None else s.train[0]['iter'] - 1
+        s.start = start
         done = max((r['iter'] for old in chains[-1] for r in old.train), default=0)
         if done > start:
             warnings.append(
@@ -463,7 +539,6 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
                 f'{start + 1}-{done} from the earlier session(s) are replaced by the later ones')
             for old in chains[-1]:
                 old.train = [r for r in old.train if r['iter'] <= start]
-                old.evals = [e for e in old.evals if e['iter'] <= start]
         chains[-1].append(s)
 
     if len(chains) > 1:
@@ -489,9 +564,13 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
                                     f'<config>.py) for sessions {[s.timestamp for s in chain]}')
         label = work_dir if len(chains) == 1 else f'{work_dir}@{chain[0].timestamp}'
         loop = _checked_loop(label, chain, config_path, run_warnings)
-        if loop is not None and loop.by_epoch is False:
-            for s in chain:  # its validation ``step`` is no epoch
-                s.evals = [dict(e, epoch=None) for e in s.evals]
+        epoch_len = None
+        for j, s in enumerate(chain):
+            own = read_train_loop(s.config_path) if s.config_path else None
+            epoch_len = _place_evals(s, own if loop is not None and own is not None else loop,
+                                     run_warnings) or epoch_len
+            for old in chain[:j]:  # validations of the iterations the resume discarded
+                old.evals = [e for e in old.evals if e['iter'] <= s.start]
         runs.append(RunLog(
             work_dir=work_dir, label=label, config_stem=stem, config_path=config_path,
             sessions=[s.timestamp for s in chain],
@@ -499,7 +578,7 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             evals=[e for s in chain for e in s.evals],
             log_files=[s.source for s in chain if s.source],
             checkpoint=checkpoint if i == len(chains) - 1 else None,
-            warnings=run_warnings, loop=loop))
+            warnings=run_warnings, loop=loop, epoch_len=epoch_len))
     if not runs:
         runs_warning = RunLog(work_dir=work_dir, label=work_dir, config_stem='', config_path=None,
                               sessions=[], train=[], evals=[], log_files=[], warnings=warnings)

@@ -8,7 +8,7 @@ with the global iteration ``i`` in its text log, as if the whole run were one ep
 """
 import ast
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 #: Loop types of mmengine, and whether they count epochs.
 LOOP_TYPES = {'EpochBasedTrainLoop': True, 'IterBasedTrainLoop': False}
@@ -23,11 +23,19 @@ class TrainLoop:
         by_epoch: True for an epoch-based loop, False for an iteration-based one, None for a
             loop type this module does not know.
         max_epochs / max_iters: The loop's length, None when the config does not set it.
+        val_interval / val_begin: When it validates (mmengine's defaults: 1, 1), in epochs or
+            iterations as the loop counts.
+        log_metric_by_epoch: ``default_hooks.logger.log_metric_by_epoch``: whether the scalar
+            log's ``step`` of a validation is the epoch (True, mmengine's default) or the
+            iteration.
     """
     type: str
     by_epoch: Optional[bool]
     max_epochs: Optional[int] = None
     max_iters: Optional[int] = None
+    val_interval: int = 1
+    val_begin: int = 1
+    log_metric_by_epoch: bool = True
 
     @property
     def schedule(self) -> str:
@@ -38,10 +46,24 @@ class TrainLoop:
             return f'{self.max_iters}i'
         return ''
 
-    def contradictions(self, train: List[dict]) -> List[str]:
-        """What in training records (mmengine's ``iter`` and ``epoch`` keys) this loop cannot
-        have logged, in words; empty when they fit."""
+    def contradictions(self, train: List[dict], val_steps: Sequence[int] = (),
+                       past_epoch_end: Optional[str] = None) -> List[str]:
+        """What in the logs this loop cannot have logged, in words; empty when they fit.
+
+        Args:
+            train: Training records (mmengine's ``iter`` and ``epoch`` keys).
+            val_steps: The scalar log's ``step`` of each validation.
+            past_epoch_end: A text-log training line whose batch index is past the epoch's
+                length (``[1][8/4]``: an iteration-based loop logged by epoch), if any.
+        """
         found = []
+        if self.by_epoch and 0 in val_steps:
+            found.append('a validation logged at step 0, which an epoch-based loop never logs '
+                         '(its validations come after epoch 1, iteration 1 or later); an '
+                         'iteration-based loop logs it with log_metric_by_epoch')
+        if self.by_epoch and past_epoch_end:
+            found.append(f'training logged as {past_epoch_end}, a batch index past the length '
+                         'of the epoch, which only an iteration-based loop logs')
         epochs = sorted({int(r['epoch']) for r in train if r.get('epoch') is not None})
         iters = [int(r['iter']) for r in train if 'iter' in r]
         if self.by_epoch is False and epochs and epochs != [1]:
@@ -52,6 +74,18 @@ class TrainLoop:
         if self.by_epoch is False and self.max_iters and iters and max(iters) > self.max_iters:
             found.append(f'iteration {max(iters)} logged, past max_iters={self.max_iters}')
         return found
+
+
+    def validations(self, start: int) -> Iterator[int]:
+        """The epochs (epoch-based loop) or iterations (iteration-based) after ``start`` at
+        which the loop validates, in order, as mmengine's loops decide: from ``val_begin`` on,
+        every ``val_interval`` and at the end."""
+        end = self.max_epochs if self.by_epoch else self.max_iters
+        step = start + 1
+        while end is None or step <= end:
+            if step >= self.val_begin and (step % self.val_interval == 0 or step == end):
+                yield step
+            step += 1
 
 
 def _literal(node: ast.AST) -> Any:
@@ -84,13 +118,19 @@ def read_train_loop(config_path: Optional[str]) -> Optional[TrainLoop]:
             tree = ast.parse(f.read(), config_path)
     except (OSError, SyntaxError, ValueError):
         return None
-    fields = None
+    fields, hooks = None, {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == 'train_cfg' for t in node.targets):
+        names = [t.id for t in getattr(node, 'targets', ()) if isinstance(t, ast.Name)]
+        if 'train_cfg' in names:
             fields = _fields(node.value)
+        if 'default_hooks' in names:
+            hooks = {kw.arg: kw.value for kw in getattr(node.value, 'keywords', ()) if kw.arg}
+            if isinstance(node.value, ast.Dict):
+                hooks = {k.value: v for k, v in zip(node.value.keys, node.value.values)
+                         if isinstance(k, ast.Constant)}
     if fields is None:
         return None
+    logger = _fields(hooks['logger']) if 'logger' in hooks else None
     loop_type = str(fields.get('type') or '')
     if loop_type:
         by_epoch = LOOP_TYPES.get(loop_type.rsplit('.', 1)[-1])
@@ -102,4 +142,8 @@ def read_train_loop(config_path: Optional[str]) -> Optional[TrainLoop]:
         by_epoch = 'max_epochs' in fields  # a custom loop: its length says how it counts
     numbers = {k: fields.get(k) if isinstance(fields.get(k), int) else None
                for k in ('max_epochs', 'max_iters')}
-    return TrainLoop(type=loop_type, by_epoch=by_epoch, **numbers)
+    schedule = {k: fields[k] for k in ('val_interval', 'val_begin')
+                if isinstance(fields.get(k), int) and fields[k] > 0}
+    by_epoch_metrics = (logger or {}).get('log_metric_by_epoch', True) is not False
+    return TrainLoop(type=loop_type, by_epoch=by_epoch, **numbers, **schedule,
+                     log_metric_by_epoch=by_epoch_metrics)

@@ -437,7 +437,8 @@ def test_lvis_frequency_mask_and_per_class_key_variants(twins, tmp_path):
 
 @slow
 def test_iteration_based_logs(twins, tmp_path):
-    """IterBasedTrainLoop: no ``epoch`` key, validation logged with step 0 every time."""
+    """IterBasedTrainLoop logs: no ``epoch`` key, validation logged with step 0 every time (under
+    the twin's epoch-based config, which they contradict)."""
     work = copy_run(twins['ft'], tmp_path)
     records = [{k: v for k, v in r.items() if k != 'epoch'} if 'iter' in r else dict(r, step=0)
                for r in read_lines(scalars(work))]
@@ -448,7 +449,10 @@ def test_iteration_based_logs(twins, tmp_path):
     assert row.run.epochs is None and row.run.iters == twins['ft'].iters
     assert [(e['iter'], e['epoch']) for e in row.run.evals] == [(per_epoch, None),
                                                                  (2 * per_epoch, None)]
-    assert row.best_at.startswith('i') and table.warnings == []
+    assert row.best_at.startswith('i')
+    # the config kept is the epoch-based one, which cannot log a validation at step 0
+    (warning,) = table.warnings
+    assert 'contradict the config' in warning and 'validation logged at step 0' in warning
     assert row.curve('box_ap')[-1][0] == 2 * per_epoch
 
 
