@@ -160,9 +160,11 @@ def _check_name(name: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """Config values as plain dicts and lists (tuples and lists compare equal)."""
+    """Config values as plain dicts and lists (tuples and lists compare equal), without the
+    ``_scope_`` mmengine stamps on the dicts of a config inherited as ``package::path`` (it says
+    where the file came from, not what is built: the package registers into mmdet's registries)."""
     if isinstance(value, (Mapping, ConfigDict)):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items() if k != '_scope_'}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

@@ -40,7 +40,8 @@ def _check_wrapper(cfg: Mapping[str, Any], paramwise_cfg: Optional[dict]) -> Non
     if paramwise_cfg:
         raise ValueError('SweepOptimWrapperConstructor: paramwise_cfg comes from each '
                          "member's config; remove it from the sweep's optim_wrapper")
-    extra = sorted(set(cfg) - {'type', 'accumulative_counts'})
+    # _scope_: mmengine's stamp on a config inherited as package::path, not a setting
+    extra = sorted(set(cfg) - {'type', 'accumulative_counts', '_scope_'})
     if extra:
         raise ValueError(
             f"SweepOptimWrapperConstructor: the sweep's optim_wrapper sets {extra}, which come "

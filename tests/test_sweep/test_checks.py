@@ -136,3 +136,42 @@ def test_a_sweep_whose_seed_is_not_its_members_is_refused(member):
             r'disagree on the random seed: randomness.seed is 123 in the sweep config and 0 in '
             'its members')):
         check_sweep_config(cfg)
+
+
+@pytest.fixture
+def installed(monkeypatch):
+    """mmengine finds ``mmfrozen::`` configs as in a regular install (this checkout's editable
+    install makes it look in site-packages)."""
+    import mmengine.config.config as config_module
+    import mmengine.utils as utils_module
+    real = utils_module.get_installed_path
+
+    def path(package):
+        return osp.join(REPO, 'mmfrozen') if package == 'mmfrozen' else real(package)
+
+    monkeypatch.setattr(config_module, 'get_installed_path', path)
+    monkeypatch.setattr(utils_module, 'get_installed_path', path)
+
+
+@pytest.mark.parametrize('text', [
+    "_base_ = 'mmfrozen::sweeps/faster-rcnn-sweep_r50-frozen_fpn-lr4_1x_coco.py'\n"
+    "work_dir = './work_dirs/my_lr_sweep'\n",
+    "_base_ = 'mmfrozen::faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py'\n"
+    "member = 'mmfrozen::faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py'\n"
+    "model = dict(_delete_=True, type='DetectorSweep', members=dict(\n"
+    "    lr01=dict(config=member, cfg_options={'optim_wrapper.optimizer.lr': 0.01}),\n"
+    "    lr02=member))\n"
+    "optim_wrapper = dict(_delete_=True, type='SweepOptimWrapper',\n"
+    "                     constructor='SweepOptimWrapperConstructor')\n"
+    "val_evaluator = dict(_delete_=True, type='SweepMetric', metric={{_base_.val_evaluator}})\n"
+    'test_evaluator = val_evaluator\n',
+], ids=['inherits-a-package-sweep', 'own-sweep-of-package-configs'])
+def test_a_sweep_inheriting_package_configs_passes(installed, tmp_path, text):
+    """mmengine stamps ``_scope_='mmfrozen'`` on the dicts of a config inherited as
+    ``mmfrozen::path``: not a setting, so neither the optimizer wrapper nor the comparison with
+    the members (read without it) refuses it."""
+    path = tmp_path / 'user_sweep.py'
+    path.write_text(text)
+    cfg = Config.fromfile(str(path))
+    assert cfg.optim_wrapper.get('_scope_') == 'mmfrozen' or cfg.custom_hooks[0].get('_scope_')
+    check_sweep_config(cfg)
