@@ -86,6 +86,8 @@ def build_frozen_model(model: Union[nn.Module, dict],
             a dict.
 
     Raises:
+        RuntimeError: a module one freeze hook keeps trainable is frozen by another (at, inside
+            or around it), naming both hooks.
         mmfrozen.engine.pretrained.RandomInitFrozenError: with ``check_pretrained``, a module
             would stay frozen at its random initialisation.
     """
@@ -94,19 +96,20 @@ def build_frozen_model(model: Union[nn.Module, dict],
     if isinstance(model, dict):
         model_cfg = model
         model = MODELS.build(model)
-    for hook in freeze_hooks(custom_hooks):
-        for spec in hook.specs:
-            report = freeze_module(model, spec)
-            if not check_pretrained:
-                continue
-            if hook.allow_random_init:
-                print_log(f'mmfrozen: {spec.path!r} may be frozen at a random initialisation '
-                          '(allow_random_init=True)', logger='current', level=30)
-            else:
-                source = assert_pretrained(model, spec, load_from, resume, model_cfg)
-                print_log(f'mmfrozen: weights of {spec.path!r} come from {source}',
-                          logger='current')
-            print_log(f'mmfrozen: {report}', logger='current')
+    hooks = freeze_hooks(custom_hooks)
+    reports = [(hook, spec, freeze_module(model, spec)) for hook in hooks for spec in hook.specs]
+    for hook, spec, _ in reports:  # a part one hook keeps trainable and another freezes
+        conflict = hook.frozen_kept_part(hooks, model, spec)
+        if conflict:
+            raise RuntimeError(conflict)
+    for hook, spec, report in reports if check_pretrained else []:
+        if hook.allow_random_init:
+            print_log(f'mmfrozen: {spec.path!r} may be frozen at a random initialisation '
+                      '(allow_random_init=True)', logger='current', level=30)
+        else:
+            source = assert_pretrained(model, spec, load_from, resume, model_cfg)
+            print_log(f'mmfrozen: weights of {spec.path!r} come from {source}', logger='current')
+        print_log(f'mmfrozen: {report}', logger='current')
     return model
 
 

@@ -124,17 +124,52 @@ def test_unreachable_checkpoint_url_is_refused_before_the_download(tiny_coco, tm
         runner.train()
 
 
-@pytest.mark.parametrize('first', ['backbone', 'backbone.layer4'])
-def test_a_trainable_part_frozen_by_another_hook_is_named(tiny_coco, tmp_path, first):
+_LAYER4 = (r"FreezeBackboneHook\(module='backbone'\) keeps 'backbone\.layer4' trainable "
+           r"\(trainable=\['layer4'\]\), but ")
+_CONV2 = (r"FreezeBackboneHook\(module='backbone'\) keeps 'backbone\.layer4\.0\.conv2' "
+          r"trainable \(trainable=\['\*\.conv2'\]\), but FreezeHook\(module='backbone\."
+          r"layer4'\) freezes 'backbone\.layer4', which holds it, and does not keep it "
+          r"trainable \(its trainable=\[\]\): a module cannot be both\. Add '0\.conv2' to ")
+_FC_CLS = (r"ClassifierRetrainHook\(module=''\) keeps 'roi_head\.bbox_head\.fc_cls' trainable "
+           r".*FreezeHook\(module='roi_head\.bbox_head'\) freezes 'roi_head\.bbox_head', "
+           r"which holds it, and does not keep it trainable")
+CONFLICTS = {  # hooks, in either order: the refusal
+    'inside': ([dict(type='FreezeBackboneHook', trainable=['layer4']),
+                dict(type='FreezeHook', module='backbone.layer4')],
+               _LAYER4 + r"FreezeHook\(module='backbone\.layer4'\) freezes "
+                         r"'backbone\.layer4': a module cannot be both"),
+    'whole_model_around': ([dict(type='FreezeBackboneHook', trainable=['layer4']),
+                            dict(type='ClassifierRetrainHook')],
+                           _LAYER4 + r"ClassifierRetrainHook\(module=''\) freezes the whole "
+                                     r"model, which holds it, and does not keep it trainable "
+                                     r"\(its trainable=\['roi_head\.bbox_head\.fc_cls'"),
+    'pattern_around': ([dict(type='FreezeBackboneHook', trainable=['*.conv2']),
+                        dict(type='FreezeHook', module='backbone.layer4')], _CONV2),
+    'head_around_classifier': ([dict(type='ClassifierRetrainHook'),
+                                dict(type='FreezeHook', module='roi_head.bbox_head')], _FC_CLS),
+}
+
+
+@pytest.mark.parametrize('reverse', [False, True], ids=['in_order', 'reversed'])
+@pytest.mark.parametrize('case', list(CONFLICTS))
+def test_a_trainable_part_frozen_by_another_hook_is_named(tiny_coco, tmp_path, case, reverse):
+    """A part one hook keeps trainable and another freezes (at, inside or around it) is refused
+    when the model is built, naming both hooks, in either order: not silently frozen, not
+    reported as requires_grad flipped or as an optimizer with nothing left."""
     cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
-    hooks = {'backbone': dict(type='FreezeBackboneHook', trainable=['layer4']),
-             'backbone.layer4': dict(type='FreezeHook', module='backbone.layer4')}
-    cfg.custom_hooks = [hooks[first]] + [h for k, h in hooks.items() if k != first]
-    with pytest.raises(RuntimeError, match=r"FreezeBackboneHook\(module='backbone'\) keeps "
-                                           r"'backbone\.layer4' trainable \(trainable="
-                                           r"\['layer4'\]\), but FreezeHook\(module="
-                                           r"'backbone\.layer4'\) freezes 'backbone\.layer4'"):
-        build(cfg).train()
+    hooks, message = CONFLICTS[case]
+    cfg.custom_hooks = hooks[::-1] if reverse else hooks
+    with pytest.raises(RuntimeError, match=message):
+        build(cfg)
+
+
+def test_a_part_kept_by_both_freezes_around_it_trains(tiny_coco, tmp_path):
+    cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook', trainable=['layer4']),
+                        dict(type='FreezeHook', module='', allow_random_init=True,
+                             trainable=['backbone.layer4', 'neck', 'rpn_head', 'roi_head'])]
+    runner = build(cfg)
+    assert all(p.requires_grad for p in runner.model.backbone.layer4.parameters())
 
 
 def test_unknown_module_path(tiny_coco, tmp_path):

@@ -27,10 +27,11 @@ class FreezeHook(Hook):
     :class:`~mmfrozen.engine.runner.FrozenRunner` (``runner_type = 'FrozenRunner'``), which
     reads this hook's arguments from ``custom_hooks``. The hook then:
 
-    * ``before_run``: checks the freeze was applied as configured, that no module it keeps
-      trainable is frozen by another freeze hook, and that the optimizer holds no frozen
-      parameter; in a training run, that a remote ``init_cfg`` checkpoint of a frozen module is
-      cached or reachable before mmengine downloads it;
+    * ``before_run``: checks the freeze was applied as configured (a module it keeps trainable
+      and another freeze hook freezes is refused when the model is built:
+      :meth:`frozen_kept_part`), and that the optimizer holds no frozen parameter; in a
+      training run, that a remote ``init_cfg`` checkpoint of a frozen module is cached or
+      reachable before mmengine downloads it;
     * ``before_train`` (after pretrained weights are loaded or a checkpoint is resumed): checks
       that every frozen parameter holds the checkpoint loaded by ``load_from``/resume or, for
       those that checkpoint lacks, the module's ``init_cfg`` Pretrained checkpoint; then
@@ -88,9 +89,6 @@ class FreezeHook(Hook):
                 raise RuntimeError(f'mmfrozen: {spec.path!r} was frozen with {applied[spec.path]}'
                                    f', but this hook asks for {spec}.')
             root = resolve_module(model, spec.path)
-            conflict = self._frozen_inside_kept_parts(runner, root, spec, applied)
-            if conflict:
-                raise RuntimeError(conflict)
             flipped = [n for n, p in root.named_parameters()
                        if getattr(root, KEPT_GRAD_ATTR).get(n, p.requires_grad) != p.requires_grad]
             if flipped:
@@ -110,25 +108,43 @@ class FreezeHook(Hook):
             raise RuntimeError(f'mmfrozen: the optimizer holds {len(held)} frozen parameters '
                                f'(first: {held[0]}); they must not be optimized.')
 
-    def _frozen_inside_kept_parts(self, runner, root, spec: FreezeSpec,
-                                  applied: Dict[str, FreezeSpec]) -> Optional[str]:
-        """Why a module this hook keeps trainable is frozen by another spec, or None."""
+    def frozen_kept_part(self, hooks: Sequence[Hook], model, spec: FreezeSpec) -> Optional[str]:
+        """Why a module that ``spec`` (one of this hook's) keeps trainable is frozen by another
+        applied spec, or None: a spec at or inside it, or one around it that does not keep it
+        too. ``hooks`` are the run's freeze hooks, to name the other one.
+        :func:`~mmfrozen.engine.build_frozen_model` refuses the model when the freezes are
+        applied, before anything reads their effect (requires_grad, the optimizer)."""
+        applied = frozen_specs(model)
         prefix = f'{spec.path}.' if spec.path else ''
-        for kept, module in trainable_submodules(root, spec).items():
+        for kept, module in trainable_submodules(resolve_module(model, spec.path), spec).items():
             full = prefix + kept
-            inner = next((p for p in applied if p == full or p.startswith(full + '.')), None)
-            if inner is None:
-                continue
-            hooks = [h for h in runner.hooks if isinstance(h, FreezeHook) and h is not self
-                     and any(s.path == inner for s in h.specs)]
-            by = (f'{type(hooks[0]).__name__}(module={inner!r})' if hooks else
-                  f'a freeze of {inner!r} applied when the model was built')
-            why = (f'trainable={list(spec.trainable)}' if spec.trainable and not getattr(
-                type(module), TRAINABLE_ATTR, False) else
-                   f'{type(module).__name__} sets {TRAINABLE_ATTR} = True')
-            return (f'mmfrozen: {type(self).__name__}(module={spec.path!r}) keeps {full!r} '
-                    f'trainable ({why}), but {by} freezes {inner!r}: a module cannot be both. '
-                    f'Remove the freeze of {inner!r}, or, to freeze it, drop it from trainable.')
+            for path, other in applied.items():
+                inside = path == full or path.startswith(full + '.')
+                around = path != spec.path and (not path or full.startswith(path + '.'))
+                if not inside and not around:
+                    continue
+                if around:
+                    rel = full[len(path) + 1:] if path else full
+                    keeps = trainable_submodules(resolve_module(model, path), other)
+                    if any(rel == k or rel.startswith(k + '.') for k in keeps):
+                        continue  # kept trainable there too
+                by = [h for h in hooks if isinstance(h, FreezeHook) and h is not self
+                      and any(s.path == path for s in h.specs)]
+                by = (f'{type(by[0]).__name__}(module={path!r})' if by else
+                      f'a freeze of {path!r} applied when the model was built')
+                why = (f'trainable={list(spec.trainable)}' if spec.trainable and not getattr(
+                    type(module), TRAINABLE_ATTR, False) else
+                       f'{type(module).__name__} sets {TRAINABLE_ATTR} = True')
+                head = (f'mmfrozen: {type(self).__name__}(module={spec.path!r}) keeps {full!r} '
+                        f'trainable ({why}), but {by} freezes ')
+                if inside:
+                    return (f'{head}{path!r}: a module cannot be both. Remove the freeze of '
+                            f'{path!r}, or, to freeze it, drop it from trainable.')
+                where = repr(path) if path else 'the whole model'
+                return (f'{head}{where}, which holds it, and does not keep it trainable (its '
+                        f'trainable={list(other.trainable)}): a module cannot be both. Add '
+                        f'{rel!r} to the trainable of the freeze of {where} to train it, or, to '
+                        'freeze it, drop it from this trainable.')
         return None
 
     def _not_applied_message(self, runner, spec: FreezeSpec) -> str:
