@@ -1,6 +1,6 @@
 """``SweepOptimWrapper``: one optimizer for the members of a sweep, gradients clipped per member."""
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 from mmdet.registry import OPTIM_WRAPPERS
@@ -9,6 +9,25 @@ from torch.optim import Optimizer
 
 #: Key of a parameter group that names the sweep member it belongs to.
 MEMBER_KEY = 'sweep_member'
+
+
+def _changed_setting(saved: Mapping, group: Mapping) -> Optional[Tuple[str, Any, Any]]:
+    """The first optimizer setting of a parameter group that differs between a saved state and
+    this run, as ``(key, saved value, value)``; None if none does.
+
+    A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler) is
+    compared by the value it started from, ``initial_<key>``, which the scheduler records in
+    the group; keys only one side has (another torch version's defaults) are not compared.
+    """
+    for key in saved:
+        if key in ('params', MEMBER_KEY) or key not in group or f'initial_{key}' in group:
+            continue
+        a, b = saved[key], group[key]
+        same = (torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+                if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) else a == b)
+        if not same:
+            return key, a, b
+    return None
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -74,7 +93,9 @@ class SweepOptimWrapper(OptimWrapper):
 
         Every saved parameter group names its member, so a member added, removed or renamed
         since the checkpoint was written (or a member whose own parameter groups changed) is
-        named, instead of torch's size mismatch or a group silently keeping an old name.
+        named, instead of torch's size mismatch or a group silently keeping an old name. So is a
+        member whose optimizer settings changed (its learning rate, weight decay, ...): loading
+        the state would silently replace them with the checkpoint's.
 
         Raises:
             ValueError: naming the members (or the member's groups) that differ, and the way out.
@@ -107,6 +128,20 @@ class SweepOptimWrapper(OptimWrapper):
                     f'mmfrozen: cannot resume {filename}: sweep member {name!r} has parameter '
                     f'groups of sizes {then} in it and {now} in this run: the member\'s model or '
                     f'optimizer settings changed since. {how}')
+            saved_own = [g for g in saved_groups if g[MEMBER_KEY] == name]
+            own = [g for g in self.optimizer.param_groups if g[MEMBER_KEY] == name]
+            for i, (then_group, now_group) in enumerate(zip(saved_own, own)):
+                changed = _changed_setting(then_group, now_group)
+                if changed:
+                    key, before_value, value = changed
+                    raise ValueError(
+                        f'mmfrozen: cannot resume {filename}: sweep member {name!r} has '
+                        f'{key}={before_value!r} in it (its parameter group {i}) and '
+                        f'{key}={value!r} in this run: its optimizer settings changed since, '
+                        'and resuming would go on with the checkpoint\'s (the optimizer state '
+                        'replaces the configured values). Put its settings back as they were, '
+                        'or start a new run from the checkpoint\'s weights with '
+                        f'load_from={filename!r} and resume=False.')
 
     def load_state_dict(self, state_dict: dict) -> None:
         """mmengine's, after :meth:`check_state_dict`."""

@@ -59,3 +59,26 @@ def test_resume_names_the_member_whose_parameter_groups_changed(checkpoint, tmp_
             r"\[\d+\] in it and \[\d+\] in this run: the member's model or optimizer settings "
             'changed since')):
         build_runner(cfg).train()
+
+
+@pytest.mark.parametrize('key, value, setting', [
+    ('optim_wrapper.optimizer.lr', 0.05, r'initial_lr=0.01 in it .*initial_lr=0.05 in this run'),
+    ('optim_wrapper.optimizer.weight_decay', 0.0,
+     r'weight_decay=0.0001 in it .*weight_decay=0.0 in this run'),
+])
+def test_resume_names_the_member_whose_optimizer_settings_changed(checkpoint, tmp_path, key,
+                                                                   value, setting):
+    """Before, the member went on silently at the checkpoint's learning rate or weight decay
+    (the optimizer state replaced the configured values; its logged lr was the old one)."""
+    member, work_dir = checkpoint
+    longer = {'train_cfg.max_iters': 2}
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options=longer),
+                                 b=dict(config=member, cfg_options={key: value, **longer})),
+                            member)
+    cfg.merge_from_dict(longer)
+    cfg.update(work_dir=str(tmp_path / 'work'), resume=True,
+               load_from=osp.join(work_dir, 'iter_1.pth'))
+    with pytest.raises(ValueError, match=(
+            rf"cannot resume .*iter_1.pth: sweep member 'b' has {setting}: its optimizer "
+            r"settings changed since.*load_from=.*resume=False")):
+        build_runner(cfg).train()
