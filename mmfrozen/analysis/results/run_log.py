@@ -44,6 +44,13 @@ _MAX_DEPTH = 4
 #: Top-level config keys that differ between the sessions of one run: mmdet's ``tools/train.py``
 #: sets them from its command line (``--resume``, ``--work-dir``, ``--launcher``).
 SESSION_KEYS = ('resume', 'load_from', 'work_dir', 'launcher')
+#: Top-level config keys that change how a run is launched and logged, not what it trains:
+#: logging, checkpointing and the other default hooks, the distributed environment (the
+#: package's CPU launcher sets ``env_cfg.dist_cfg`` and ``model_wrapper_cfg``), the visualizer.
+RUNTIME_KEYS = ('default_hooks', 'log_level', 'log_processor', 'env_cfg', 'model_wrapper_cfg',
+                'visualizer')
+#: Options of a dataloader that change how fast it loads, not what.
+WORKER_OPTIONS = ('num_workers', 'persistent_workers', 'pin_memory', 'prefetch_factor')
 
 
 @dataclass
@@ -63,6 +70,8 @@ class _Session:
     past_epoch_end: Optional[str] = None
     #: Iteration the session started after (0, or where it resumed), set with its run.
     start: int = 0
+    #: Whether its text log has training lines (one written under log_level='WARNING' has
+    #: neither them nor the INFO line that says it resumed).
     has_text_log: bool = False
     source: Optional[str] = None
     config_path: Optional[str] = None
@@ -212,8 +221,8 @@ def _read_session(path: str, warnings: List[str],
     text_log = osp.join(path, f'{ts}.log')
     text_records: List[dict] = []
     if osp.isfile(text_log):
-        session.has_text_log = True
         text_records = _read_text_log(text_log, session)
+        session.has_text_log = any('iter' in r for r in text_records)
     resumed = session.resumed_iter
     session.start = resumed or 0
     config = osp.join(path, 'vis_data', 'config.py')
@@ -345,9 +354,10 @@ def _shared_vis_data(work_dir: str, names: List[str],
     return out
 
 
-def _config_values(path: str) -> Optional[Dict[str, str]]:
-    """Top-level name -> normalised source of its value, of a dumped config; None when the file
-    cannot be read or parsed. Read as source, not run (its imports may not exist here)."""
+def _config_values(path: str, workers: bool = True) -> Optional[Dict[str, str]]:
+    """Top-level name -> normalised source of its value, of a dumped config (without the
+    dataloaders' :data:`WORKER_OPTIONS` unless ``workers``); None when the file cannot be read
+    or parsed. Read as source, not run (its imports may not exist here)."""
     try:
         with open(path, encoding='utf-8') as f:
             tree = ast.parse(f.read(), path)
@@ -356,20 +366,31 @@ def _config_values(path: str) -> Optional[Dict[str, str]]:
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign):
+            value = node.value
+            if not workers and isinstance(value, ast.Call) and any(
+                    isinstance(t, ast.Name) and t.id.endswith('_dataloader')
+                    for t in node.targets):
+                value = ast.Call(value.func, value.args, [
+                    kw for kw in value.keywords if kw.arg not in WORKER_OPTIONS])
             for target in node.targets:
                 if isinstance(target, ast.Name):
-                    values[target.id] = ast.dump(node.value)
+                    values[target.id] = ast.dump(value)
     return values
 
 
-def _config_difference(before: Optional[str], after: Optional[str]) -> List[str]:
-    """Top-level keys (but :data:`SESSION_KEYS`) whose values differ between two dumped
-    configs; empty when either is missing or unreadable (nothing to compare)."""
+def _config_difference(before: Optional[str], after: Optional[str]) -> Tuple[List[str],
+                                                                              List[str]]:
+    """Top-level keys whose values differ between two dumped configs, but :data:`SESSION_KEYS`:
+    (those that change the experiment, those of :data:`RUNTIME_KEYS` or a dataloader's
+    :data:`WORKER_OPTIONS`); empty when either is missing or unreadable (nothing to compare)."""
     a = _config_values(before) if before else None
     b = _config_values(after) if after else None
     if a is None or b is None:
-        return []
-    return sorted(k for k in set(a) | set(b) if k not in SESSION_KEYS and a.get(k) != b.get(k))
+        return [], []
+    differ = sorted(k for k in set(a) | set(b) if k not in SESSION_KEYS and a.get(k) != b.get(k))
+    a, b = _config_values(before, workers=False), _config_values(after, workers=False)
+    what = [k for k in differ if k not in RUNTIME_KEYS and a.get(k) != b.get(k)]
+    return what, [k for k in differ if k not in what]
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -517,7 +538,13 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             not s.has_text_log and s.train[0]['iter'] > chains[-1][0].train[0]['iter']))
         if continues:
             before = next((o.config_path for o in reversed(chains[-1]) if o.config_path), None)
-            differ = _config_difference(before, s.config_path)
+            differ, runtime = _config_difference(before, s.config_path)
+            if runtime and not differ:
+                warnings.append(
+                    f'{work_dir}: session {s.timestamp} continues the run of session(s) '
+                    f'{[o.timestamp for o in chains[-1]]} with its dumped config changed in '
+                    f'{runtime} only (logging, checkpointing, launch or data loading workers, '
+                    'not what is trained); one run')
             if differ:
                 how = ('says it resumed' if s.resumed_iter is not None else
                        'continues the iterations of')

@@ -18,7 +18,7 @@ from ...engine.config_mode import UNKNOWN, config_mode
 from ..config_edits import innermost_dataset
 from ..config_name import ConfigName
 from ..params import count_config
-from .run_log import RunLog
+from .run_log import SESSION_KEYS, RunLog, _config_values
 
 #: Column key -> metric names after the evaluator prefix (CocoMetric / CocoFrequencyMetric
 #: ``coco/bbox_mAP``..., LVISMetric ``lvis/bbox_AP``...), in order of preference.
@@ -182,24 +182,43 @@ def _metric_kinds(cfg) -> List[str]:
 
 
 def divergence(train: List[dict]) -> Optional[Tuple[int, str, float]]:
-    """(iteration, key, value) of the first training record with a NaN or infinite loss."""
-    for r in train:
-        for key, value in r.items():
-            if key.startswith('loss') and isinstance(value, float) and not math.isfinite(value):
-                return r['iter'], key, value
+    """(iteration, key, value) of the first training record of the non-finite stretch that
+    ends the run: a NaN or infinite loss on every record from there to the last. None when
+    the last record's losses are finite (see :func:`non_finite_stretches`)."""
+    stretches = non_finite_stretches(train)
+    if stretches and stretches[-1][1] == train[-1]['iter']:
+        return stretches[-1][0], stretches[-1][2], stretches[-1][3]
     return None
+
+
+def non_finite_stretches(train: List[dict]) -> List[Tuple[int, int, str, float]]:
+    """(first iteration, last iteration, key, value) of each run of consecutive training
+    records with a NaN or infinite loss (key and value: the first such loss of the stretch)."""
+    stretches: List[Tuple[int, int, str, float]] = []
+    previous_bad = False
+    for r in train:
+        bad = [(k, v) for k, v in r.items()
+               if k.startswith('loss') and isinstance(v, float) and not math.isfinite(v)]
+        if bad and previous_bad:
+            stretches[-1] = stretches[-1][:1] + (r['iter'],) + stretches[-1][2:]
+        elif bad:
+            stretches.append((r['iter'], r['iter']) + bad[0])
+        previous_bad = bool(bad)
+    return stretches
 
 
 def _config_key(stem: str, cfg: Optional[Any], path: Optional[str]) -> Optional[str]:
     """What makes two runs' configs the same: their name and the loaded config's content, else
-    the text of the file that did not load; None without either."""
+    the source of the file that did not load, less the keys that differ between the sessions
+    and seeds of one config (:data:`~.run_log.SESSION_KEYS`); None without either."""
     if cfg is not None:
-        return stem + '\n' + json.dumps(cfg.to_dict(), sort_keys=True, default=str)
-    try:
-        with open(path, encoding='utf-8', errors='replace') as f:
-            return stem + '\n' + f.read()
-    except (OSError, TypeError):
-        return None
+        content = cfg.to_dict()
+    else:
+        content = _config_values(path) if path is not None else None
+        if content is None:
+            return None
+    content = {k: v for k, v in content.items() if k not in SESSION_KEYS}
+    return stem + '\n' + json.dumps(content, sort_keys=True, default=str)
 
 
 def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
@@ -223,9 +242,10 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         warnings.append(f'{where}: no training records; no row')
         return None, warnings
     keys = {k for e in run.evals for k in e['metrics']}
-    if keys and not any(k.split('/', 1)[-1] in METRIC_KEYS['box_ap'] for k in keys):
+    detection = METRIC_KEYS['box_ap'] + METRIC_KEYS['mask_ap']
+    if keys and not any(k.split('/', 1)[-1] in detection for k in keys):
         warnings.append(f'{where}: the evaluations report {sorted(keys)[:6]}, no detection '
-                        'metric (bbox_mAP / bbox_AP); not a detection run, no row')
+                        f'metric ({" / ".join(detection)}); not a detection run, no row')
         return None, warnings
     name = ConfigName.parse(run.config_stem)
     about_config: List[str] = []  # said for the first run of a config only
@@ -276,6 +296,16 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         warnings += about_config
 
     diverged = divergence(run.train)
+    recovered = [st for st in non_finite_stretches(run.train)
+                 if diverged is None or st[0] != diverged[0]]
+    if recovered:
+        after = {st[1]: next(r['iter'] for r in run.train if r['iter'] > st[1])
+                 for st in recovered}
+        warnings.append(f'{where}: non-finite training loss (' + '; '.join(
+            f'{key} {value} at iterations {a}-{b}, finite again from {after[b]}'
+            for a, b, key, value in recovered) + '): not a divergence (e.g. a step the mixed-'
+            'precision optimizer wrapper skipped); a logged loss is the mean of its logging '
+            'window, which one non-finite step makes non-finite')
     empty = [e['iter'] for e in run.evals if not e['metrics']]
     unscored = (f'{len(empty)} evaluation(s) (at iterations '
                 f'{", ".join(map(str, empty[:5]))}{", ..." if len(empty) > 5 else ""}) ran but '
@@ -293,7 +323,8 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
     else:
         last = run.evals[-1]
         summary.final = {k: metric_value(last['metrics'], k) for k in METRIC_KEYS}
-        if summary.final['box_ap'] is None and last['metrics']:
+        if summary.final['box_ap'] is None and summary.final['mask_ap'] is None \
+                and last['metrics']:
             warnings.append(f'{where}: the last evaluation (iteration {last["iter"]}) has no '
                             'box AP')
         best = None

@@ -104,3 +104,21 @@ def test_validation_of_discarded_iterations_is_dropped_on_resume(tmp_path):
     assert [(e['iter'], e['metrics']['coco/bbox_mAP']) for e in summary.run.evals] == [
         (3, 0.1), (6, 0.2), (9, 0.3), (12, 0.4)]
     assert summary.best_box_ap == pytest.approx(40.0) and summary.best_at == 'i12'
+
+
+def test_resume_with_a_quiet_text_log_is_one_run(tmp_path):
+    """log_level='WARNING': the text log has neither training lines nor the INFO line
+    ``resumed epoch: E, iter: I``; killed after iteration 10 of 3 epochs of 4, resumed: the
+    scalars continue the iterations, so the sessions make one run."""
+    train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
+    options = dict(logger=dict(interval=2), val_evaluator=dict(type='ResultsTableQueuedAP'),
+                   custom_hooks=[dict(type='ResultsTableKillAfter')], log_level='WARNING')
+    QUEUED_APS[:], KILL_AFTER[0] = [0.1, 0.5], 10
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, train_cfg, [], **options)
+    time.sleep(1.1)  # the sessions' timestamps are in seconds
+    QUEUED_APS[:], KILL_AFTER[0] = [0.2], None
+    summary = train(tmp_path, train_cfg, [], resume=True, **options)
+    assert len(summary.run.sessions) == 2
+    assert [r['iter'] for r in summary.run.train] == [2, 4, 6, 8, 10, 12]
+    assert [e['epoch'] for e in summary.run.evals] == [1, 2, 3] and summary.best_at == 'e2'

@@ -1,0 +1,106 @@
+"""The results table on work dirs written as mmengine writes them (:mod:`._written_work_dirs`):
+what joins the sessions of one run, which runs get a row, what is said and how often."""
+import math
+
+import pytest
+
+from mmfrozen.analysis.results.table import ResultsTable
+
+from ._written_work_dirs import config_text, training_logs, write_session
+
+EPOCHS = 'EpochBasedTrainLoop'
+#: What mmfrozen's CPU launcher (torchrun on CPU) dumps, and the same run on a GPU machine.
+CPU_DDP = ("launcher = 'pytorch'\nenv_cfg = dict(dist_cfg=dict(backend='gloo'))\n"
+           "model_wrapper_cfg = dict(broadcast_buffers=False, find_unused_parameters=False, "
+           "type='MMDistributedDataParallel')")
+GPU_DDP = "launcher = 'pytorch'\nenv_cfg = dict(dist_cfg=dict(backend='nccl'))"
+
+
+def resumed_run(work, config, resumed_config, aps=(0.1, 0.3, 0.2)):
+    """3 epochs of 4 iterations, killed after epoch 2 and resumed from epoch_2.pth, the second
+    session dumping ``resumed_config``."""
+    records, text = training_logs(EPOCHS, 3, per_epoch=4, val_interval=1, aps=list(aps),
+                                  interval=2)
+    cut = [i for i, r in enumerate(records) if r.get('step') == 2 and 'iter' not in r][0] + 1
+    write_session(work, '20261201_100000', config, 'retina_tiny', (records[:cut], text[:2 + cut]))
+    write_session(work, '20261202_100000', resumed_config, 'retina_tiny',
+                  (records[cut:], text[:2] + text[2 + cut:]), resumed=(2, 8))
+
+
+@pytest.mark.parametrize('change', [
+    ('logger=dict(interval=50,', 'logger=dict(interval=10,'),
+    ('num_workers=2)', 'num_workers=8)'),
+    ("log_level = 'INFO'", "log_level = 'DEBUG'"),
+    ("launcher = 'none'", CPU_DDP),
+], ids=['logger-interval', 'num-workers', 'log-level', 'cpu-ddp'])
+def test_resume_after_a_runtime_only_change_is_one_run(tmp_path, change):
+    config = config_text(EPOCHS, 3, 1)
+    if change[1] == CPU_DDP:  # trained with the CPU launcher, resumed on GPUs
+        config, change = config.replace(*change), (CPU_DDP, GPU_DDP)
+    work = str(tmp_path / 'retina_tiny')
+    resumed_run(work, config, config.replace(*change))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert row.summary.run.epochs == 3 and row.summary.best_at == 'e2'
+    (said,) = [w for w in table.warnings if 'changed in' in w]
+    assert 'not what is trained); one run' in said
+
+
+def test_resume_after_an_experiment_change_is_another_run(tmp_path):
+    config = config_text(EPOCHS, 3, 1)
+    work = str(tmp_path / 'retina_tiny')
+    resumed_run(work, config, config.replace('lr=0.01,', 'lr=0.02,').replace(
+        'num_workers=2)', 'num_workers=8)'))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    assert len(table.rows) == 2
+    assert any("dumped config differs in ['optim_wrapper']: another run" in w
+               for w in table.warnings)
+
+
+def test_segm_only_run_gets_a_row(tmp_path):
+    """A Mask R-CNN validated on masks only (``metric='segm'``: CocoMetric logs
+    ``coco/segm_mAP``...): a detection run with a mask AP and no box AP."""
+    records, text = training_logs(EPOCHS, 1, per_epoch=4, val_interval=1, aps=[None],
+                                  interval=2)
+    records[-1].update({'coco/segm_mAP': 0.25, 'coco/segm_mAP_50': 0.4})
+    config = config_text(EPOCHS, 1, 1).replace("metric='bbox'", "metric='segm'")
+    work = str(tmp_path / 'mask-rcnn_r50-frozen_fpn_1x_coco')
+    write_session(work, '20261201_100000', config, 'mask-rcnn_r50-frozen_fpn_1x_coco',
+                  (records, text))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert row.summary.final['mask_ap'] == 25.0 and row.summary.final['box_ap'] is None
+    assert not any('no detection metric' in w or 'has no box AP' in w for w in table.warnings)
+
+
+def test_what_is_said_about_a_config_is_said_once_across_work_dirs_and_resumes(tmp_path):
+    """Two seeds of one config in two work dirs (the dumped configs differ in ``work_dir``), the
+    second one resumed (``resume=True``), a model that does not build here (ResNet depth 51)
+    and a name off the convention: each is said once."""
+    base = config_text(EPOCHS, 3, 1, depth=51)
+    for k in (1, 2):
+        work = str(tmp_path / f'restarted_seed{k}')
+        config = base.replace("work_dir = './work_dirs/run'", f"work_dir = '{work}'")
+        resumed_run(work, config, config.replace('resume = False', 'resume = True'))
+    table = ResultsTable.from_work_dirs([str(tmp_path)])
+    assert len(table.rows) == 2
+    assert len([w for w in table.warnings if 'cannot build the model to count' in w]) == 1
+    assert len([w for w in table.warnings if "config name 'retina_tiny' does not follow" in w]) \
+        == 1
+
+
+def test_a_transient_non_finite_loss_is_not_divergence(tmp_path):
+    """One logged window with a NaN loss (a step the mixed-precision wrapper skipped), finite
+    after it, a good final AP: said as non-finite from-to and finite again, not diverged."""
+    records, text = training_logs(EPOCHS, 2, per_epoch=20, val_interval=1, aps=[0.30, 0.35],
+                                  interval=5)
+    for r in records:
+        if r.get('iter') == 10:
+            r['loss'] = r['loss_bbox'] = math.nan
+    work = str(tmp_path / 'amp_run')
+    write_session(work, '20261201_100000', config_text(EPOCHS, 2, 1), 'amp_run', (records, text))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    assert not any('diverged' in w for w in table.warnings)
+    assert any('loss nan at iterations 10-10, finite again from 15' in w and
+               'not a divergence' in w for w in table.warnings)
+    assert table.rows[0].summary.final['box_ap'] == pytest.approx(35.0)
