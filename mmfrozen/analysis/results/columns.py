@@ -98,7 +98,10 @@ def _cost_ratio(key: str) -> Callable[['Row'], Optional[float]]:
 def _twin_text(row: 'Row', link: Link) -> str:
     if row.twin is None:
         return ''
-    return row.twin.twin + (f' (mean of {row.twin.runs} runs)' if row.twin.runs > 1 else '')
+    notes = [f'mean of {row.twin.runs} runs'] if row.twin.runs > 1 else []
+    if row.twin.diverged:
+        notes.append(f'{row.twin.diverged} diverged run(s) left out')
+    return row.twin.twin + (f' ({"; ".join(notes)})' if notes else '')
 
 
 def _log(row: 'Row') -> Optional[str]:

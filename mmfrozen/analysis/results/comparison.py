@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .run_summary import METRIC_KEYS, RunSummary
+from .run_summary import METRIC_KEYS, RunSummary, divergence
 
 #: Columns whose twin difference is reported.
 DELTA_KEYS = tuple(METRIC_KEYS) + ('best_box_ap',)
@@ -90,11 +90,14 @@ class TwinComparison:
     Attributes:
         twin: Stem of the fine-tuned twin config.
         runs: How many runs of the twin were averaged.
+        diverged: How many runs of the twin were left out because they diverged (their loss
+            non-finite to the end); all are kept when every run diverged.
         deltas: Column (:data:`DELTA_KEYS`) -> this run minus the mean of the twin's runs.
         cost_ratios: Measured s/iter and peak memory of the config divided by the twin's.
     """
     twin: str
     runs: int
+    diverged: int = 0
     deltas: Dict[str, Optional[float]] = field(default_factory=dict)
     cost_ratios: Dict[str, Optional[float]] = field(default_factory=dict)
 
@@ -110,9 +113,13 @@ def compare_with_twin(summary: RunSummary, cost: Dict[str, Any],
     Args:
         summary: The run.
         cost: Its config's cost entry ({} when none was merged).
-        twins: ``(run, cost entry)`` of every run of the twin config (at least one).
+        twins: ``(run, cost entry)`` of every run of the twin config (at least one). Runs
+            that diverged are left out of every column when another run did not.
     """
-    comparison = TwinComparison(twin=twins[0][0].config, runs=len(twins))
+    kept = [t for t in twins if divergence(t[0].run.train) is None] or list(twins)
+    comparison = TwinComparison(twin=twins[0][0].config, runs=len(kept),
+                                diverged=len(twins) - len(kept))
+    twins = kept
     for key in DELTA_KEYS:
         mine = _metric(summary, key)
         theirs = [v for v in (_metric(t, key) for t, _ in twins) if v is not None]

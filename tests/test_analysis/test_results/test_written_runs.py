@@ -104,3 +104,22 @@ def test_a_transient_non_finite_loss_is_not_divergence(tmp_path):
     assert any('loss nan at iterations 10-10, finite again from 15' in w and
                'not a divergence' in w for w in table.warnings)
     assert table.rows[0].summary.final['box_ap'] == pytest.approx(35.0)
+
+
+def test_a_diverged_twin_run_is_left_out_of_every_difference(tmp_path):
+    """The fine-tuned twin has two seeds, one diverged in its last epoch (its last validation
+    logged no metric): both differences are taken against the other seed, and the Twin cell
+    says so."""
+    ft, frozen = 'retinanet_r18-ft_fpn_2e_coco', 'retinanet_r18-frozen_fpn_2e_coco'
+    config = config_text(EPOCHS, 2, 1)
+    for work, aps, nan_from in ((f'{ft}_seed1', [0.30, 0.40], None),
+                                (f'{ft}_seed2', [0.45, None], 25), (frozen, [0.30, 0.35], None)):
+        write_session(str(tmp_path / work), '20261201_100000', config, work.split('_seed')[0],
+                      training_logs(EPOCHS, 2, per_epoch=20, val_interval=1, aps=aps,
+                                    interval=5, nan_from=nan_from))
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    (row,) = [r for r in table.rows if r.summary.config == frozen]
+    assert row.twin.deltas['box_ap'] == pytest.approx(-5.0)
+    assert row.twin.deltas['best_box_ap'] == pytest.approx(-5.0)  # not against seed2's 45
+    assert (row.twin.runs, row.twin.diverged) == (1, 1)
+    assert f'| {ft} (1 diverged run(s) left out) |' in table.to_markdown()
