@@ -208,6 +208,8 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
       members, or into a sweep none of whose members it holds, is refused: every neck and head
       would stay random; into a sweep with members it lacks, a warning names them (a member
       added to a sweep starts from its initialisation);
+    * a checkpoint without sweep members (a detector's, a split member's) loaded into a sweep
+      is refused: none of the members' necks and heads would load;
     * a member checkpoint split from a sweep (meta ``sweep_member``) is refused for ``resume``
       (it holds no optimizer, scheduler or message-hub state: they are the sweep's);
     * a split member whose tensors do not match the model's names and shapes is refused for
@@ -257,9 +259,23 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
                       logger='current', level=logging.WARNING)
     meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
     member = meta.get(SWEEP_MEMBER)
+    sweep = meta.get('sweep_checkpoint') or 'the sweep checkpoint it was split from'
+    ours = sweep_member_names(model_state)
+    if ours and not members and not (member and purpose == 'resume'):
+        what = (f'sweep member {member!r} split from {sweep} (load that sweep checkpoint to go '
+                'on with the sweep)' if member else 'a detector\'s, not a sweep\'s')
+        raise CheckpointMismatchError(
+            f'mmfrozen: {filename} holds no sweep members (no "{SWEEP_MEMBERS}<name>." weights): '
+            f'it is {what}, but this model is a sweep of {ours}: none of their necks and heads '
+            'would load, they would stay at their initialisation (mmengine only warns about '
+            'missing keys). A sweep loads the checkpoints a sweep wrote. To start members from '
+            'a trained detector\'s neck and heads, give each of them Pretrained init_cfgs with '
+            "the detector's key prefixes, e.g. cfg_options={'model.neck.init_cfg': "
+            f"dict(type='Pretrained', checkpoint={filename!r}, prefix='neck.'), "
+            "'model.bbox_head.init_cfg': dict(type='Pretrained', checkpoint=..., "
+            "prefix='bbox_head.')} in the sweep's member list, and no load_from.")
     if member is None:
         return
-    sweep = meta.get('sweep_checkpoint') or 'the sweep checkpoint it was split from'
     if purpose == 'resume':
         raise CheckpointMismatchError(
             f'mmfrozen: cannot resume from {filename}: it holds sweep member {member!r} split '

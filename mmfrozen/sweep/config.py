@@ -224,8 +224,9 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
     """Check that the members can train as one sweep on one frozen backbone.
 
     Every member must be frozen (a freeze hook on ``backbone`` with nothing trainable inside it:
-    residual adapters would be trained by every member's loss at once) and agree with the first
-    member on every key of :data:`SHARED_KEYS`.
+    residual adapters would be trained by every member's loss at once), load no checkpoint of
+    its own (``load_from``: the sweep would not apply it) and agree with the first member on
+    every key of :data:`SHARED_KEYS`.
 
     Raises:
         SweepConfigError: naming the members and the first key in which they differ.
@@ -237,6 +238,17 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
         if 'backbone' not in (m.cfg.get('model') or {}):
             raise SweepConfigError(f'{where}: its model has no backbone; a sweep shares the '
                                    'backbone of its members, so each must be a detector with one')
+        if m.cfg.get('load_from'):
+            raise SweepConfigError(
+                f"{where} sets load_from={m.cfg.load_from!r}, which a sweep does not apply: "
+                "the run loads only the sweep config's load_from (a sweep's checkpoint), so "
+                "this member's neck and heads would start from their initialisation, not from "
+                'that checkpoint as alone. To start it from a trained detector, give its neck '
+                'and heads Pretrained init_cfgs with the detector\'s key prefixes, e.g. '
+                f"dict(config=..., cfg_options={{'load_from': None, 'model.neck.init_cfg': "
+                f"dict(type='Pretrained', checkpoint={m.cfg.load_from!r}, prefix='neck.'), "
+                "...}) in the sweep's member list (one per head likewise: 'bbox_head.', "
+                "'rpn_head.', 'roi_head.').")
         mode = config_mode(m.cfg)
         if mode != 'frozen':
             why = ('its backbone is trained, so it cannot be shared' if mode in ('ft', 'scratch')

@@ -135,3 +135,14 @@ def test_members_with_the_same_config_are_warned_about():
     assert len(warned) == 1, warned
     assert "sweep members 'a' and 'b' have the same config" in warned[0]
     assert 'bitwise identical copies' in warned[0]
+
+
+def test_a_member_with_its_own_load_from_is_refused():
+    """The sweep loads only its own load_from: the member's neck and heads would have started
+    from their initialisation, silently."""
+    with pytest.raises(SweepConfigError, match=(
+            r"sweep member 'a' \(.*\) sets load_from='/det/iter_1.pth', which a sweep does not "
+            r"apply.*'load_from': None, 'model.neck.init_cfg': dict\(type='Pretrained', "
+            r"checkpoint='/det/iter_1.pth', prefix='neck.'\)")):
+        load_sweep_members(dict(a=dict(config=FASTER, cfg_options={'load_from': '/det/iter_1.pth'}),
+                                b=FASTER))

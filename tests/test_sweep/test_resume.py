@@ -82,3 +82,25 @@ def test_resume_names_the_member_whose_optimizer_settings_changed(checkpoint, tm
             rf"cannot resume .*iter_1.pth: sweep member 'b' has {setting}: its optimizer "
             r"settings changed since.*load_from=.*resume=False")):
         build_runner(cfg).train()
+
+
+@pytest.mark.parametrize('kind', ['detector', 'split member'])
+def test_a_checkpoint_without_sweep_members_into_a_sweep_is_refused(checkpoint, tmp_path, kind):
+    """A detector's checkpoint (or a member split from a sweep) as the load_from of a sweep:
+    before, none of the members' tensors loaded, with only mmengine's missing-keys warning."""
+    from mmfrozen.checkpoint import CheckpointMismatchError
+    from mmfrozen.sweep import split_sweep_checkpoint
+    member, work_dir = checkpoint
+    written = split_sweep_checkpoint(osp.join(work_dir, 'iter_1.pth'), str(tmp_path / 'split'))
+    path = written['a'][1]
+    if kind == 'detector':
+        path = str(tmp_path / 'detector.pth')
+        torch.save(dict(state_dict=torch.load(written['a'][1])['state_dict'], meta={}), path)
+    what = ("sweep member 'a' split from .*iter_1.pth" if kind == 'split member'
+            else "a detector's, not a sweep's")
+    cfg = tiny_sweep_config(dict(a=member, b=member), member)
+    cfg.update(work_dir=str(tmp_path / 'work'), load_from=path)
+    with pytest.raises(CheckpointMismatchError, match=(
+            rf'holds no sweep members .*: it is {what}.*this model is a sweep of '
+            r"\['a', 'b'\]: none of their necks and heads would load.*'model.neck.init_cfg'")):
+        build_runner(cfg).train()
