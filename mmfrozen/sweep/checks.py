@@ -13,17 +13,19 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from mmdet.registry import DATASETS, METRICS
 
 from .config import (_ABSENT, SHARED_KEYS, SweepConfigError, SweepMember, _lookup, _short,
-                     first_difference, is_inline, is_sweep_config, load_sweep_members)
+                     compared_value, first_difference, is_inline, is_sweep_config,
+                     load_sweep_members)
 from .metric import SweepMetric
 from .optim_wrapper_constructor import check_sweep_optim_wrapper
 
 #: Keys of SHARED_KEYS the sweep config itself legitimately sets otherwise: the model (the
 #: members') and the optimizer wrapper (the sweep's own, checked by check_sweep_optim_wrapper).
 _SWEEPS_OWN = ('model.', 'optim_wrapper.')
-#: Keys a sweep may switch off (None, or not set) while its members set them: no validation
-#: or no test.
-_SWITCHABLE = ('val_dataloader', 'val_cfg', 'val_evaluator',
-               'test_dataloader', 'test_cfg', 'test_evaluator')
+#: Keys a sweep may switch off (None, or not set) while its members set them: no validation.
+_SWITCHABLE = ('val_dataloader', 'val_cfg', 'val_evaluator')
+#: Keys of SHARED_KEYS the sweep config may set otherwise than its members: testing changes
+#: nothing a member learns (tools/test.py --cfg-options test_dataloader.batch_size=1).
+_TEST = ('test_dataloader', 'test_cfg', 'test_evaluator')
 _EVALUATOR_USAGE = ("val_evaluator = dict(_delete_=True, type='SweepMetric', "
                     'metric={{_base_.val_evaluator}}); test_evaluator = val_evaluator')
 
@@ -75,9 +77,12 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
     The run trains with the sweep config's data, loops, schedule, hooks and evaluators, not
     with the members'. Taking the members' values silently would override what a user set on
     the sweep (``--cfg-options``); so every key of :data:`~mmfrozen.sweep.config.SHARED_KEYS`
-    but the model and the optimizer wrapper (the sweep's own) must equal the members' value.
-    The evaluators compare the metric their ``SweepMetric`` wraps; validation and test may be
-    switched off in the sweep (``None`` or not set).
+    but the model and the optimizer wrapper (the sweep's own) and the test settings (which
+    change nothing a member learns) must equal the members' value, apart from what only changes
+    how fast the run goes (:func:`~mmfrozen.sweep.config.compared_value`: dataloader workers,
+    validation batch size, ``auto_scale_lr.enable``). The validation evaluator compares the
+    metric its ``SweepMetric`` wraps; validation may be switched off in the sweep (``None`` or
+    not set).
 
     Raises:
         SweepConfigError: naming the key and both values.
@@ -86,9 +91,9 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
     reference = first.cfg.to_dict()
     own = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
     for key, what in SHARED_KEYS:
-        if key.startswith(_SWEEPS_OWN):
+        if key.startswith(_SWEEPS_OWN) or key in _TEST:
             continue
-        theirs, mine = _lookup(reference, key), _lookup(own, key)
+        theirs, mine = compared_value(reference, key), compared_value(own, key)
         if key in _SWITCHABLE and mine in (None, _ABSENT):
             continue
         if key.endswith('_evaluator') and mine not in (None, _ABSENT):

@@ -67,6 +67,18 @@ _ONE_SEED = ("The run sets one seed (the sweep config's randomness) before it bu
              "sweep per seed (e.g. --cfg-options randomness.seed=1 with the same seed in each "
              "member's cfg_options).")
 
+#: Parts of shared keys that change how fast a run goes, not what a member learns: not compared
+#: (the dataloaders' worker settings, the batch size of validation and test, whether the LR is
+#: scaled by the batch size: auto_scale_lr.base_batch_size is compared, and the scaling applies
+#: to every member's parameter groups exactly as to the member's alone).
+_NOT_COMPARED: Dict[str, Tuple[str, ...]] = {
+    'train_dataloader': ('num_workers', 'persistent_workers', 'pin_memory', 'prefetch_factor'),
+    'val_dataloader': ('num_workers', 'persistent_workers', 'pin_memory', 'prefetch_factor',
+                       'batch_size'),
+    'test_dataloader': ('num_workers', 'persistent_workers', 'pin_memory', 'prefetch_factor',
+                        'batch_size'),
+    'auto_scale_lr': ('enable',),
+}
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
 _ABSENT = '<absent>'
 
@@ -179,6 +191,15 @@ def _lookup(cfg: Any, key: str) -> Any:
     return _plain(node)
 
 
+def compared_value(cfg: Any, key: str) -> Any:
+    """The value of a key of :data:`SHARED_KEYS` as members are compared on it: without the
+    parts that do not change what a member learns (:data:`_NOT_COMPARED`)."""
+    value = _lookup(cfg, key)
+    if isinstance(value, dict) and key in _NOT_COMPARED:
+        value = {k: v for k, v in value.items() if k not in _NOT_COMPARED[key]}
+    return value
+
+
 def _with_defaults(value: Any) -> Any:
     """A module config with the defaults of its registered class filled in for absent keys, so
     that ``pad_mask=False`` and no ``pad_mask`` (its default) compare equal."""
@@ -270,7 +291,7 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
     for other in rest:
         plain = other.cfg.to_dict()
         for key, what in SHARED_KEYS:
-            a, b = _lookup(reference, key), _lookup(plain, key)
+            a, b = compared_value(reference, key), compared_value(plain, key)
             if key in ('model.backbone', 'model.data_preprocessor'):
                 a, b = _with_defaults(a), _with_defaults(b)
             diff = first_difference(a, b, key)

@@ -175,3 +175,33 @@ def test_a_sweep_inheriting_package_configs_passes(installed, tmp_path, text):
     cfg = Config.fromfile(str(path))
     assert cfg.optim_wrapper.get('_scope_') == 'mmfrozen' or cfg.custom_hooks[0].get('_scope_')
     check_sweep_config(cfg)
+
+
+@pytest.mark.parametrize('options', [
+    {'train_dataloader.num_workers': 2, 'train_dataloader.persistent_workers': True},
+    {'train_dataloader.pin_memory': True},
+    {'val_dataloader.batch_size': 1},
+    {'test_dataloader.batch_size': 1, 'test_evaluator.metric.metric': 'segm'},
+])
+def test_sweep_settings_that_change_nothing_a_member_learns_pass(member, options):
+    """Worker settings, the validation batch size, test-time settings and turning LR scaling on
+    (tools/train.py --auto-scale-lr) were refused as if no member trained as its config says."""
+    cfg = _sweep(member)
+    cfg.merge_from_dict(options)
+    check_sweep_config(cfg)
+
+
+def test_auto_scale_lr_scales_every_member_as_alone(member, tmp_path):
+    """``--auto-scale-lr``: every member's groups scaled by the one batch-size ratio, as the
+    member's alone would be."""
+    scale = {'auto_scale_lr.base_batch_size': 8}  # in the members' configs, not enabled
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options={LR: 0.001, **scale}),
+                                 b=dict(config=member, cfg_options={LR: 1.0, **scale})), member)
+    cfg.merge_from_dict({'auto_scale_lr.enable': True, **scale})  # what the flag does
+    cfg.work_dir = str(tmp_path)
+    runner = build_runner(cfg)
+    optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+    runner.scale_lr(optim_wrapper, runner.auto_scale_lr)
+    ratio = cfg.train_dataloader.batch_size / 8
+    assert {g['sweep_member']: g['lr'] for g in optim_wrapper.optimizer.param_groups} == {
+        'a': pytest.approx(0.001 * ratio), 'b': pytest.approx(1.0 * ratio)}
