@@ -98,7 +98,9 @@ class RunLog:
         warnings: Everything that was odd about the logs, in words.
         sweep: For a member of a sweep run, ``(sweep config name, member name)``; else None.
         loop: The training loop its config declares; None when unknown (no config, or one its
-            logs contradict).
+            logs contradict), except that logs only an iteration-based loop writes (validation
+            ``step`` 0, a text-log batch index past the epoch's length) give an iteration-based
+            loop of unknown length.
         epoch_len: Iterations per epoch of an epoch-based loop, when its logs tell them.
     """
     work_dir: str
@@ -581,7 +583,13 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
         stem = _config_stem(work_dir, config_path, run_warnings)
         if config_path is None:
             fallback = osp.join(work_dir, f'{stem}.py')
-            if osp.isfile(fallback):
+            if all(s.timestamp in shared for s in chain):
+                run_warnings.append(
+                    f'{work_dir}: sessions {[s.timestamp for s in chain]} shared their '
+                    'visualizer with a later Runner of the same process, whose config was '
+                    f'dumped over theirs (vis_data/config.py, {stem}.py): no config of their '
+                    'own; mode, parameters and loop unknown')
+            elif osp.isfile(fallback):
                 config_path = fallback
                 run_warnings.append(f'{work_dir}: no vis_data/config.py in sessions '
                                     f'{[s.timestamp for s in chain]}; using {stem}.py of the '
@@ -591,11 +599,15 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
                                     f'<config>.py) for sessions {[s.timestamp for s in chain]}')
         label = work_dir if len(chains) == 1 else f'{work_dir}@{chain[0].timestamp}'
         loop = _checked_loop(label, chain, config_path, run_warnings)
+        logged_by_iteration = loop is None and any(
+            s.past_epoch_end or any(e.get('step') == 0 for e in s.evals) for s in chain)
         epoch_len = None
         for j, s in enumerate(chain):
             own = read_train_loop(s.config_path) if s.config_path else None
             epoch_len = _place_evals(s, own if loop is not None and own is not None else loop,
                                      run_warnings) or epoch_len
+            if logged_by_iteration:  # its ``epoch: 1`` and validation ``step: 0`` are no epochs
+                s.evals = [dict(e, epoch=None) for e in s.evals]
             for old in chain[:j]:  # validations of the iterations the resume discarded
                 old.evals = [e for e in old.evals if e['iter'] <= s.start]
         runs.append(RunLog(
@@ -605,7 +617,8 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             evals=[e for s in chain for e in s.evals],
             log_files=[s.source for s in chain if s.source],
             checkpoint=checkpoint if i == len(chains) - 1 else None,
-            warnings=run_warnings, loop=loop, epoch_len=epoch_len))
+            warnings=run_warnings, epoch_len=epoch_len,
+            loop=TrainLoop(type='', by_epoch=False) if logged_by_iteration else loop))
     if not runs:
         runs_warning = RunLog(work_dir=work_dir, label=work_dir, config_stem='', config_path=None,
                               sessions=[], train=[], evals=[], log_files=[], warnings=warnings)

@@ -1,6 +1,9 @@
 """The results table on work dirs written as mmengine writes them (:mod:`._written_work_dirs`):
 what joins the sessions of one run, which runs get a row, what is said and how often."""
 import math
+import os
+import os.path as osp
+import shutil
 
 import pytest
 
@@ -123,3 +126,47 @@ def test_a_diverged_twin_run_is_left_out_of_every_difference(tmp_path):
     assert row.twin.deltas['best_box_ap'] == pytest.approx(-5.0)  # not against seed2's 45
     assert (row.twin.runs, row.twin.diverged) == (1, 1)
     assert f'| {ft} (1 diverged run(s) left out) |' in table.to_markdown()
+
+
+ITERS = 'IterBasedTrainLoop'
+
+
+def test_a_run_is_not_read_with_a_later_runners_config(tmp_path):
+    """One process trains an iteration-based run (logged by epoch: ``epoch: 1``, validation
+    ``step: 0``), then an epoch-based one, which reuses the first one's visualizer and dumps its
+    config over the first one's ``config.py`` and ``toy.py``: the first run is not read with
+    it (no Epochs, no schedule of the other run, best at an iteration)."""
+    work = str(tmp_path / 'notebook')
+    first, second = '20261201_100000', '20261201_101500'
+    write_session(work, first, config_text(ITERS, 100, 50), 'toy',
+                  training_logs(ITERS, 100, per_epoch=40, val_interval=50, aps=[0.15, 0.05],
+                                interval=10))
+    write_session(work, second, config_text(EPOCHS, 3, 1), 'toy',
+                  training_logs(EPOCHS, 3, per_epoch=4, val_interval=1, aps=[0.1, 0.3, 0.2],
+                                interval=2), vis_data=f'{work}/{first}/vis_data')
+    table = ResultsTable.from_work_dirs([work], params=False)
+    runs = {r.summary.run.sessions[0]: r.summary for r in table.rows}
+    iter_run = runs[first]
+    assert (iter_run.run.epochs, iter_run.best_at, iter_run.schedule) == (None, 'i50', '')
+    assert iter_run.run.config_path is None
+    assert not any('using toy.py of the work dir' in w for w in table.warnings)
+    assert (runs[second].run.epochs, runs[second].best_at) == (3, 'e2')
+
+
+@pytest.mark.parametrize('logs', ['scalars', 'text'])
+def test_an_iteration_run_without_its_config_is_read_by_iteration(tmp_path, logs):
+    """Its configs lost (logs copied alone); validation ``step`` 0 in the scalars and a batch
+    index past the dataloader's length in the text log (``[1][500/118]``) show an iteration-based
+    loop: no Epochs, best at an iteration, not ``e0``."""
+    work = str(tmp_path / 'retina_tiny')
+    ts = '20261201_100000'
+    write_session(work, ts, config_text(ITERS, 1500, 500), 'retina_tiny',
+                  training_logs(ITERS, 1500, per_epoch=118, val_interval=500,
+                                aps=[0.2, 0.3, 0.25]))
+    os.remove(osp.join(work, ts, 'vis_data', 'config.py'))
+    os.remove(osp.join(work, 'retina_tiny.py'))
+    if logs == 'text':
+        shutil.rmtree(osp.join(work, ts, 'vis_data'))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    (row,) = table.rows
+    assert row.summary.run.epochs is None and row.summary.best_at == 'i1000'
