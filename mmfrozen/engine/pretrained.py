@@ -3,10 +3,13 @@
 A frozen module that was never loaded from a pretrained checkpoint is a random feature
 extractor that no training step will ever fix. These checks run before training starts.
 """
+import errno
 import inspect
 import logging
 import os.path as osp
 import re
+import socket
+import zipfile
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
@@ -118,21 +121,41 @@ class RandomInitFrozenError(RuntimeError):
 SELF_LOADED_ATTR = '_mmfrozen_loaded_by'
 
 
-def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]:
-    """The ``init_cfg`` of type Pretrained that loads the module at ``path``, if any.
+def pretrained_init_cfgs(model: nn.Module, path: str) -> List[Dict[str, Any]]:
+    """The ``init_cfg`` entries of type Pretrained that load the module at ``path``, in the
+    order mmengine applies them.
 
-    It is on the module itself, or else on an enclosing module (the outermost first: mmengine
-    applies it last). An init_cfg loads its whole module, sub-modules included, whatever its
+    They are on the module itself or on enclosing modules. mmengine's ``init_weights`` loads a
+    module's Pretrained entries after its children's, so the module's own comes first and the
+    outermost last, each entry of an ``init_cfg`` list in list order; each loads with
+    ``strict=False``, so a later one overwrites the tensors its checkpoint holds and leaves the
+    others as they were. An init_cfg loads its whole module, sub-modules included, whatever its
     ``prefix``, which only selects the checkpoint's keys: ``prefix='backbone.'`` on the backbone
-    loads a detector checkpoint's backbone into it, ``backbone.layer1`` included. Returns a dict
-    with the init_cfg and ``'owner'``, the path of the module that carries it.
+    loads a detector checkpoint's backbone into it, ``backbone.layer1`` included.
+
+    Returns:
+        One dict per entry: the init_cfg, ``'owner'`` (the path of the module that carries it)
+        and ``'field'`` (its config key: ``model.<owner>.init_cfg``, ``.init_cfg.<i>`` for the
+        entry ``i`` of a list).
     """
     parts = [p for p in path.split('.') if p]
-    for owner in [path] + ['.'.join(parts[:depth]) for depth in range(len(parts))]:
-        for cfg in pretrained_inits(getattr(resolve_module(model, owner), 'init_cfg', None)):
-            if cfg.get('checkpoint'):
-                return dict(cfg, owner=owner)
-    return None
+    found = []
+    for depth in range(len(parts), -1, -1):
+        owner = '.'.join(parts[:depth])
+        init_cfg = getattr(resolve_module(model, owner), 'init_cfg', None)
+        listed = isinstance(init_cfg, (list, tuple))
+        for index, cfg in enumerate(init_cfg if listed else [init_cfg]):
+            if is_pretrained_init(cfg) and cfg.get('checkpoint'):
+                key = '.'.join(['model'] + ([owner] if owner else []) + ['init_cfg'] +
+                               ([str(index)] if listed else []))
+                found.append(dict(cfg, owner=owner, field=key))
+    return found
+
+
+def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]:
+    """The last of :func:`pretrained_init_cfgs` (mmengine applies it last), or None."""
+    found = pretrained_init_cfgs(model, path)
+    return found[-1] if found else None
 
 
 def _own_pretrained_argument(model_cfg: Any, path: str) -> Optional[str]:
@@ -205,39 +228,90 @@ def _download_url(checkpoint: str) -> Optional[str]:
     return url if isinstance(url, str) and url.startswith(('http://', 'https://')) else None
 
 
+def _broken_cache_file(cached: str) -> Optional[str]:
+    """Why the file in torch's download cache cannot be a torch checkpoint, or None.
+
+    Checkpoints written by ``torch.save`` since torch 1.6 are zip archives, whose directory is
+    at the end of the file, so an interrupted download or copy is no zip. A file in the legacy
+    format (a pickle) cannot be checked without reading it whole: it passes, with a warning.
+    """
+    if zipfile.is_zipfile(cached):
+        return None
+    with open(cached, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK'):
+        return 'a zip archive (the format of torch.save) without its end: cut short'
+    if head[:1] == b'\x80':  # a pickle: torch's legacy format
+        print_log(f'mmfrozen: {cached} is in torch\'s legacy (pre-1.6) checkpoint format, '
+                  'whose completeness cannot be checked without loading it; if loading it '
+                  'fails, delete it so that it is downloaded again', logger='current',
+                  level=logging.WARNING)
+        return None
+    return (f'neither a zip archive (the format of torch.save) nor a legacy torch checkpoint '
+            f'({osp.getsize(cached):,} bytes starting with {head!r})')
+
+
+def _definitely_unreachable(err: BaseException) -> bool:
+    """True for the failures that no waiting cures: the name does not resolve, the host or
+    network is unreachable, the connection is refused. False for a timeout (a slow server, a
+    proxy that authenticates first) and anything else."""
+    reason = getattr(err, 'reason', err)
+    return isinstance(reason, (socket.gaierror, ConnectionRefusedError)) or (
+        isinstance(reason, OSError) and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH))
+
+
 def check_pretrained_reachable(model: nn.Module, spec: FreezeSpec, timeout: float = 5.0) -> None:
     """Refuse, before mmengine tries to download it, an ``init_cfg`` checkpoint of ``spec``'s
     module that is a URL (or ``torchvision://``-like name) neither in torch's download cache
-    nor reachable from this machine; mmengine would fail later with a bare ``URLError``.
+    nor reachable from this machine; mmengine would fail later with a bare ``URLError``. A file
+    in the cache that is no torch checkpoint (an interrupted download) is refused too.
 
     One ``HEAD`` request (proxies honoured) with ``timeout`` seconds; a server that answers at
-    all, even with an HTTP error, counts as reachable.
+    all, even with an HTTP error, counts as reachable. Only a definite failure is refused (the
+    name does not resolve, the network or host is unreachable, the connection is refused); a
+    request that times out or fails otherwise is logged as a warning, and mmengine's download,
+    which has no timeout, goes ahead.
 
     Raises:
         ConnectionError: naming the checkpoint, its URL, the cache file and the fix.
+        RuntimeError: the cached file is broken, naming it and telling to delete it.
     """
-    cfg = pretrained_init_cfg(model, spec.path)
-    url = None if cfg is None else _download_url(str(cfg['checkpoint']))
-    if url is None:
-        return
-    cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
-    if osp.isfile(cached):
-        return
-    try:
-        urlopen(Request(url, method='HEAD'), timeout=timeout).close()
-    except HTTPError:  # the server answered: the download itself reports what is wrong
-        return
-    except (URLError, OSError) as err:
-        field = '.'.join(['model', cfg['owner'], 'init_cfg'] if cfg['owner'] else
-                         ['model', 'init_cfg'])
+    for cfg in pretrained_init_cfgs(model, spec.path):
+        url = _download_url(str(cfg['checkpoint']))
+        if url is None:
+            continue
+        field = cfg['field']
         source = cfg['checkpoint'] + (f' (downloaded from {url})' if url != cfg['checkpoint']
                                       else '')
-        raise ConnectionError(
-            f'mmfrozen: the pretrained checkpoint of the frozen {spec.path or "model"!r}, '
-            f'{field}.checkpoint={source}, is not in the download cache ({cached}) and cannot '
-            f'be downloaded from this machine: {getattr(err, "reason", err)}. Download it on a '
-            f'machine with network and set {field}.checkpoint to the local file (or put it at '
-            f'{cached}).') from err
+        cached = osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
+        if osp.isfile(cached):
+            broken = _broken_cache_file(cached)
+            if broken:
+                raise RuntimeError(
+                    f'mmfrozen: the pretrained checkpoint of the frozen '
+                    f'{spec.path or "model"!r}, {field}.checkpoint={source}, is in the download '
+                    f'cache as {cached}, but that file is {broken}: loading it would fail. '
+                    f'Delete it (rm {cached}) so that it is downloaded again, or set '
+                    f'{field}.checkpoint to a good local copy.')
+            continue
+        try:
+            urlopen(Request(url, method='HEAD'), timeout=timeout).close()
+        except HTTPError:  # the server answered: the download itself reports what is wrong
+            continue
+        except (URLError, OSError) as err:
+            reason = getattr(err, 'reason', err)
+            if not _definitely_unreachable(err):
+                print_log(f'mmfrozen: could not confirm within {timeout:g} s that the pretrained '
+                          f'checkpoint {field}.checkpoint={source} can be downloaded ({reason}); '
+                          'going ahead: mmengine downloads it when the weights are initialised',
+                          logger='current', level=logging.WARNING)
+                continue
+            raise ConnectionError(
+                f'mmfrozen: the pretrained checkpoint of the frozen {spec.path or "model"!r}, '
+                f'{field}.checkpoint={source}, is not in the download cache ({cached}) and '
+                f'cannot be downloaded from this machine: {reason}. Download it on a machine '
+                f'with network and set {field}.checkpoint to the local file (or put it at '
+                f'{cached}).') from err
 
 
 def _checkpoint_state_dict(cfg: Dict[str, Any]) -> Dict[str, torch.Tensor]:
@@ -314,7 +388,9 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     running statistics) leaves the module at its random init with only a warning. Call this
     after ``init_weights``. Parameters and floating-point buffers (:func:`loaded_tensors`) are
     checked against the checkpoint as the module loads it, after its own key mapping
-    (load-state-dict pre-hooks such as ``ResNetRS``'s for timm's key layout). A tensor counts
+    (load-state-dict pre-hooks such as ``ResNetRS``'s for timm's key layout); with several
+    init_cfgs around the module (:func:`pretrained_init_cfgs`), each tensor against the last
+    one mmengine applies whose checkpoint holds it. A tensor counts
     as loaded if it equals the checkpoint tensor of the same name or,
     for backbones that convert an official checkpoint in their own ``init_weights`` (which
     renames keys), any checkpoint tensor; the checkpoint is cast to the model's dtype first
@@ -329,45 +405,59 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     Raises:
         RandomInitFrozenError: frozen tensors were not loaded from the checkpoint.
     """
-    cfg = pretrained_init_cfg(model, spec.path)
-    if cfg is None:
+    cfgs = pretrained_init_cfgs(model, spec.path)
+    if not cfgs:
         return None
-    state = _as_loaded(resolve_module(model, cfg['owner']), _checkpoint_state_dict(cfg))
-    rel = spec.path[len(cfg['owner']):].lstrip('.') if cfg['owner'] else spec.path
-    prefix = f'{rel}.' if rel else ''
+    loads = []  # (checkpoint, key prefix of the module in it, its state), in applied order
+    for cfg in cfgs:
+        rel = spec.path[len(cfg['owner']):].lstrip('.') if cfg['owner'] else spec.path
+        loads.append((cfg['checkpoint'], f'{rel}.' if rel else '',
+                      _as_loaded(resolve_module(model, cfg['owner']),
+                                 _checkpoint_state_dict(cfg))))
     root = resolve_module(model, spec.path)
     by_value: Dict[torch.dtype, Set[Tuple[Tuple[int, ...], str]]] = {}
 
     def any_value(t: torch.Tensor) -> bool:
         if t.dtype not in by_value:
             by_value[t.dtype] = {(tuple(v.shape), tensor_digest(v, t.dtype))
-                                 for v in state.values() if isinstance(v, torch.Tensor)}
+                                 for _, _, state in loads for v in state.values()
+                                 if isinstance(v, torch.Tensor)}
         return (tuple(t.shape), tensor_digest(t)) in by_value[t.dtype]
 
-    unmatched, checked = [], []
+    unmatched, checked, missing, sources = [], [], set(), {}
     for name, tensor in loaded_tensors(root, spec):
         if names is not None and name not in names:
             continue
         checked.append(name)
-        src = state.get(prefix + name)
         t = tensor.detach().cpu()
-        if isinstance(src, torch.Tensor) and tuple(src.shape) == tuple(t.shape) and torch.equal(
-                src.to(t.dtype), t):
+        # mmengine skips a key of another shape (strict=False): the last load that fits wins
+        winner = next(((source, prefix, state) for source, prefix, state in reversed(loads)
+                       if isinstance(state.get(prefix + name), torch.Tensor)
+                       and tuple(state[prefix + name].shape) == tuple(t.shape)), None)
+        if winner is not None and torch.equal(winner[2][winner[1] + name].to(t.dtype), t):
+            sources[name] = winner[0]
             continue
+        if winner is None:
+            missing.add(name)
         # only a backbone that converts the checkpoint itself may hold it under other names
         if not (_loads_itself(root) and any_value(t)):
             unmatched.append(name)
-    source = cfg['checkpoint']
+    source, prefix, state = loads[-1]
     if unmatched and (not _loads_itself(root) or len(unmatched) > max_converted * len(checked)):
-        _, n_buffers = _count(root, unmatched)
-        first_buffer = next((n for n in unmatched if n not in dict(root.named_parameters())), '')
-        buffers = _BUFFER_HINT.format(n=n_buffers, name=f'{spec.path}.{first_buffer}') if (
-            n_buffers) else ''
+        first = unmatched[0]
+        looked = next(((s, p, st) for s, p, st in reversed(loads) if p + first in st),
+                      loads[-1])
+        params = dict(root.named_parameters())
+        absent = [n for n in unmatched if n not in params and n in missing]
+        buffers = _BUFFER_HINT.format(n=len(absent), name=f'{spec.path}.{absent[0]}') if (
+            absent) else ''
+        where = (f'looked for key {looked[1] + first!r} among {len(looked[2])} keys such as '
+                 f'{list(looked[2])[:3]}' if first in missing else
+                 f'the checkpoint\'s {looked[1] + first!r} holds other values')
         raise RandomInitFrozenError(
             f'mmfrozen: {len(unmatched)} of {len(checked)} frozen tensors of {spec.path!r} do '
-            f'not hold the pretrained checkpoint {source} after weight initialisation (first: '
-            f'{spec.path}.{unmatched[0]}; looked for key {prefix + unmatched[0]!r} among '
-            f'{len(state)} keys such as {list(state)[:3]}){buffers}. They would stay frozen at '
+            f'not hold the pretrained checkpoint {looked[0]} after weight initialisation '
+            f'(first: {spec.path}.{first}; {where}){buffers}. They would stay frozen at '
             'their initial values. Fix the checkpoint, its init_cfg prefix or the backbone\'s '
             'conversion option (e.g. convert_weights).' + _OPT_OUT)
     if unmatched:
@@ -376,20 +466,28 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
                   f'{type(root).__name__}.init_weights converts the checkpoint: {unmatched}',
                   logger='current', level=logging.WARNING)
     ok = [n for n in checked if n not in set(unmatched)]
-    return (f'mmfrozen: {spec.path}: '
-            f'{_hold_summary(root, ok, checked, f"the pretrained checkpoint {source}")}')
+    used = sorted(set(sources.values())) or [source]
+    what = ('the pretrained checkpoint ' + used[0] if len(used) == 1 else
+            'the pretrained checkpoints ' + ', '.join(used) + ' (the last applied holding each)')
+    return f'mmfrozen: {spec.path}: {_hold_summary(root, ok, checked, what)}'
 
 
-def checkpoint_digests(checkpoint: Dict[str, Any],
-                       like: Dict[str, torch.Tensor]) -> Dict[str, Tuple[Tuple[int, ...], str]]:
+def checkpoint_digests(checkpoint: Dict[str, Any], like: Dict[str, torch.Tensor],
+                       model: Optional[nn.Module] = None
+                       ) -> Dict[str, Tuple[Tuple[int, ...], str]]:
     """Shape and digest of a loaded runner checkpoint's model tensors named in ``like``.
 
-    Keys are model-level names; each tensor is digested as cast to the dtype of the model
-    tensor of that name in ``like``, which is what loading it into the model gives (a checkpoint
-    saved in fp16 or bf16 loads exactly into an fp32 model).
+    Keys are model-level names, as ``model`` loads them when it is given: after the
+    load-state-dict pre-hooks of its modules have mapped the checkpoint's keys (``ResNetRS``
+    with timm's layout). Each tensor is digested as cast to the dtype of the model tensor of
+    that name in ``like``, which is what loading it into the model gives (a checkpoint saved in
+    fp16 or bf16 loads exactly into an fp32 model).
     """
+    state = model_state_dict(checkpoint)
+    if model is not None:
+        state = _as_loaded(model, state)
     out = {}
-    for name, value in model_state_dict(checkpoint).items():
+    for name, value in state.items():
         if name in like and isinstance(value, torch.Tensor):
             out[name] = (tuple(value.shape), tensor_digest(value, like[name].dtype))
     return out
@@ -446,7 +544,7 @@ def verify_frozen_weights_loaded(model: nn.Module, spec: FreezeSpec,
         _, n_buffers = _count(root, sorted(rest))
         first_buffer = next((n for n in sorted(rest) if n not in params), '')
         buffers = _BUFFER_HINT.format(n=n_buffers, name=prefix + first_buffer) if (
-            n_buffers) else ''
+            n_buffers and loaded is not None) else ''  # a checkpoint that lacks them
         raise RandomInitFrozenError(
             f'mmfrozen: {len(rest)} frozen tensors of {spec.path or "the model"!r} (first: '
             f'{prefix + first}) were loaded neither from a checkpoint (load_from/resume: '

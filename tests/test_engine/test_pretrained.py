@@ -36,10 +36,20 @@ def test_prefixless_checkpoint_like_torchvision(tmp_path):
     model.backbone.init_weights()
     n = len(list(model.backbone.parameters()))
     assert f'{n} of {n} frozen parameters hold' in verify_loaded_from_pretrained(model, spec)
+    loaded = model.backbone.conv1.weight.detach().clone()
     with torch.no_grad():
         model.backbone.conv1.weight.add_(1)
     with pytest.raises(RandomInitFrozenError, match='backbone.conv1.weight'):
         verify_loaded_from_pretrained(model, spec)
+    # statistics the checkpoint holds, changed since: no hint of a file without statistics
+    with torch.no_grad():
+        model.backbone.conv1.weight.copy_(loaded)
+        model.backbone.bn1.running_mean.add_(1)
+    with pytest.raises(RandomInitFrozenError, match=r"first: backbone\.bn1\.running_mean; the "
+                                                    r"checkpoint's 'bn1\.running_mean' holds "
+                                                    r'other values\)\. They') as info:
+        verify_loaded_from_pretrained(model, spec)
+    assert 'running statistics' not in str(info.value)
 
 
 @pytest.mark.parametrize('backbone,path', [
@@ -67,7 +77,8 @@ def test_freezing_a_sub_path_under_a_prefixed_init_cfg(tmp_path, backbone, path)
         for param in resolve_module(model, path).parameters():
             param.add_(1)
     with pytest.raises(RandomInitFrozenError, match=rf"\d+ of \d+ frozen tensors of '{path}'.*"
-                                                    rf"looked for key '{path[9:]}\."):
+                                                    rf"the checkpoint's '{path[9:]}\.\S+' holds "
+                                                    r"other values"):
         verify_frozen_weights_loaded(model, spec, None)
 
 
@@ -108,6 +119,122 @@ def test_a_cached_checkpoint_url_needs_no_network(tmp_path, monkeypatch):
     with pytest.raises(ConnectionError, match=r'checkpoint=torchvision://resnet34 \(downloaded '
                                               rf'from {url.replace("18", "34")}\)'):
         check_pretrained_reachable(model, FreezeSpec('backbone'))
+
+
+def test_a_broken_cached_checkpoint_is_refused_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    cache = tmp_path / 'torch' / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    model = _model(dict(type='Pretrained', checkpoint='http://127.0.0.1:9/r18.pth'))
+    state = MODELS.build(RESNET).state_dict()
+    torch.save(state, cache / 'r18.pth')
+    whole = (cache / 'r18.pth').read_bytes()
+    for broken, why in [(whole[:len(whole) // 2], 'a zip archive .* cut short'),
+                        (b'<html>Proxy login</html>', "neither a zip archive.*b'<htm'")]:
+        (cache / 'r18.pth').write_bytes(broken)
+        with pytest.raises(RuntimeError, match=rf'(?s)model\.backbone\.init_cfg\.checkpoint='
+                                               r'http://127\.0\.0\.1:9/r18\.pth, is in the '
+                                               rf'download cache as {cache}/r18\.pth, but that '
+                                               rf'file is {why}.*Delete it \(rm {cache}/r18'):
+            check_pretrained_reachable(model, FreezeSpec('backbone'))
+    # a complete file in torch's legacy format is not refused (it cannot be checked cheaply)
+    torch.save(state, cache / 'r18.pth', _use_new_zipfile_serialization=False)
+    check_pretrained_reachable(model, FreezeSpec('backbone'))
+    model.backbone.init_weights()
+    assert torch.equal(model.backbone.conv1.weight, state['conv1.weight'])
+
+
+def test_the_field_named_is_the_config_key_of_a_list_init_cfg(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    model = _model([dict(type='Kaiming', layer='Conv2d'),
+                    dict(type='Pretrained', checkpoint='http://127.0.0.1:9/r18.pth')])
+    with pytest.raises(ConnectionError, match=r'model\.backbone\.init_cfg\.1\.checkpoint='
+                                              r'http://127\.0\.0\.1:9/r18\.pth, is not in the '
+                                              r'.*set model\.backbone\.init_cfg\.1\.checkpoint '
+                                              'to the local file'):
+        check_pretrained_reachable(model, FreezeSpec('backbone'))
+
+
+def test_a_slow_server_is_not_refused(tmp_path, monkeypatch):
+    """Only definite failures are refused (connection refused above); a server slower than the
+    check's timeout is downloaded by mmengine, which has none: a warning, not an error."""
+    import http.server
+    import threading
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+
+        def do_HEAD(self):
+            time.sleep(1)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    for var in ('http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'):
+        monkeypatch.delenv(var, raising=False)
+    url = f'http://127.0.0.1:{server.server_port}/r18.pth'
+    model = _model(dict(type='Pretrained', checkpoint=url))
+    warned = []
+    monkeypatch.setattr('mmfrozen.engine.pretrained.print_log',
+                        lambda msg, logger, level: warned.append(msg) if level == 30 else None)
+    try:
+        check_pretrained_reachable(model, FreezeSpec('backbone'), timeout=0.2)
+    finally:
+        server.shutdown()
+    assert len(warned) == 1 and f'could not confirm within 0.2 s that the pretrained ' \
+        f'checkpoint model.backbone.init_cfg.checkpoint={url} can be downloaded' in warned[0]
+
+
+class _Det(BaseModule):
+    """A detector-like module with an init_cfg of its own around its backbone's."""
+
+    def __init__(self, init_cfg=None, backbone_init=None):
+        super().__init__(init_cfg=init_cfg)
+        self.backbone = MODELS.build(dict(RESNET, init_cfg=backbone_init))
+        self.head = nn.Linear(4, 4)
+
+
+def test_nested_init_cfgs_are_checked_in_the_order_mmengine_applies_them(tmp_path):
+    """mmengine loads the backbone's init_cfg first and the detector's last (strict=False): each
+    tensor holds the last checkpoint that has it, and is compared with that one."""
+    imagenet = {k: v + 1 if v.is_floating_point() else v
+                for k, v in MODELS.build(RESNET).state_dict().items()}
+    torch.save({'state_dict': imagenet}, tmp_path / 'imagenet.pth')
+    coco = {k: v + 2 if v.is_floating_point() else v for k, v in _Det().state_dict().items()}
+    coco_no_layer1 = {k: v for k, v in coco.items() if not k.startswith('backbone.layer1.')}
+    torch.save({'state_dict': coco_no_layer1}, tmp_path / 'coco.pth')
+    torch.save({'state_dict': {k: v for k, v in coco.items() if k.startswith('head.')}},
+               tmp_path / 'head.pth')
+    backbone_init = dict(type='Pretrained', checkpoint=str(tmp_path / 'imagenet.pth'))
+    for outer, path, holds in [('coco.pth', 'backbone', coco_no_layer1),
+                               ('head.pth', 'backbone.layer1', imagenet)]:
+        model = _Det(dict(type='Pretrained', checkpoint=str(tmp_path / outer)), backbone_init)
+        spec = FreezeSpec(path)
+        freeze_module(model, spec)
+        model.init_weights()
+        root = resolve_module(model, path)
+        prefix = path[9:] + '.' if path != 'backbone' else ''
+        for name, tensor in root.state_dict().items():
+            key = f'backbone.{prefix}{name}'
+            assert torch.equal(tensor, holds.get(key, imagenet.get(prefix + name))), name
+        n = len(list(root.parameters()))
+        msg = verify_frozen_weights_loaded(model, spec, None)
+        assert f'{n} of {n} frozen parameters hold the pretrained checkpoint' in msg
+        # the backbone: layer1 from imagenet.pth, the rest from coco.pth
+        assert ('checkpoints ' in msg) == (path == 'backbone')
+        assert pretrained_init_cfg(model, path)['owner'] == ''  # applied last
+        with torch.no_grad():
+            root.get_submodule('0.bn1' if prefix else 'bn1').running_mean.add_(1)
+        with pytest.raises(RandomInitFrozenError) as info:
+            verify_frozen_weights_loaded(model, spec, None)
+        # held by the checkpoint, with other values: not "a checkpoint without statistics"
+        assert 'holds other values' in str(info.value)
+        assert 'mean 0, variance 1' not in str(info.value)
 
 
 def test_load_from_half_precision_checkpoint(tiny_coco, tmp_path):

@@ -218,7 +218,7 @@ class FreezeHook(Hook):
             prefix = f'{spec.path}.' if spec.path else ''
             frozen.update({prefix + n: t for n, t in
                            frozen_tensors(resolve_module(model, spec.path), spec)})
-        self._loaded = checkpoint_digests(checkpoint, frozen)
+        self._loaded = checkpoint_digests(checkpoint, frozen, model)
         saved = (checkpoint.get('meta') or {}).get(CHECKPOINT_KEY) or {}
         self._saved = {
             path: Fingerprint.from_dict(d)

@@ -76,6 +76,32 @@ def test_frozen_resnet_rs_verifies_a_timm_checkpoint_after_its_key_mapping(tmp_p
         verify_loaded_from_pretrained(model, spec)
 
 
+def test_load_from_a_detector_checkpoint_in_timm_layout(tmp_path):
+    """load_from with a detector checkpoint whose backbone keys are in timm's layout: the
+    frozen tensors are compared with what the model loaded, after ResNetRS's key mapping."""
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+    from types import SimpleNamespace
+
+    from mmfrozen.engine.hooks import FreezeHook
+    from mmfrozen.engine.pretrained import verify_frozen_weights_loaded
+    torch.manual_seed(0)
+    timm_state = {k: v + 0.5 if v.is_floating_point() else v
+                  for k, v in timm.create_model('resnetrs50', **TINY).state_dict().items()}
+    ckpt = {'state_dict': {f'backbone.{k}': v for k, v in timm_state.items()}}
+    model = torch.nn.Module()
+    model.backbone = ResNetRS(depth=50, **TINY)
+    spec = FreezeSpec('backbone')
+    freeze_module(model, spec)
+    hook = FreezeHook('backbone')
+    hook.after_load_checkpoint(SimpleNamespace(model=model), ckpt)  # what it was given
+    _load_checkpoint_to_model(model, ckpt)  # what load_from then does
+    assert set(ckpt['state_dict']) == {f'backbone.{k}' for k in timm_state}  # unchanged
+    n = len(list(model.backbone.parameters()))
+    assert f'{n} of {n} frozen parameters hold the loaded checkpoint' in (
+        verify_frozen_weights_loaded(model, spec, hook._loaded))
+
+
 def test_frozen_resnet_rs_keeps_batch_norm_statistics():
     backbone = ResNetRS(depth=50, **TINY)
     freeze_module(backbone, FreezeSpec(path=''))
