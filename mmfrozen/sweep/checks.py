@@ -63,12 +63,18 @@ def check_sweep_evaluators(cfg: Mapping) -> None:
                 f"members' metric, each member then gets its own copy: {_EVALUATOR_USAGE}")
 
 
-def _wrapped_metric(evaluator: Any) -> Any:
-    """What a sweep's evaluator compares to its members': the metric its SweepMetric wraps."""
-    metrics = _evaluator_metrics(evaluator)
-    if len(metrics) == 1 and isinstance(metrics[0], Mapping) and 'metric' in metrics[0]:
-        return metrics[0]['metric']
-    return evaluator
+def _metric_list(evaluator: Any) -> List[Any]:
+    """The metrics an evaluator computes for each member, in order: each :class:`SweepMetric`
+    unwrapped, a single metric as a list of one (``[SweepMetric(m1), SweepMetric(m2)]``,
+    ``SweepMetric([m1, m2])`` and members' ``[m1, m2]`` are one thing)."""
+    out: List[Any] = []
+    for metric in _evaluator_metrics(evaluator):
+        if _is_sweep_metric(metric):
+            inner = metric.get('metric')
+            out.extend(inner if isinstance(inner, (list, tuple)) else [inner])
+        else:
+            out.append(metric)
+    return out
 
 
 def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> None:
@@ -81,8 +87,8 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
     change nothing a member learns) must equal the members' value, apart from what only changes
     how fast the run goes (:func:`~mmfrozen.sweep.config.compared_value`: dataloader workers,
     validation batch size, ``auto_scale_lr.enable``). The validation evaluator compares the
-    metric its ``SweepMetric`` wraps; validation may be switched off in the sweep (``None`` or
-    not set).
+    metrics its ``SweepMetric`` wraps (:func:`_metric_list`); validation may be switched off in
+    the sweep (``None`` or not set).
 
     Raises:
         SweepConfigError: naming the key and both values.
@@ -97,11 +103,15 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
         if key in _SWITCHABLE and mine in (None, _ABSENT):
             continue
         if key.endswith('_evaluator') and mine not in (None, _ABSENT):
-            mine = _wrapped_metric(mine)
+            mine = _metric_list(mine)
+            theirs = theirs if theirs in (None, _ABSENT) else _metric_list(theirs)
         diff = first_difference(theirs, mine, key)
         if diff is None:
             continue
         where, theirs, mine = diff
+        single = _lookup(reference, key)
+        if key.endswith('_evaluator') and isinstance(single, dict) and 'metrics' not in single:
+            where = key + where[len(key) + 2:]  # the members' one metric: no list index
         raise SweepConfigError(
             f'the sweep config and its members disagree on the {what}: {where} is '
             f'{_short(mine)} in the sweep config and {_short(theirs)} in its members (all '

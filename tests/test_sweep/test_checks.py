@@ -205,3 +205,25 @@ def test_auto_scale_lr_scales_every_member_as_alone(member, tmp_path):
     ratio = cfg.train_dataloader.batch_size / 8
     assert {g['sweep_member']: g['lr'] for g in optim_wrapper.optimizer.param_groups} == {
         'a': pytest.approx(0.001 * ratio), 'b': pytest.approx(1.0 * ratio)}
+
+
+@pytest.mark.parametrize('members_metrics, sweep_evaluator', [
+    (1, lambda ms: [dict(type='SweepMetric', metric=ms[0])]),  # a list of one SweepMetric
+    (1, lambda ms: dict(type='SweepMetric', metric=ms)),  # members write [m], the sweep m
+    (2, lambda ms: [dict(type='SweepMetric', metric=m) for m in ms]),  # one SweepMetric each
+    (2, lambda ms: dict(type='SweepMetric', metric=ms)),
+], ids=['list-of-one', 'members-list-of-one', 'each-wrapped', 'list-wrapped'])
+def test_equivalent_forms_of_the_sweep_evaluator_pass(member, members_metrics, sweep_evaluator):
+    """Refused before as "val_evaluator.0.ann_file is '<absent>'" or list against dict."""
+    metric = Config.fromfile(member).val_evaluator.to_dict()
+    metrics = [metric, dict(metric, metric='proposal_fast', prefix='proposals')][:members_metrics]
+    listed = {'val_evaluator': metrics, 'test_evaluator': metrics}
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options={LR: 0.001, **listed}),
+                                 b=dict(config=member, cfg_options={LR: 1.0, **listed})), member)
+    cfg.val_evaluator = cfg.test_evaluator = sweep_evaluator(metrics)
+    check_sweep_config(cfg)
+    cfg.val_evaluator = dict(type='SweepMetric',
+                             metric=metrics[:-1] + [dict(metrics[-1], metric='segm')])
+    with pytest.raises(SweepConfigError, match=(
+            rf"validation evaluator: val_evaluator.{members_metrics - 1}.metric is 'segm'")):
+        check_sweep_config(cfg)
