@@ -17,7 +17,7 @@ from torch import nn
 
 from ..freezing import FreezeSpec, freeze_module, frozen_parameters, optimizers, prune_optimizer
 from .hooks.freeze_hook import FreezeHook
-from .pretrained import assert_pretrained
+from .pretrained import assert_pretrained, explain_failed_self_loading
 
 
 def freeze_hook_cfgs(custom_hooks: Optional[Sequence[Any]]) -> List[Any]:
@@ -87,7 +87,9 @@ def build_frozen_model(model: Union[nn.Module, dict],
 
     Raises:
         RuntimeError: a module one freeze hook keeps trainable is frozen by another (at, inside
-            or around it), naming both hooks.
+            or around it), naming both hooks; or building ``model`` failed while a module of it
+            loaded its own weights (``pretrained=True`` offline), naming the module and the
+            fix (:func:`~mmfrozen.engine.pretrained.explain_failed_self_loading`).
         mmfrozen.engine.pretrained.RandomInitFrozenError: with ``check_pretrained``, a module
             would stay frozen at its random initialisation.
     """
@@ -95,7 +97,8 @@ def build_frozen_model(model: Union[nn.Module, dict],
         init_default_scope(default_scope)
     if isinstance(model, dict):
         model_cfg = model
-        model = MODELS.build(model)
+        with explain_failed_self_loading(model_cfg):
+            model = MODELS.build(model)
     hooks = freeze_hooks(custom_hooks)
     reports = [(hook, spec, freeze_module(model, spec)) for hook in hooks for spec in hook.specs]
     for hook, spec, _ in reports:  # a part one hook keeps trainable and another freezes

@@ -3,6 +3,7 @@
 A frozen module that was never loaded from a pretrained checkpoint is a random feature
 extractor that no training step will ever fix. These checks run before training starts.
 """
+import contextlib
 import errno
 import inspect
 import logging
@@ -51,6 +52,49 @@ def pretrained_argument(module_cfg: Any) -> Optional[str]:
     if value is True or (isinstance(value, str) and value):
         return f'pretrained={value!r}'
     return None
+
+
+def self_loading_modules(model_cfg: Any, path: str = 'model') -> List[str]:
+    """The modules of a model config that load pretrained weights themselves when they are
+    built (:func:`pretrained_argument`), as ``'<config key>: pretrained=...'``."""
+    found = []
+    if isinstance(model_cfg, dict):
+        argument = pretrained_argument(model_cfg)
+        if argument is not None:
+            found.append(f'{path}: {argument}')
+        for key, value in model_cfg.items():
+            found += self_loading_modules(value, f'{path}.{key}')
+    elif isinstance(model_cfg, (list, tuple)):
+        for index, value in enumerate(model_cfg):
+            found += self_loading_modules(value, f'{path}.{index}')
+    return found
+
+
+@contextlib.contextmanager
+def explain_failed_self_loading(model_cfg: Any) -> Iterator[None]:
+    """Around building a model from ``model_cfg``: an ``OSError`` raised while modules of it
+    load their weights themselves (``pretrained=True`` on a machine without network: timm and
+    the Hugging Face Hub retry, then say only that the file is not in the cache) becomes an
+    error that names those modules and the ways to build them offline.
+
+    Raises:
+        RuntimeError: from the ``OSError``, when ``model_cfg`` has such modules.
+    """
+    try:
+        yield
+    except OSError as err:
+        loaders = self_loading_modules(model_cfg)
+        if not loaders:
+            raise
+        raise RuntimeError(
+            f'mmfrozen: building the model failed while modules that load their pretrained '
+            f'weights themselves when built ({"; ".join(loaders)}) were getting them: '
+            f'{type(err).__name__}: {str(err)[:300]}. Where this machine cannot download them, '
+            'download the weights on one that can, then either set pretrained=False and '
+            "init_cfg=dict(type='Pretrained', checkpoint='<the local file>') on the module, "
+            'or copy the Hugging Face cache (HF_HOME) here and set HF_HUB_OFFLINE=1 so that it '
+            "is read without a request; a pretrained='<path>' must name an existing file."
+        ) from err
 
 
 def _registered_class(module_type: Any) -> Optional[type]:

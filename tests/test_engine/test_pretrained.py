@@ -313,3 +313,30 @@ def test_a_backbone_built_with_pretrained_is_not_refused(tmp_path):
     with pytest.raises(RandomInitFrozenError, match="pretrained=True/'<path>'"):
         build_frozen_model(dict(type='_Holder', backbone=dict(type='_SelfLoadingBackbone')),
                            hooks, default_scope='mmdet')
+
+
+@MODELS.register_module(force=True)
+class _HubBackbone(_SelfLoadingBackbone):
+    """``pretrained=True`` on a machine without network, as timm through the Hugging Face Hub
+    fails (after its retries)."""
+
+    def __init__(self, pretrained=False) -> None:
+        from huggingface_hub.errors import LocalEntryNotFoundError
+        super().__init__()
+        if pretrained is True:
+            raise LocalEntryNotFoundError('An error happened while trying to locate the file on '
+                                          'the Hub and we cannot find the requested files in '
+                                          'the local cache.')
+
+
+def test_pretrained_true_offline_names_the_module_and_the_fix(tmp_path):
+    hooks = [dict(type='FreezeBackboneHook')]
+    model = dict(type='_Holder', backbone=dict(type='_HubBackbone', pretrained=True))
+    fix = (r"(?s)model\.backbone: pretrained=True\) were getting them: LocalEntryNotFoundError: "
+           r".*cannot find the requested files in the local cache.*set pretrained=False and "
+           r"init_cfg=dict\(type='Pretrained', checkpoint='<the local file>'\).*HF_HUB_OFFLINE=1")
+    with pytest.raises(RuntimeError, match=fix):
+        build_frozen_model(model, hooks, default_scope='mmdet')
+    with pytest.raises(RuntimeError, match=fix):
+        FrozenRunner(model=model, work_dir=str(tmp_path), custom_hooks=hooks,
+                     default_scope='mmdet')

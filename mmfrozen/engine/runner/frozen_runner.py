@@ -13,6 +13,7 @@ from ...checkpoint import refuse_unfit_checkpoint
 from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
 from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
+from ..pretrained import explain_failed_self_loading
 from .checks import (check_optimizer_state, refuse_empty_optimizers,
                      refuse_freeze_hooks_in_default_hooks, run_config_checks, warn_lr_mult_zero)
 
@@ -61,7 +62,10 @@ class FrozenRunner(Runner):
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
         model_cfg = model if isinstance(model, dict) else None
-        model = build_frozen_model(super().build_model(model), self._custom_hooks,
+        with explain_failed_self_loading(model_cfg if freeze_hook_cfgs(self._custom_hooks)
+                                         else None):
+            built = super().build_model(model)
+        model = build_frozen_model(built, self._custom_hooks,
                                    load_from=self._load_from, resume=self._resume,
                                    model_cfg=model_cfg)
         if freeze_hook_cfgs(self._custom_hooks):
