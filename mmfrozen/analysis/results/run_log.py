@@ -39,7 +39,9 @@ _VAL_EPOCH = re.compile(r'Epoch\(val\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]\s+(.*)$')
 _VAL_ITER = re.compile(r'Iter\(val\)\s+\[\s*(\d+)/(\d+)\]\s+(.*)$')
 #: Keys of a validation line that are no metric: an evaluation that scored nothing logs only them.
 _VAL_TIMING = {'step', 'time', 'data_time', 'memory'}
-_KEY_VALUE = re.compile(r'(\S+):\s+(\S+)')
+#: mmengine joins the ``key: value`` items of a log line with two spaces; a key may hold one
+#: (CocoMetric's ``coco/traffic light_precision``).
+_ITEM_SEPARATOR = re.compile(r'\s{2,}')
 _MAX_DEPTH = 4
 #: Top-level config keys that differ between the sessions of one run: mmdet's ``tools/train.py``
 #: sets them from its command line (``--resume``, ``--work-dir``, ``--launcher``).
@@ -145,10 +147,11 @@ def _parse_float(text: str) -> Optional[float]:
 
 def _key_values(text: str) -> Dict[str, float]:
     out = {}
-    for key, value in _KEY_VALUE.findall(text):
-        number = _parse_float(value)
+    for item in _ITEM_SEPARATOR.split(text.strip()):
+        key, _, value = item.rpartition(': ')
+        number = _parse_float(value) if key else None
         if number is not None:
-            out[key] = number
+            out[key.strip()] = number
     return out
 
 

@@ -170,3 +170,23 @@ def test_an_iteration_run_without_its_config_is_read_by_iteration(tmp_path, logs
     table = ResultsTable.from_work_dirs([work], params=False)
     (row,) = table.rows
     assert row.summary.run.epochs is None and row.summary.best_at == 'i1000'
+
+
+def test_text_log_keeps_class_names_with_a_space(tmp_path):
+    """CocoMetric(classwise=True) logs ``coco/traffic light_precision``: read from the text log
+    alone (no vis_data), the per-class AP is the scalars' one, multi-word names included."""
+    per_class = {'coco/person_precision': 0.5, 'coco/traffic light_precision': 0.2,
+                 'coco/fire hydrant_precision': 0.6, 'coco/light_precision': 0.9}
+    records, text = training_logs(EPOCHS, 1, per_epoch=4, val_interval=1, aps=[0.3], interval=2)
+    records[-1].update(per_class)
+    text[-1] = text[-1].replace('data_time:', '  '.join(
+        f'{k}: {v:.4f}' for k, v in per_class.items()) + '  data_time:')
+    work = str(tmp_path / 'scalars' / 'retina_tiny')
+    write_session(work, '20261201_100000', config_text(EPOCHS, 1, 1), 'retina_tiny',
+                  (records, text))
+    shutil.copytree(work, str(tmp_path / 'text' / 'retina_tiny'))
+    shutil.rmtree(str(tmp_path / 'text' / 'retina_tiny' / '20261201_100000' / 'vis_data'))
+    got = {root: ResultsTable.from_work_dirs([str(tmp_path / root)], params=False)
+           .rows[0].summary.per_class for root in ('scalars', 'text')}
+    assert got['text'] == got['scalars'] == {'person': 50.0, 'traffic light': 20.0,
+                                             'fire hydrant': 60.0, 'light': 90.0}
