@@ -129,15 +129,33 @@ def run_metric_with_masks(metric, gt, dets):
     return metric.evaluate(len(samples))
 
 
-def test_needs_frequency_on_every_category(tmp_path):
+def test_needs_frequency_on_every_evaluated_category(tmp_path):
+    """Refused when the Runner hands it the dataset's classes (before training), naming the
+    category evaluated without a frequency."""
     gt, _ = coco_case(0)
     del gt['categories'][2]['frequency']
     path = tmp_path / 'val.json'
     path.write_text(json.dumps(gt))
+    metric = CocoFrequencyMetric(ann_file=str(path))
     with pytest.raises(ValueError, match=r"category 3 \('cat2'\).*frequency=None"):
-        CocoFrequencyMetric(ann_file=str(path))
+        metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories']])
     with pytest.raises(ValueError, match='needs ann_file'):
         CocoFrequencyMetric(ann_file=None)
+
+
+def test_a_category_the_dataset_leaves_out_needs_no_frequency(tmp_path):
+    """The annotation file has a category without ``frequency`` that the dataset's classes
+    leave out: nothing reads its bucket, so the metric builds and evaluates."""
+    gt, dets = coco_case(1)
+    gt['categories'].append(dict(id=99, name='unused'))
+    path = tmp_path / 'val.json'
+    path.write_text(json.dumps(gt))
+    metric = CocoFrequencyMetric(ann_file=str(path), metric='bbox')
+    metric.dataset_meta = dict(classes=[c['name'] for c in gt['categories'][:-1]])
+    samples = data_samples(dets, [c['id'] for c in gt['categories'][:-1]],
+                           [img['id'] for img in gt['images']])
+    metric.process({}, samples)
+    assert 0 <= metric.evaluate(len(samples))['coco/bbox_APr'] <= 1
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2])

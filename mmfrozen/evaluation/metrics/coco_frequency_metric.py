@@ -77,11 +77,28 @@ class CocoFrequencyMetric(CocoMetric):
                              "from the 'frequency' field of its categories.")
         super().__init__(ann_file=ann_file, metric=metric, classwise=classwise, **kwargs)
         self.ann_file = ann_file
-        # fail at build time, not after a whole epoch of training
-        category_frequencies(self._coco_api.cats, sorted(self._coco_api.cats), ann_file)
+        # fail at build time, not after a whole epoch of training: every category now, or, when
+        # some have no frequency, those the dataset evaluates once its classes are known
+        if all('frequency' in c for c in self._coco_api.cats.values()):
+            category_frequencies(self._coco_api.cats, sorted(self._coco_api.cats), ann_file)
         if self.AP_MAX_DETS not in self.proposal_nums:
             raise ValueError(f'CocoFrequencyMetric reads AP at {self.AP_MAX_DETS} detections per '
                              f'image; proposal_nums={self.proposal_nums} must contain it.')
+
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        """The dataset's meta info; setting it checks the ``frequency`` of the categories its
+        ``classes`` evaluate (the Runner sets it when it builds the validation loop)."""
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        self._dataset_meta = dataset_meta
+        classes = (dataset_meta or {}).get('classes')
+        # as CocoMetric picks the evaluated categories
+        cat_ids = (self._coco_api.get_cat_ids(cat_names=classes) if classes else
+                   sorted(self._coco_api.cats))
+        category_frequencies(self._coco_api.cats, cat_ids, self.ann_file)
 
     def _coco_eval_class(self) -> type:
         if self.backend == 'faster-coco-eval':
