@@ -206,8 +206,8 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
 
     * a DetectorSweep checkpoint (``members.<name>.`` keys) loaded into a model without sweep
       members, or into a sweep none of whose members it holds, is refused: every neck and head
-      would stay random; into a sweep with members it lacks, a warning names them (a member
-      added to a sweep starts from its initialisation);
+      would stay random; into a sweep with members it lacks, a warning names them for training
+      (a member added to a sweep starts from its initialisation), and testing is refused;
     * a checkpoint without sweep members (a detector's, a split member's) loaded into a sweep
       is refused: none of the members' necks and heads would load;
     * a member checkpoint split from a sweep (meta ``sweep_member``) is refused for ``resume``
@@ -253,6 +253,13 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
                 'keys); only the shared backbone would load. Name the members as the sweep that '
                 'wrote the checkpoint did, or split it (tools/split_sweep_checkpoint.py) and '
                 'train each member from its own checkpoint.')
+        if absent and purpose == 'test':
+            raise CheckpointMismatchError(
+                f'mmfrozen: {filename} holds sweep members {members}, but this sweep also has '
+                f'{absent}, which are not in it: they would be evaluated at their random '
+                'initialisation (mmengine only warns about missing keys). Test the members the '
+                f'checkpoint holds (remove {absent} from the sweep\'s member list), or train '
+                'the added members first.')
         if absent:
             print_log(f'mmfrozen: {filename} holds sweep members {members}; this sweep\'s '
                       f'members {absent} are not in it and start from their initialisation',

@@ -104,3 +104,17 @@ def test_a_checkpoint_without_sweep_members_into_a_sweep_is_refused(checkpoint, 
             rf'holds no sweep members .*: it is {what}.*this model is a sweep of '
             r"\['a', 'b'\]: none of their necks and heads would load.*'model.neck.init_cfg'")):
         build_runner(cfg).train()
+
+
+def test_testing_a_sweep_with_a_member_the_checkpoint_lacks_is_refused(checkpoint, tmp_path):
+    """tools/test.py with a member added since training: it was evaluated at its random
+    initialisation, with only a warning."""
+    from mmfrozen.checkpoint import CheckpointMismatchError
+    member, work_dir = checkpoint
+    cfg = tiny_sweep_config(dict(a=member, b=member, c=member), member)
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = build_runner(cfg)  # test(): the checkpoint is loaded before any training loop
+    with pytest.raises(CheckpointMismatchError, match=(
+            r"holds sweep members \['a', 'b'\], but this sweep also has \['c'\], which are not "
+            r'in it: they would be evaluated at their random initialisation')):
+        runner.load_checkpoint(osp.join(work_dir, 'iter_1.pth'))
