@@ -383,7 +383,7 @@ def _config_values(path: str, workers: bool = True) -> Optional[Dict[str, str]]:
     return values
 
 
-def _config_difference(before: Optional[str], after: Optional[str]) -> Tuple[List[str],
+def config_difference(before: Optional[str], after: Optional[str]) -> Tuple[List[str],
                                                                               List[str]]:
     """Top-level keys whose values differ between two dumped configs, but :data:`SESSION_KEYS`:
     (those that change the experiment, those of :data:`RUNTIME_KEYS` or a dataloader's
@@ -543,7 +543,7 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             not s.has_text_log and s.train[0]['iter'] > chains[-1][0].train[0]['iter']))
         if continues:
             before = next((o.config_path for o in reversed(chains[-1]) if o.config_path), None)
-            differ, runtime = _config_difference(before, s.config_path)
+            differ, runtime = config_difference(before, s.config_path)
             if runtime and not differ:
                 warnings.append(
                     f'{work_dir}: session {s.timestamp} continues the run of session(s) '

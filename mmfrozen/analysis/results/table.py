@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .columns import markdown_table, write_csv
 from .comparison import CostFile, TwinComparison, compare_with_twin, read_cost_file
 from .metafile import write_metafile
-from .run_log import find_work_dirs, read_work_dir
+from .run_log import config_difference, find_work_dirs, read_work_dir
 from .run_summary import RunSummary, summarize
 from .sweep_runs import split_sweep_run
 
@@ -129,11 +129,21 @@ class ResultsTable:
         by_config: Dict[str, List[Row]] = {}
         for row in self.rows:
             by_config.setdefault(row.summary.config, []).append(row)
+        not_repeats: Dict[str, List[str]] = {}
         for config, runs in by_config.items():
             if len(runs) > 1:
                 self._warn(f'config {config!r} has {len(runs)} runs '
                            f'({[r.summary.run.label for r in runs]}); each is its own row, and '
                            'runs twinned with it are compared with their mean')
+            first = runs[0].summary.run.config_path
+            differ = sorted({k for r in runs[1:] for k in config_difference(
+                first, r.summary.run.config_path)[0] if k != 'randomness'})
+            if differ:
+                not_repeats[config] = differ
+                self._warn(f'config {config!r}: its runs are not repeats of one experiment: '
+                           f'their dumped configs differ in {differ} (e.g. --cfg-options); runs '
+                           'twinned with it get no difference, as a mean of different '
+                           'experiments is none of them. Give each variant its own config name')
         for row in self.rows:
             name = row.summary.name
             if name is None or name.twin is None:
@@ -142,6 +152,10 @@ class ResultsTable:
             if not twins:
                 self._warn(f'{row.summary.run.label}: its twin {name.twin!r} is not among the '
                            'runs; no difference reported')
+                continue
+            if name.twin in not_repeats:
+                self._warn(f'{row.summary.run.label}: the runs of its twin {name.twin!r} differ '
+                           f'in {not_repeats[name.twin]}; no difference reported')
                 continue
             row.twin = compare_with_twin(row.summary, row.cost,
                                          [(t.summary, t.cost) for t in twins])

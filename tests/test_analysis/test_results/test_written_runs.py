@@ -190,3 +190,27 @@ def test_text_log_keeps_class_names_with_a_space(tmp_path):
            .rows[0].summary.per_class for root in ('scalars', 'text')}
     assert got['text'] == got['scalars'] == {'person': 50.0, 'traffic light': 20.0,
                                              'fire hydrant': 60.0, 'light': 90.0}
+
+
+@pytest.mark.parametrize('variant', ['lr', 'seed'])
+def test_twin_runs_of_different_configs_are_not_averaged(tmp_path, variant):
+    """Two runs of the fine-tuned config: the second with ``--cfg-options
+    optim_wrapper.optimizer.lr=0.002`` (not a repeat: no mean, no difference, said), or with
+    another seed (a repeat: compared with the mean)."""
+    ft, frozen = 'retinanet_r18-ft_fpn_1x_coco', 'retinanet_r18-frozen_fpn_1x_coco'
+    config = config_text(EPOCHS, 1, 1)
+    other = (config.replace('lr=0.01,', 'lr=0.002,') if variant == 'lr' else
+             config + 'randomness = dict(seed=2)\n')
+    for work, stem, text, ap in ((ft, ft, config, 0.40), (f'{ft}_2', ft, other, 0.20),
+                                 (frozen, frozen, config, 0.38)):
+        write_session(str(tmp_path / work), '20261201_100000', text, stem,
+                      training_logs(EPOCHS, 1, per_epoch=4, val_interval=1, aps=[ap],
+                                    interval=2))
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    (row,) = [r for r in table.rows if r.summary.config == frozen]
+    if variant == 'seed':
+        assert row.twin.runs == 2 and row.twin.deltas['box_ap'] == pytest.approx(8.0)
+        return
+    assert row.twin is None
+    assert any(f"config '{ft}': its runs are not repeats of one experiment: their dumped "
+               "configs differ in ['optim_wrapper']" in w for w in table.warnings)
