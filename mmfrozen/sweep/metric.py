@@ -1,6 +1,7 @@
 """``SweepMetric``: evaluate every member of a detector sweep with its own copy of a metric."""
 import copy
 import logging
+import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -19,7 +20,10 @@ class SweepMetric(BaseMetric):
     per member (``data_sample.member_preds.<member>``). For each member this metric builds its own
     copies of ``metric`` (with the prefix ``<member>/<metric prefix>``, e.g.
     ``fpn/coco/bbox_mAP``), feeds each the data samples with that member's predictions in place,
-    and reports all members' results together. A sweep config wraps the members' evaluator::
+    and reports all members' results together. A metric that writes files writes them per member:
+    ``outfile_prefix`` (CocoMetric's ``format_only``) becomes ``<prefix>_<member>``,
+    ``out_file_path`` (``DumpDetResults``, ``tools/test.py --out``) ``<stem>_<member>.pkl``.
+    A sweep config wraps the members' evaluator::
 
         val_evaluator = dict(_delete_=True, type='SweepMetric', metric={{_base_.val_evaluator}})
 
@@ -54,6 +58,9 @@ class SweepMetric(BaseMetric):
                 cfg = copy.deepcopy(cfg)
                 if cfg.get('outfile_prefix'):  # CocoMetric format_only: one file set per member
                     cfg['outfile_prefix'] = f"{cfg['outfile_prefix']}_{member}"
+                if cfg.get('out_file_path'):  # DumpResults (--out): one file per member
+                    stem, ext = osp.splitext(cfg['out_file_path'])
+                    cfg['out_file_path'] = f'{stem}_{member}{ext}'
                 m = METRICS.build(cfg)
                 m.prefix = f'{member}/{m.prefix}' if m.prefix else member
                 if self._dataset_meta is not None:

@@ -1,4 +1,5 @@
-"""Resuming a sweep whose members changed since its checkpoint: refused, naming the change."""
+"""A sweep checkpoint loaded back: resuming a sweep whose members or their settings changed since,
+loading checkpoints that are not a sweep's, testing (members it lacks, ``tools/test.py --out``)."""
 import os.path as osp
 
 import pytest
@@ -118,3 +119,24 @@ def test_testing_a_sweep_with_a_member_the_checkpoint_lacks_is_refused(checkpoin
             r"holds sweep members \['a', 'b'\], but this sweep also has \['c'\], which are not "
             r'in it: they would be evaluated at their random initialisation')):
         runner.load_checkpoint(osp.join(work_dir, 'iter_1.pth'))
+
+
+def test_tools_test_out_writes_one_pickle_per_member(checkpoint, tmp_path, monkeypatch):
+    """``tools/test.py SWEEP CKPT --out r.pkl``: was refused as a config without SweepMetric;
+    wrapped by hand, both members wrote r.pkl (the last one's predictions)."""
+    import pickle
+    import runpy
+    import sys
+
+    from tests.utils import REPO
+    member, work_dir = checkpoint
+    config = str(tmp_path / 'sweep.py')
+    tiny_sweep_config(dict(a=member, b=member), member).dump(config)
+    out = tmp_path / 'r.pkl'
+    monkeypatch.setattr(sys, 'argv', ['tools/test.py', config, osp.join(work_dir, 'iter_1.pth'),
+                                      '--out', str(out), '--work-dir', str(tmp_path / 'w')])
+    runpy.run_path(osp.join(REPO, 'tools', 'test.py'))['main']()
+    assert sorted(p.name for p in tmp_path.glob('*.pkl')) == ['r_a.pkl', 'r_b.pkl']
+    for name in 'ab':
+        results = pickle.load(open(tmp_path / f'r_{name}.pkl', 'rb'))
+        assert len(results) == 4 and 'pred_instances' in results[0]  # the 4 test images
