@@ -126,7 +126,15 @@ class SweepMetric(BaseMetric):
             reported[member] = OrderedDict()
             for metric in metrics:
                 for key, value in metric.evaluate(size).items():
-                    reported[member][key[len(member) + 1:]] = value
+                    name = key[len(member) + 1:]
+                    if name in reported[member]:  # as mmengine's Evaluator refuses it alone
+                        raise ValueError(
+                            f'SweepMetric: two of its metrics report {name!r} for sweep member '
+                            f'{member!r} ({[c["type"] for c in self.metric_cfgs]}): one would '
+                            "hide the other. Give each metric its own prefix (mmengine's "
+                            'Evaluator refuses the same for one detector: "multiple evaluation '
+                            'results with the same metric name").')
+                    reported[member][name] = value
         every = list(OrderedDict.fromkeys(k for values in reported.values() for k in values))
         out = OrderedDict()
         for member, values in reported.items():

@@ -111,3 +111,18 @@ def test_a_member_with_no_predictions_gets_nan_metrics_and_a_warning(tiny_coco):
     assert all(math.isnan(results[f'shifted/{k}']) for k in shifted)
     warned = [r.getMessage() for r in records if 'SweepMetric' in r.getMessage()]
     assert len(warned) == 1 and "sweep member 'shifted' has no ['coco/bbox_mAP'" in warned[0]
+
+
+def test_metrics_reporting_the_same_key_are_refused(tiny_coco):
+    """Two metrics of one prefix: mmengine's Evaluator refuses them for one detector; the sweep
+    kept the last one's values silently."""
+    coco = dict(type='CocoMetric', ann_file=osp.join(tiny_coco.root, tiny_coco.val_ann),
+                metric='bbox')
+    evaluator = Evaluator(dict(type='SweepMetric', metric=[coco, dict(coco)]))
+    evaluator.dataset_meta = dict(classes=tiny_coco.classes)
+    samples = _samples(tiny_coco, shift=0.6)
+    evaluator.process(data_samples=samples, data_batch=None)
+    with pytest.raises(ValueError, match=(
+            r"two of its metrics report 'coco/.*' for sweep member 'exact' \(\['CocoMetric', "
+            r"'CocoMetric'\]\).*its own prefix")):
+        evaluator.evaluate(len(samples))
