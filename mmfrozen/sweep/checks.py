@@ -182,6 +182,50 @@ def check_sweep_num_classes(cfg: Mapping, models: Mapping[str, Any]) -> None:
                     f"{len(classes)}}} in the sweep's member list.")
 
 
+def _is_plateau_scheduler(scheduler: Any) -> bool:
+    from mmengine.optim.scheduler import ReduceOnPlateauParamScheduler
+    from mmengine.registry import PARAM_SCHEDULERS
+    kind = scheduler.get('type') if isinstance(scheduler, Mapping) else None
+    cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
+    return inspect.isclass(cls) and issubclass(cls, ReduceOnPlateauParamScheduler)
+
+
+def check_sweep_metric_names(cfg: Mapping, members: List[str]) -> None:
+    """Refuse settings keyed on a metric name that a sweep does not report: its metrics are
+    ``<member>/<metric>`` (``a/coco/bbox_mAP``), so ``save_best='coco/bbox_mAP'`` fails with a
+    bare KeyError after the first validation, and ``save_best='auto'`` keeps the best of the
+    first member only. A plateau scheduler is refused: it would lower every member's learning
+    rate when one member's metric stalls, where alone each member follows its own.
+
+    Raises:
+        SweepConfigError: naming the setting, what the sweep reports and what to write instead.
+    """
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint')
+    best = checkpoint.get('save_best') if isinstance(checkpoint, Mapping) else None
+    for key in ([best] if isinstance(best, str) else list(best or [])):
+        member = key.split('/', 1)[0]
+        if key != 'auto' and member in members and '/' in key:
+            continue
+        every = [f'{m}/{"coco/bbox_mAP" if key == "auto" else key}' for m in members]
+        what = ("'auto' keeps the best checkpoint by the first metric reported, the first "
+                f"member's ({members[0]!r}) only" if key == 'auto' else
+                f'{key!r} is no metric of the sweep, which reports each member\'s metrics as '
+                '<member>/<metric> (it would fail with KeyError after the first validation)')
+        raise SweepConfigError(
+            f'default_hooks.checkpoint.save_best={best!r}: {what}. Name the members\' metrics '
+            f'(members {members}), e.g. save_best={every!r} (a best checkpoint per member) or '
+            f'save_best={every[0]!r}.')
+    for i, scheduler in enumerate(cfg.get('param_scheduler') or []):
+        if _is_plateau_scheduler(scheduler):
+            raise SweepConfigError(
+                f'param_scheduler.{i} is {scheduler.get("type")!r} (monitor='
+                f'{scheduler.get("monitor", "loss")!r}): one scheduler steps every member\'s '
+                'parameter groups, so it would lower all members\' learning rates when one '
+                'metric stalls, where alone each member follows its own. Not supported in a '
+                'sweep: give the members a fixed schedule (MultiStepLR, CosineAnnealingLR, ...) '
+                'or train them alone.')
+
+
 def check_sweep_config(cfg: Mapping) -> None:
     """Refuse a sweep config whose optimizer wrapper, evaluators, runtime or heads would not
     train and evaluate each member as its own config says; a config that is not a sweep passes.
@@ -205,3 +249,4 @@ def check_sweep_config(cfg: Mapping) -> None:
     else:  # expanded: the members' models inline (their runtime files no longer apply)
         models = {n: e.get('model') for n, e in (members or {}).items() if isinstance(e, Mapping)}
     check_sweep_num_classes(cfg, models)
+    check_sweep_metric_names(cfg, sorted(models))

@@ -227,3 +227,36 @@ def test_equivalent_forms_of_the_sweep_evaluator_pass(member, members_metrics, s
     with pytest.raises(SweepConfigError, match=(
             rf"validation evaluator: val_evaluator.{members_metrics - 1}.metric is 'segm'")):
         check_sweep_config(cfg)
+
+
+@pytest.mark.parametrize('save_best, found', [
+    ('coco/bbox_mAP', r"'coco/bbox_mAP' is no metric of the sweep.*KeyError after the first "
+     r"validation\). .*save_best=\['a/coco/bbox_mAP', 'b/coco/bbox_mAP'\]"),
+    ('auto', r"'auto' keeps the best checkpoint by the first metric reported, the first "
+     r"member's \('a'\) only.*save_best=\['a/coco/bbox_mAP', 'b/coco/bbox_mAP'\]"),
+    (['a/coco/bbox_mAP', 'bbox_mAP'], r"'bbox_mAP' is no metric of the sweep"),
+])
+def test_save_best_naming_no_members_metric_is_refused(member, save_best, found):
+    """Before: a bare KeyError after the first validation, or (auto) the best of member a only,
+    silently."""
+    cfg = _sweep(member)
+    cfg.default_hooks.checkpoint.save_best = save_best
+    with pytest.raises(SweepConfigError, match=rf'default_hooks.checkpoint.save_best=.*{found}'):
+        check_sweep_config(cfg)
+    cfg.default_hooks.checkpoint.save_best = ['a/coco/bbox_mAP', 'b/coco/bbox_mAP']
+    check_sweep_config(cfg)
+
+
+def test_a_plateau_scheduler_is_refused(member):
+    """One scheduler would lower every member's LR when one metric stalls (and its monitor
+    named no key of the sweep: KeyError after the first validation)."""
+    plateau = [dict(type='ReduceOnPlateauLR', monitor='coco/bbox_mAP', rule='greater',
+                    factor=0.1, patience=0, by_epoch=True)]
+    cfg = tiny_sweep_config(
+        dict(a=dict(config=member, cfg_options={LR: 0.001, 'param_scheduler': plateau}),
+             b=dict(config=member, cfg_options={LR: 1.0, 'param_scheduler': plateau})), member)
+    cfg.param_scheduler = plateau
+    with pytest.raises(SweepConfigError, match=(
+            r"param_scheduler.0 is 'ReduceOnPlateauLR' \(monitor='coco/bbox_mAP'\): one "
+            r"scheduler steps every member's parameter groups.*Not supported in a sweep")):
+        check_sweep_config(cfg)
