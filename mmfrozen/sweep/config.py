@@ -154,11 +154,44 @@ def resolve_config_path(path: str) -> str:
     return osp.normpath(resolved)
 
 
+def _dotted(name: str, options: Mapping[str, Any]) -> Dict[str, Any]:
+    """A member's ``cfg_options`` as dotted keys only, each set once.
+
+    ``--cfg-options model.members.b.cfg_options.model.x=1`` nests ``{'model': {'x': 1}}`` next
+    to a dotted ``'model.x'`` the sweep config may already set; ``merge_from_dict`` would apply
+    the two in their order in the dict, which the config mmengine writes to the work dir (keys
+    sorted) does not keep. Flattened, the order does not matter (a dict with ``_delete_`` stays
+    whole: it replaces, not merges).
+
+    Raises:
+        SweepConfigError: a key set twice to different values, naming both.
+    """
+    flat: Dict[str, Any] = OrderedDict()
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping) and value and not value.get('_delete_'):
+            for key, sub in value.items():
+                walk(f'{prefix}.{key}' if prefix else str(key), sub)
+        elif prefix in flat and _plain(flat[prefix]) != _plain(value):
+            raise SweepConfigError(
+                f'sweep member {name!r}: its cfg_options set {prefix} twice, to '
+                f'{_short(flat[prefix])} and to {_short(value)} (a dotted key and a nested '
+                'dict, e.g. one from the sweep config and one from --cfg-options model.members.'
+                f'{name}.cfg_options.{prefix}=...): which one wins depends on an order the '
+                'config written to the work dir does not keep. Set it once, in the member\'s '
+                "cfg_options in the sweep config.")
+        else:
+            flat[prefix] = value
+
+    walk('', options)
+    return flat
+
+
 def _entry(name: str, entry: Any) -> Tuple[str, Dict[str, Any]]:
     if isinstance(entry, str):
         return entry, {}
     if isinstance(entry, Mapping) and set(entry) <= {'config', 'cfg_options'} and 'config' in entry:
-        return entry['config'], dict(entry.get('cfg_options') or {})
+        return entry['config'], _dotted(name, entry.get('cfg_options') or {})
     raise SweepConfigError(
         f'sweep member {name!r}: expected the path of a detector config, or '
         f"dict(config=PATH, cfg_options={{'key.sub': value}}), got {entry!r}")

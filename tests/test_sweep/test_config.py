@@ -146,3 +146,18 @@ def test_a_member_with_its_own_load_from_is_refused():
             r"checkpoint='/det/iter_1.pth', prefix='neck.'\)")):
         load_sweep_members(dict(a=dict(config=FASTER, cfg_options={'load_from': '/det/iter_1.pth'}),
                                 b=FASTER))
+
+
+def test_a_member_option_set_twice_is_refused():
+    """``model.members.b.cfg_options.model.test_cfg.rcnn.score_thr=0.3`` given with
+    --cfg-options next to the sweep config's dotted key: the run took 0.3, the config written
+    to the work dir (keys sorted) rebuilt it with 0.05."""
+    thr = 'model.test_cfg.rcnn.score_thr'
+    nested = {'model': {'test_cfg': {'rcnn': {'score_thr': 0.3}}}}
+    with pytest.raises(SweepConfigError, match=(
+            rf"sweep member 'b': its cfg_options set {thr} twice, to 0.05 and to 0.3.*Set it "
+            'once')):
+        load_sweep_members(dict(b=dict(config=FASTER, cfg_options={thr: 0.05, **nested})))
+    for options in ({thr: 0.3, **nested}, {**nested, thr: 0.3}, nested):
+        members = load_sweep_members(dict(b=dict(config=FASTER, cfg_options=options)))
+        assert members['b'].cfg.model.test_cfg.rcnn.score_thr == 0.3
