@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .run_summary import METRIC_KEYS, RunSummary, divergence
+from .run_summary import METRIC_KEYS, RunSummary, best_value, divergence, metric_value
 
 #: Columns whose twin difference is reported.
 DELTA_KEYS = tuple(METRIC_KEYS) + ('best_box_ap',)
@@ -102,8 +102,14 @@ class TwinComparison:
     cost_ratios: Dict[str, Optional[float]] = field(default_factory=dict)
 
 
-def _metric(summary: RunSummary, key: str) -> Optional[float]:
-    return summary.best_box_ap if key == 'best_box_ap' else summary.final.get(key)
+def _metric(summary: RunSummary, key: str, prefix: Optional[str] = None) -> Optional[float]:
+    """A delta column's value of a run, from the evaluator ``prefix`` (default: the run's)."""
+    if prefix is None or prefix == summary.metric_prefix:
+        return summary.best_box_ap if key == 'best_box_ap' else summary.final.get(key)
+    if key == 'best_box_ap':
+        best = best_value(summary, 'box_ap', prefix)
+        return best[0] if best is not None else None
+    return metric_value(summary.run.evals[-1]['metrics'], key, prefix)
 
 
 def compare_with_twin(summary: RunSummary, cost: Dict[str, Any],
@@ -120,8 +126,11 @@ def compare_with_twin(summary: RunSummary, cost: Dict[str, Any],
     comparison = TwinComparison(twin=twins[0][0].config, runs=len(kept),
                                 diverged=len(twins) - len(kept))
     twins = kept
+    # like for like: the twin's evaluator, when the run has several and that one among them
+    theirs = twins[0][0].metric_prefix or (twins[0][0].metric_prefixes or [None])[0]
+    prefix = theirs if summary.metric_prefix and theirs in summary.metric_prefixes else None
     for key in DELTA_KEYS:
-        mine = _metric(summary, key)
+        mine = _metric(summary, key, prefix)
         theirs = [v for v in (_metric(t, key) for t, _ in twins) if v is not None]
         comparison.deltas[key] = (mine - statistics.mean(theirs)
                                   if mine is not None and theirs else None)

@@ -51,6 +51,10 @@ class RunSummary:
         best_box_ap: Highest box AP over all evaluations and where it was reached.
         per_class: Class name -> AP at the last evaluation, when the metric was class-wise.
         trainable_params / total_params: Parameter counts of the model as configured.
+        metric_prefix: The evaluator prefix (``coco``, ``lvis``) every metric is read from
+            when several evaluators report box AP; None: from whichever reports it.
+        metric_prefixes: Every evaluator prefix that reports box AP (several when the run has
+            several evaluators).
     """
     run: RunLog
     name: Optional[ConfigName]
@@ -70,6 +74,8 @@ class RunSummary:
     peak_memory_mb: Optional[float] = None
     sec_per_iter: Optional[float] = None
     warnings: List[str] = field(default_factory=list)
+    metric_prefix: Optional[str] = None
+    metric_prefixes: List[str] = field(default_factory=list)
 
     @property
     def config(self) -> str:
@@ -84,11 +90,12 @@ class RunSummary:
             return self.name.schedule
         return self.run.loop.schedule if self.run.loop is not None else ''
 
-    def curve(self, key: str) -> List[Tuple[float, float]]:
-        """(epoch or iteration, value in percent) of metric column ``key`` at every evaluation."""
+    def curve(self, key: str, prefix: Optional[str] = None) -> List[Tuple[float, float]]:
+        """(epoch or iteration, value in percent) of metric column ``key`` at every evaluation,
+        from the evaluator ``prefix`` (default :attr:`metric_prefix`)."""
         out = []
         for e in self.run.evals:
-            value = metric_value(e['metrics'], key)
+            value = metric_value(e['metrics'], key, prefix or self.metric_prefix)
             if value is not None:
                 out.append((e['epoch'] if e['epoch'] is not None else e['iter'], value))
         return out
@@ -100,13 +107,28 @@ def _percent(value: Any) -> Optional[float]:
     return 100.0 * float(value)
 
 
-def metric_value(metrics: Dict[str, float], key: str) -> Optional[float]:
-    """Value in percent of column ``key`` (see :data:`METRIC_KEYS`) in one evaluation."""
+def metric_value(metrics: Dict[str, float], key: str,
+                 prefix: Optional[str] = None) -> Optional[float]:
+    """Value in percent of column ``key`` (see :data:`METRIC_KEYS`) in one evaluation, from the
+    evaluator ``prefix`` (``coco``, ``lvis``) when given."""
     for name in METRIC_KEYS[key]:
         for full in sorted(metrics):
-            if full.split('/', 1)[-1] == name:
+            if full.split('/', 1)[-1] == name and (
+                    prefix is None or full.split('/', 1)[0] == prefix):
                 return _percent(metrics[full])
     return None
+
+
+def best_value(summary: 'RunSummary', key: str,
+               prefix: Optional[str] = None) -> Optional[Tuple[float, dict]]:
+    """(highest value in percent of column ``key`` over the run's evaluations, the evaluation),
+    from the evaluator ``prefix`` (default: the run's); None when none reports it."""
+    best = None
+    for e in summary.run.evals:
+        value = metric_value(e['metrics'], key, prefix or summary.metric_prefix)
+        if value is not None and (best is None or value > best[0]):
+            best = (value, e)
+    return best
 
 
 def per_class_ap(metrics: Dict[str, float], classes: Optional[List[str]],
@@ -321,17 +343,26 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         warnings.append(f'{where}: no evaluation results (validation never ran or its lines '
                         'are missing); metric columns are empty')
     else:
+        summary.metric_prefixes = sorted({
+            full.split('/', 1)[0] for e in run.evals for full in e['metrics']
+            if '/' in full and full.split('/', 1)[1] in METRIC_KEYS['box_ap']})
+        with_apr = [p for p in summary.metric_prefixes
+                    if any(f'{p}/bbox_APr' in e['metrics'] for e in run.evals)]
+        if len(summary.metric_prefixes) > 1:
+            summary.metric_prefix = (with_apr or summary.metric_prefixes)[0]
+            warnings.append(
+                f'{where}: box AP is reported by several evaluators (prefixes '
+                f'{summary.metric_prefixes}); every metric of the row is read from '
+                f'{summary.metric_prefix!r} ({"the one with APr" if with_apr else "the first"})'
+                ', and the difference to a twin from the evaluator the twin has')
         last = run.evals[-1]
-        summary.final = {k: metric_value(last['metrics'], k) for k in METRIC_KEYS}
+        summary.final = {k: metric_value(last['metrics'], k, summary.metric_prefix)
+                         for k in METRIC_KEYS}
         if summary.final['box_ap'] is None and summary.final['mask_ap'] is None \
                 and last['metrics']:
             warnings.append(f'{where}: the last evaluation (iteration {last["iter"]}) has no '
                             'box AP')
-        best = None
-        for e in run.evals:
-            value = metric_value(e['metrics'], 'box_ap')
-            if value is not None and (best is None or value > best[0]):
-                best = (value, e)
+        best = best_value(summary, 'box_ap')
         if best is not None:
             summary.best_box_ap = best[0]
             e = best[1]

@@ -214,3 +214,27 @@ def test_twin_runs_of_different_configs_are_not_averaged(tmp_path, variant):
     assert row.twin is None
     assert any(f"config '{ft}': its runs are not repeats of one experiment: their dumped "
                "configs differ in ['optim_wrapper']" in w for w in table.warnings)
+
+
+@pytest.mark.parametrize('twin_metric', ['lvis', 'coco'])
+def test_two_evaluators_reporting_box_ap(tmp_path, twin_metric):
+    """A run validated by CocoMetric and mmfrozen.LVISMetric (COCO-style and federated box AP of
+    one model): every cell from one evaluator (LVIS's, which has APr), said; the difference to
+    the twin from the evaluator the twin has (like for like)."""
+    ft, frozen = 'mask-rcnn_r50-ft_fpn_1x_lvis-v1', 'mask-rcnn_r50-frozen_fpn_1x_lvis-v1'
+    twin = {'lvis': {'lvis/bbox_AP': 0.22, 'lvis/bbox_APr': 0.10},
+            'coco': {'coco/bbox_mAP': 0.25}}[twin_metric]
+    for stem, metrics in ((ft, twin), (frozen, {'coco/bbox_mAP': 0.30, 'lvis/bbox_AP': 0.24,
+                                                'lvis/bbox_APr': 0.14})):
+        records, text = training_logs(EPOCHS, 1, per_epoch=4, val_interval=1, aps=[None],
+                                      interval=2)
+        records[-1].update(metrics)
+        write_session(str(tmp_path / stem), '20261201_100000', config_text(EPOCHS, 1, 1), stem,
+                      (records, text))
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    (row,) = [r for r in table.rows if r.summary.config == frozen]
+    assert row.summary.final['box_ap'] == pytest.approx(24.0)
+    assert row.summary.final['apr'] == pytest.approx(14.0)
+    assert row.twin.deltas['box_ap'] == pytest.approx({'lvis': 2.0, 'coco': 5.0}[twin_metric])
+    assert any("box AP is reported by several evaluators (prefixes ['coco', 'lvis'])" in w
+               for w in table.warnings)
