@@ -89,7 +89,7 @@ def explain_failed_self_loading(model_cfg: Any) -> Iterator[None]:
         raise RuntimeError(
             f'mmfrozen: building the model failed while modules that load their pretrained '
             f'weights themselves when built ({"; ".join(loaders)}) were getting them: '
-            f'{type(err).__name__}: {str(err)[:300]}. Where this machine cannot download them, '
+            f'{type(err).__name__}: {str(err)[:300].rstrip(".")}. Where this machine cannot download them, '
             'download the weights on one that can, then either set pretrained=False and '
             "init_cfg=dict(type='Pretrained', checkpoint='<the local file>') on the module, "
             'or copy the Hugging Face cache (HF_HOME) here and set HF_HUB_OFFLINE=1 so that it '
