@@ -279,8 +279,9 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
 
     Every member must be frozen (a freeze hook on ``backbone`` with nothing trainable inside it:
     residual adapters would be trained by every member's loss at once), load no checkpoint of
-    its own (``load_from``: the sweep would not apply it) and agree with the first member on
-    every key of :data:`SHARED_KEYS`.
+    its own (``load_from``: the sweep would not apply it) nor at the detector level
+    (``model.init_cfg``: the shared backbone is initialised from its own), and agree with the
+    first member on every key of :data:`SHARED_KEYS`.
 
     Raises:
         SweepConfigError: naming the members and the first key in which they differ.
@@ -292,6 +293,16 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
         if 'backbone' not in (m.cfg.get('model') or {}):
             raise SweepConfigError(f'{where}: its model has no backbone; a sweep shares the '
                                    'backbone of its members, so each must be a detector with one')
+        if m.cfg.model.get('init_cfg'):
+            raise SweepConfigError(
+                f'{where} sets model.init_cfg={_short(m.cfg.model.init_cfg)}, at the detector '
+                'level: a sweep builds and initialises the shared backbone from model.backbone '
+                '(its init_cfg) alone, so the backbone would not get these weights (alone, the '
+                'detector-level init_cfg loads them, over the backbone\'s own). Move the '
+                "backbone's weights to model.backbone.init_cfg=dict(type='Pretrained', "
+                "checkpoint=..., prefix='backbone.') in every member (and a neck's or head's to "
+                "its own init_cfg with its prefix, e.g. prefix='neck.'), and set "
+                'model.init_cfg=None.')
         if m.cfg.get('load_from'):
             raise SweepConfigError(
                 f"{where} sets load_from={m.cfg.load_from!r}, which a sweep does not apply: "

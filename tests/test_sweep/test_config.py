@@ -161,3 +161,16 @@ def test_a_member_option_set_twice_is_refused():
     for options in ({thr: 0.3, **nested}, {**nested, thr: 0.3}, nested):
         members = load_sweep_members(dict(b=dict(config=FASTER, cfg_options=options)))
         assert members['b'].cfg.model.test_cfg.rcnn.score_thr == 0.3
+
+
+def test_a_member_whose_weights_come_from_a_detector_level_init_cfg_is_refused():
+    """Alone, model.init_cfg loads the backbone (over its own init_cfg); the sweep built the
+    shared backbone from model.backbone alone: refused as loading nothing, or (both set) trained
+    silently on model.backbone.init_cfg's weights."""
+    init = {'model.init_cfg': dict(type='Pretrained', checkpoint='/det/r50.pth')}
+    with pytest.raises(SweepConfigError, match=(
+            r"sweep member 'a' \(.*\) sets model.init_cfg=\{'type': 'Pretrained', "
+            r"'checkpoint': '/det/r50.pth'\}, at the detector level.*Move the backbone's weights "
+            r"to model.backbone.init_cfg=dict\(type='Pretrained', checkpoint=..., "
+            r"prefix='backbone.'\)")):
+        load_sweep_members(dict(a=dict(config=FASTER, cfg_options=init), b=FASTER))
