@@ -124,21 +124,22 @@ def check_sweep_runtime(cfg: Mapping, members: Mapping[str, SweepMember]) -> Non
 
 
 def _dataset_classes(cfg: Mapping) -> Optional[Tuple[str, Tuple[str, ...]]]:
-    """``(dataloader key, class names)`` of the first dataloader whose classes the config
-    states or whose dataset type declares them (mmdet's ``METAINFO``); None if none does."""
+    """``(where, class names)`` of the classes the detection heads of the first dataloader's
+    data predict, as the config states them or its dataset type declares them (mmdet's
+    ``METAINFO``): a panoptic dataset's ``thing_classes`` (its ``classes`` add the stuff
+    classes, which the semantic head predicts), else its ``classes``; None if none does."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(key) or {}).get('dataset')
         while isinstance(dataset, Mapping) and isinstance(dataset.get('dataset'), Mapping):
             dataset = dataset['dataset']  # RepeatDataset, ClassBalancedDataset, ...
         if not isinstance(dataset, Mapping):
             continue
-        classes = (dataset.get('metainfo') or {}).get('classes')
-        if classes is None:
-            kind = dataset.get('type')
-            cls = DATASETS.get(kind) if isinstance(kind, str) else None
-            classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
-        if classes is not None:
-            return key, tuple(classes)
+        kind = dataset.get('type')
+        cls = DATASETS.get(kind) if isinstance(kind, str) else None
+        for declared in (dataset.get('metainfo') or {}, getattr(cls, 'METAINFO', None) or {}):
+            for field in ('thing_classes', 'classes'):
+                if declared.get(field) is not None:
+                    return f'{key} {field}', tuple(declared[field])
     return None
 
 

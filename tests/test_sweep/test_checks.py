@@ -107,7 +107,7 @@ def test_a_sweep_without_sweep_metric_is_refused(member, split):
 def test_a_member_whose_classes_are_not_the_datas_is_refused(member):
     with pytest.raises(SweepConfigError, match=(
             r"sweep member 'b': model.roi_head.bbox_head.num_classes is 5, but the sweep's data "
-            r"has 3 classes \(train_dataloader: \('shape0', 'shape1', 'shape2'\)\).*"
+            r"has 3 classes \(train_dataloader classes: \('shape0', 'shape1', 'shape2'\)\).*"
             r"cfg_options=\{'model.roi_head.bbox_head.num_classes': 3\}")):
         build_runner(_sweep(member, **{'model.roi_head.bbox_head.num_classes': 5}))
 
@@ -260,3 +260,20 @@ def test_a_plateau_scheduler_is_refused(member):
             r"param_scheduler.0 is 'ReduceOnPlateauLR' \(monitor='coco/bbox_mAP'\): one "
             r"scheduler steps every member's parameter groups.*Not supported in a sweep")):
         check_sweep_config(cfg)
+
+
+def test_a_panoptic_member_is_checked_against_the_thing_classes():
+    """Panoptic FPN's detection heads predict the 80 thing classes of the 133 the dataset
+    declares (stuff classes are the semantic head's): refused before as "num_classes is 80, but
+    the sweep's data has 133 classes"."""
+    from mmfrozen.sweep.checks import check_sweep_num_classes
+    cfg = dict(train_dataloader=dict(dataset=dict(type='CocoPanopticDataset')))
+    model = dict(type='PanopticFPN', roi_head=dict(bbox_head=dict(num_classes=80),
+                                                   mask_head=dict(num_classes=80)),
+                 semantic_head=dict(num_things_classes=80, num_stuff_classes=53))
+    check_sweep_num_classes(cfg, dict(panoptic=model))
+    model['roi_head']['bbox_head']['num_classes'] = 133
+    with pytest.raises(SweepConfigError, match=(
+            r"'panoptic': model.roi_head.bbox_head.num_classes is 133, but the sweep's data has "
+            r'80 classes \(train_dataloader thing_classes: ')):
+        check_sweep_num_classes(cfg, dict(panoptic=model))
