@@ -62,13 +62,21 @@ def metafile_dict(rows: List['Row'], collection: str = 'mmfrozen') -> dict:
         if summary.final.get('mask_ap') is not None:
             results.append({'Task': 'Instance Segmentation', 'Dataset': dataset,
                             'Metrics': {'mask AP': _round(summary.final['mask_ap'])}})
-        entry = {'Name': name, 'In Collection': collection,
-                 'Config': _portable(row.config_file or summary.run.config_path or ''),
-                 'Metadata': metadata, 'Results': results}
+        config = row.config_file or summary.run.config_path or ''
         weights = summary.run.checkpoint
-        if weights and summary.run.sweep is not None:
-            # a sweep member's own weights: the sweep checkpoint split per member
-            weights = member_checkpoint_path(weights, summary.run.sweep[1])
+        if summary.run.sweep is not None:
+            metadata['Sweep'] = f'{summary.run.sweep[0]} [{summary.run.sweep[1]}]'
+            # a sweep member's own weights and the config they load with: the split's
+            # <checkpoint stem>_<member>.pth/.py, its cfg_options applied
+            split = member_checkpoint_path(weights, summary.run.sweep[1]) if weights else None
+            if split and osp.isfile(osp.splitext(split)[0] + '.py'):
+                config = osp.splitext(split)[0] + '.py'
+            elif summary.run.cfg_options:
+                # the member file alone is not the config it trained with
+                metadata['Config Options'] = dict(summary.run.cfg_options)
+            weights = split
+        entry = {'Name': name, 'In Collection': collection, 'Config': _portable(config),
+                 'Metadata': metadata, 'Results': results}
         if weights and osp.isfile(weights):
             entry['Weights'] = _portable(weights)
         models.append(entry)

@@ -104,6 +104,8 @@ class RunLog:
             ``step`` 0, a text-log batch index past the epoch's length) give an iteration-based
             loop of unknown length.
         epoch_len: Iterations per epoch of an epoch-based loop, when its logs tell them.
+        cfg_options: For a sweep member, the ``cfg_options`` the sweep applied to its config
+            file (None: none, or not a member).
     """
     work_dir: str
     label: str
@@ -118,6 +120,7 @@ class RunLog:
     sweep: Optional[Tuple[str, str]] = None
     loop: Optional[TrainLoop] = None
     epoch_len: Optional[int] = None
+    cfg_options: Optional[dict] = None
 
     @property
     def iters(self) -> int:

@@ -10,7 +10,7 @@ is in the table.
 """
 import dataclasses
 import os.path as osp
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ...sweep import SweepConfigError, is_sweep_config, sweep_member_configs
 from .run_log import RunLog
@@ -23,6 +23,14 @@ def _member_record(record: dict, prefix: str) -> dict:
     out = {k: v for k, v in record.items() if '/' not in k and k not in _SWEEP_ONLY}
     out.update((k[len(prefix):], v) for k, v in record.items() if k.startswith(prefix))
     return out
+
+
+def _cfg_options(entry: Any) -> Optional[dict]:
+    """A member entry's ``cfg_options`` as a plain dict; None when it has none."""
+    options = entry.get('cfg_options') if isinstance(entry, Mapping) else None
+    if not options:
+        return None
+    return options.to_dict() if hasattr(options, 'to_dict') else dict(options)
 
 
 def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], List[str]]:
@@ -63,6 +71,7 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
             evals=[dict(e, metrics={k[len(prefix):]: v for k, v in e['metrics'].items()
                                     if k.startswith(prefix)}) for e in run.evals],
             sweep=(run.config_stem, name),
+            cfg_options=_cfg_options(cfg.model.members[name]),
             warnings=list(run.warnings))
         runs.append((member, member_cfg))
     warnings.append(f'{run.label}: a sweep of {len(runs)} members ({", ".join(members)}), one '
