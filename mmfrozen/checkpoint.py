@@ -207,7 +207,9 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     * a DetectorSweep checkpoint (``members.<name>.`` keys) loaded into a model without sweep
       members, or into a sweep none of whose members it holds, is refused: every neck and head
       would stay random; into a sweep with members it lacks, a warning names them for training
-      (a member added to a sweep starts from its initialisation), and testing is refused;
+      (a member added to a sweep starts from its initialisation), and testing is refused; a
+      member whose tensors differ from the checkpoint's (names, shapes) is refused, naming it,
+      for ``resume`` and ``test``;
     * a checkpoint without sweep members (a detector's, a split member's) loaded into a sweep
       is refused: none of the members' necks and heads would load;
     * a member checkpoint split from a sweep (meta ``sweep_member``) is refused for ``resume``
@@ -264,6 +266,21 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
             print_log(f'mmfrozen: {filename} holds sweep members {members}; this sweep\'s '
                       f'members {absent} are not in it and start from their initialisation',
                       logger='current', level=logging.WARNING)
+        for name in ([m for m in ours if m in members] if purpose != 'train' else []):
+            prefix = f'{SWEEP_MEMBERS}{name}.'
+            found = _mismatches({k: v for k, v in model_state.items() if k.startswith(prefix)},
+                                {k: v for k, v in state.items() if k.startswith(prefix)})
+            if found:
+                how = ('Resuming continues the same run: put the member\'s config back as it '
+                       'was; to train the changed model, start a new run (or add it to the sweep '
+                       'under a new name).' if purpose == 'resume' else
+                       'Its tensors that do not fit would stay at their initialisation '
+                       '(mmengine only warns): test with the member configs the sweep was '
+                       'trained with.')
+                raise CheckpointMismatchError(
+                    f'mmfrozen: {filename}: sweep member {name!r} of this sweep is not the model '
+                    f'the checkpoint holds for it: {"; ".join(found)} (its config or '
+                    f'cfg_options changed since the checkpoint was written). {how}')
     meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
     member = meta.get(SWEEP_MEMBER)
     sweep = meta.get('sweep_checkpoint') or 'the sweep checkpoint it was split from'

@@ -140,3 +140,23 @@ def test_tools_test_out_writes_one_pickle_per_member(checkpoint, tmp_path, monke
     for name in 'ab':
         results = pickle.load(open(tmp_path / f'r_{name}.pkl', 'rb'))
         assert len(results) == 4 and 'pred_instances' in results[0]  # the 4 test images
+
+
+def test_resume_names_the_member_whose_model_changed(checkpoint, tmp_path):
+    """Member ``b``'s head narrowed since the checkpoint (its parameter groups keep their
+    sizes): before, mmengine's size-mismatch warnings and a torch RuntimeError at the first
+    step, naming no member."""
+    from mmfrozen.checkpoint import CheckpointMismatchError
+    member, work_dir = checkpoint
+    longer = {'train_cfg.max_iters': 2}
+    narrow = {'model.bbox_head.feat_channels': 16, **longer}
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options=longer),
+                                 b=dict(config=member, cfg_options=narrow)), member)
+    cfg.merge_from_dict(longer)
+    cfg.update(work_dir=str(tmp_path / 'work'), resume=True,
+               load_from=osp.join(work_dir, 'iter_1.pth'))
+    with pytest.raises(CheckpointMismatchError, match=(
+            r"iter_1.pth: sweep member 'b' of this sweep is not the model the checkpoint holds "
+            r'for it: \d+ tensors differ in shape \(first: members.b.bbox_head.*Resuming '
+            'continues the same run')):
+        build_runner(cfg).train()
