@@ -16,7 +16,7 @@ from .config import (_ABSENT, SHARED_KEYS, SweepConfigError, SweepMember, _looku
                      compared_value, first_difference, is_inline, is_sweep_config,
                      load_sweep_members)
 from .metric import SweepMetric
-from .optim_wrapper_constructor import check_sweep_optim_wrapper
+from .optim_wrapper_constructor import check_member_optim_wrapper, check_sweep_optim_wrapper
 
 #: Keys of SHARED_KEYS the sweep config itself legitimately sets otherwise: the model (the
 #: members') and the optimizer wrapper (the sweep's own, checked by check_sweep_optim_wrapper).
@@ -243,6 +243,11 @@ def check_sweep_config(cfg: Mapping) -> None:
         loaded = load_sweep_members(members)
     lrs = {n: _lookup(m.cfg.to_dict(), 'optim_wrapper.optimizer.lr') for n, m in loaded.items()}
     check_sweep_optim_wrapper(cfg.get('optim_wrapper'), lrs or None)
+    wrappers = ({n: m.cfg.get('optim_wrapper') for n, m in loaded.items()} if loaded else
+                {n: e.get('optim_wrapper') for n, e in (members or {}).items()
+                 if isinstance(e, Mapping)})
+    for name, wrapper in wrappers.items():
+        check_member_optim_wrapper(name, wrapper or {})
     check_sweep_evaluators(cfg)
     if loaded:
         check_sweep_runtime(cfg, loaded)

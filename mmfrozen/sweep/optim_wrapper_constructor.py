@@ -19,20 +19,47 @@ def _registered(name: Any, registry) -> Any:
     return registry.get(name) if isinstance(name, str) else name
 
 
-def _check_wrapper(cfg: Mapping[str, Any], paramwise_cfg: Optional[dict]) -> None:
-    """Refuse a sweep ``optim_wrapper`` (without ``constructor``) the constructor cannot build."""
+def _refuse_amp(whose: str, cfg: Mapping[str, Any], instead: str) -> None:
+    """Refuse an ``AmpOptimWrapper`` in a sweep (``whose``: "the sweep's", or a member's)."""
     wrapper_type = cfg.get('type', 'OptimWrapper')
     cls = _registered(wrapper_type, OPTIM_WRAPPERS)
     if inspect.isclass(cls) and issubclass(cls, AmpOptimWrapper):
         raise ValueError(
-            f"the sweep's optim_wrapper is type={wrapper_type!r} (loss_scale="
+            f"{whose} optim_wrapper is type={wrapper_type!r} (loss_scale="
             f"{cfg.get('loss_scale', 'dynamic')!r}; tools/train.py --amp sets both): mixed "
             'precision with loss scaling is not supported for a sweep. One loss scaler would '
             'serve every member: a member whose gradients overflow would skip the step of all '
             'members and lower the scale of all, so no member would train as it does alone. '
             "Supported: the shared frozen backbone's forward in bfloat16 (the freeze hook's "
             "precision='bf16', in the members' configs), the members' necks and heads in fp32. "
-            f'Run without --amp and keep {USAGE}')
+            f'{instead}')
+
+
+def check_member_optim_wrapper(name: str, cfg: Mapping[str, Any]) -> None:
+    """Refuse a member's ``optim_wrapper`` whose type is not mmengine's plain ``OptimWrapper``
+    (by its registered class: ``'mmengine.OptimWrapper'`` is one): the sweep's
+    :class:`SweepOptimWrapper` steps the member's groups and clips them as ``OptimWrapper``
+    does; what another wrapper does differently would not happen.
+
+    Raises:
+        ValueError: naming the member, the type, why and what to write instead.
+    """
+    plain = "cfg_options={'optim_wrapper.type': 'OptimWrapper'} in the sweep's member list"
+    _refuse_amp(f'sweep member {name!r}: its', cfg, f'Give it the plain wrapper: {plain}.')
+    kind = cfg.get('type', 'OptimWrapper')
+    if _registered(kind, OPTIM_WRAPPERS) is not OptimWrapper:
+        raise ValueError(
+            f'sweep member {name!r}: its optim_wrapper is type={kind!r}; in a sweep every '
+            "member's parameter groups are stepped by one SweepOptimWrapper (mmengine's "
+            'OptimWrapper with gradient clipping per member), so what another wrapper does would '
+            f'not happen. Give it the plain wrapper: {plain}, or train it alone.')
+
+
+def _check_wrapper(cfg: Mapping[str, Any], paramwise_cfg: Optional[dict]) -> None:
+    """Refuse a sweep ``optim_wrapper`` (without ``constructor``) the constructor cannot build."""
+    wrapper_type = cfg.get('type', 'OptimWrapper')
+    cls = _registered(wrapper_type, OPTIM_WRAPPERS)
+    _refuse_amp("the sweep's", cfg, f'Run without --amp and keep {USAGE}')
     if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapper)):
         raise ValueError(
             f'SweepOptimWrapperConstructor builds a SweepOptimWrapper (per-member gradient '
@@ -124,11 +151,7 @@ class SweepOptimWrapperConstructor:
         merged: Optional[Optimizer] = None
         for name, member in members.items():
             cfg = copy.deepcopy(dict(member_cfgs[name]))
-            kind = cfg.get('type', 'OptimWrapper')
-            if kind not in ('OptimWrapper', OptimWrapper):
-                raise ValueError(f'sweep member {name!r}: optim_wrapper type {kind!r}; a sweep '
-                                 'member must use the plain OptimWrapper (see '
-                                 'SweepOptimWrapperConstructor)')
+            check_member_optim_wrapper(name, cfg)
             clip_grad[name] = cfg.pop('clip_grad', None)
             counts.add(cfg.pop('accumulative_counts', 1))
             try:

@@ -277,3 +277,27 @@ def test_a_panoptic_member_is_checked_against_the_thing_classes():
             r"'panoptic': model.roi_head.bbox_head.num_classes is 133, but the sweep's data has "
             r'80 classes \(train_dataloader thing_classes: ')):
         check_sweep_num_classes(cfg, dict(panoptic=model))
+
+
+def test_a_member_optim_wrapper_named_with_its_scope_passes(member, tmp_path):
+    """``type='mmengine.OptimWrapper'`` is the plain wrapper: it was refused by its spelling."""
+    scoped = {'optim_wrapper.type': 'mmengine.OptimWrapper'}
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options={LR: 0.001, **scoped}),
+                                 b=dict(config=member, cfg_options={LR: 1.0, **scoped})), member)
+    cfg.work_dir = str(tmp_path)
+    runner = build_runner(cfg)
+    optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+    assert [g['lr'] for g in optim_wrapper.optimizer.param_groups] == [0.001, 1.0]
+
+
+def test_a_member_with_amp_is_refused_by_the_config_check(member):
+    """Before: accepted by the check, then refused in train() without a reason or a way out."""
+    with pytest.raises(ValueError, match=(
+            r"sweep member 'a': its optim_wrapper is type='AmpOptimWrapper' \(loss_scale="
+            r"'dynamic'.*One loss scaler would serve every member.*Give it the plain wrapper: "
+            r"cfg_options=\{'optim_wrapper.type': 'OptimWrapper'\}")):
+        amp = {'optim_wrapper.type': 'AmpOptimWrapper'}
+        check_sweep_config(tiny_sweep_config(
+            dict(a=dict(config=member, cfg_options=amp), b=dict(config=member,
+                                                              cfg_options={LR: 1.0, **amp})),
+            member))
