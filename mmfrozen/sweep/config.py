@@ -290,6 +290,10 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
         raise SweepConfigError('a sweep needs at least one member (model.members is empty)')
     for m in members.values():
         where = f'sweep member {m.name!r} ({m.config})'
+        if is_sweep_config(m.cfg):
+            raise SweepConfigError(
+                f'{where} is itself a sweep (model.type={SWEEP_TYPE!r}): members must be '
+                "detector configs. List its members in this sweep's member list instead.")
         if 'backbone' not in (m.cfg.get('model') or {}):
             raise SweepConfigError(f'{where}: its model has no backbone; a sweep shares the '
                                    'backbone of its members, so each must be a detector with one')

@@ -89,6 +89,13 @@ def check_sweep_optim_wrapper(optim_wrapper: Optional[Mapping[str, Any]],
         ValueError: naming what was found, what it would do and what to write instead.
     """
     cfg = dict(optim_wrapper or {})
+    wrapper = _registered(cfg.get('type', 'OptimWrapper'), OPTIM_WRAPPERS)
+    if 'constructor' not in cfg and inspect.isclass(wrapper) and issubclass(
+            wrapper, SweepOptimWrapper):
+        raise ValueError(
+            f"the sweep's optim_wrapper={dict(optim_wrapper)} has no constructor: mmengine's "
+            'default one cannot build a SweepOptimWrapper (it needs the parameter groups of '
+            f'each member, which SweepOptimWrapperConstructor builds). Write: {USAGE}')
     constructor = cfg.pop('constructor', 'DefaultOptimWrapperConstructor')
     cls = _registered(constructor, OPTIM_WRAPPER_CONSTRUCTORS)
     if not (inspect.isclass(cls) and issubclass(cls, SweepOptimWrapperConstructor)):

@@ -301,3 +301,25 @@ def test_a_member_with_amp_is_refused_by_the_config_check(member):
             dict(a=dict(config=member, cfg_options=amp), b=dict(config=member,
                                                               cfg_options={LR: 1.0, **amp})),
             member))
+
+
+def test_a_member_that_is_itself_a_sweep_is_named_as_one(member, tmp_path):
+    """Was: "its model has no backbone"."""
+    inner = str(tmp_path / 'inner_sweep.py')
+    _sweep(member).dump(inner)
+    with pytest.raises(SweepConfigError, match=(
+            r"sweep member 'nested' \(.*inner_sweep.py\) is itself a sweep \(model.type="
+            r"'DetectorSweep'\): members must be detector configs")):
+        check_sweep_config(tiny_sweep_config(dict(a=member, nested=inner), member))
+
+
+def test_a_sweep_optim_wrapper_without_its_constructor_is_named_so(member):
+    """Was: "found constructor='DefaultOptimWrapperConstructor' ... would train every member in
+    one parameter group", though that build fails."""
+    cfg = _sweep(member)
+    cfg.optim_wrapper = dict(type='SweepOptimWrapper')
+    with pytest.raises(ValueError, match=(
+            r"optim_wrapper=\{'type': 'SweepOptimWrapper'\} has no constructor: mmengine's "
+            r"default one cannot build a SweepOptimWrapper.*constructor="
+            r"'SweepOptimWrapperConstructor'")):
+        check_sweep_config(cfg)
