@@ -362,7 +362,7 @@ def _shared_vis_data(work_dir: str, names: List[str],
     return out
 
 
-def _config_values(path: str, workers: bool = True) -> Optional[Dict[str, str]]:
+def config_values(path: str, workers: bool = True) -> Optional[Dict[str, str]]:
     """Top-level name -> normalised source of its value, of a dumped config (without the
     dataloaders' :data:`WORKER_OPTIONS` unless ``workers``); None when the file cannot be read
     or parsed. Read as source, not run (its imports may not exist here)."""
@@ -391,12 +391,12 @@ def config_difference(before: Optional[str], after: Optional[str]) -> Tuple[List
     """Top-level keys whose values differ between two dumped configs, but :data:`SESSION_KEYS`:
     (those that change the experiment, those of :data:`RUNTIME_KEYS` or a dataloader's
     :data:`WORKER_OPTIONS`); empty when either is missing or unreadable (nothing to compare)."""
-    a = _config_values(before) if before else None
-    b = _config_values(after) if after else None
+    a = config_values(before) if before else None
+    b = config_values(after) if after else None
     if a is None or b is None:
         return [], []
     differ = sorted(k for k in set(a) | set(b) if k not in SESSION_KEYS and a.get(k) != b.get(k))
-    a, b = _config_values(before, workers=False), _config_values(after, workers=False)
+    a, b = config_values(before, workers=False), config_values(after, workers=False)
     what = [k for k in differ if k not in RUNTIME_KEYS and a.get(k) != b.get(k)]
     return what, [k for k in differ if k not in what]
 

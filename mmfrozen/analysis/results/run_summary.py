@@ -18,7 +18,7 @@ from ...engine.config_mode import UNKNOWN, config_mode
 from ..config_edits import innermost_dataset
 from ..config_name import ConfigName
 from ..params import count_config
-from .run_log import SESSION_KEYS, RunLog, _config_values
+from .run_log import SESSION_KEYS, RunLog, config_values
 
 #: Column key -> metric names after the evaluator prefix (CocoMetric / CocoFrequencyMetric
 #: ``coco/bbox_mAP``..., LVISMetric ``lvis/bbox_AP``...), in order of preference.
@@ -236,7 +236,7 @@ def _config_key(stem: str, cfg: Optional[Any], path: Optional[str]) -> Optional[
     if cfg is not None:
         content = cfg.to_dict()
     else:
-        content = _config_values(path) if path is not None else None
+        content = config_values(path) if path is not None else None
         if content is None:
             return None
     content = {k: v for k, v in content.items() if k not in SESSION_KEYS}
