@@ -5,11 +5,18 @@ An mmengine work dir holds one folder per session (``YYYYMMDD_HHMMSS/``) with th
 also in ``vis_data/<ts>.json``) and the dumped config ``vis_data/config.py``; the work dir itself
 holds the config again as ``<config name>.py``, the checkpoints and ``last_checkpoint``.
 
-A session that resumes (its text log says ``resumed epoch: E, iter: I``) continues the run of the
-session before it; a session that starts from the first iteration is another run, reported on
-its own, and so is a session whose dumped config differs from that of the run before it (in
-anything but the keys a resume itself sets: :data:`SESSION_KEYS`), whatever its log says.
-Anything that does not parse is reported as a warning, never dropped silently.
+A session that resumes (its text log says ``resumed epoch: E, iter: I``; without training lines
+in its text log, e.g. under ``log_level='WARNING'``, its scalars continue the iterations)
+continues the run of the session before it; a session that starts from the first iteration is
+another run, reported on its own, and so is a session whose dumped config differs from that of
+the run before it (in anything but the keys a resume itself sets, :data:`SESSION_KEYS`, and
+those that change how it is launched and logged, :data:`RUNTIME_KEYS` and
+:data:`WORKER_OPTIONS`), whatever its log says. Anything that does not parse is reported as a
+warning, never dropped silently.
+
+Each validation is placed at the iteration (epoch) it ran, from its logged ``step`` or the
+config's validation schedule (:func:`_place_evals`); after a resume, the validations of the
+iterations it discarded are dropped.
 
 A Runner built later in the same process can reuse the visualizer of the first one (mmengine
 keeps it by name, and mmdet names it ``'visualizer'``): it then appends its scalars to the first
