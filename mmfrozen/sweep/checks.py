@@ -4,13 +4,15 @@ A :class:`~mmfrozen.sweep.DetectorSweep` sees only ``model=``. What else makes a
 each member as the member's own config says is in the rest of the sweep's config: its optimizer
 wrapper, its evaluators and its runtime (data, loops, schedule, hooks), which the run takes from
 the sweep config, not from the members. :func:`check_sweep_config` refuses a sweep config whose
-rest would not do that; importing :mod:`mmfrozen.sweep` registers it into the engine's
+rest would not do that (or that keys a setting on a metric name the sweep does not report);
+importing :mod:`mmfrozen.sweep` registers it into the engine's
 :data:`~mmfrozen.engine.runner.checks.CONFIG_CHECKS`.
 """
 import inspect
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from mmdet.registry import DATASETS, METRICS
+from mmdet.registry import DATASETS, METRICS, PARAM_SCHEDULERS
+from mmengine.optim.scheduler import ReduceOnPlateauParamScheduler
 
 from .config import (_ABSENT, SHARED_KEYS, SweepConfigError, SweepMember, _lookup, _short,
                      compared_value, first_difference, is_inline, is_sweep_config,
@@ -184,8 +186,6 @@ def check_sweep_num_classes(cfg: Mapping, models: Mapping[str, Any]) -> None:
 
 
 def _is_plateau_scheduler(scheduler: Any) -> bool:
-    from mmengine.optim.scheduler import ReduceOnPlateauParamScheduler
-    from mmengine.registry import PARAM_SCHEDULERS
     kind = scheduler.get('type') if isinstance(scheduler, Mapping) else None
     cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
     return inspect.isclass(cls) and issubclass(cls, ReduceOnPlateauParamScheduler)
@@ -228,8 +228,9 @@ def check_sweep_metric_names(cfg: Mapping, members: List[str]) -> None:
 
 
 def check_sweep_config(cfg: Mapping) -> None:
-    """Refuse a sweep config whose optimizer wrapper, evaluators, runtime or heads would not
-    train and evaluate each member as its own config says; a config that is not a sweep passes.
+    """Refuse a sweep config whose optimizer wrapper (its own or a member's), evaluators,
+    runtime, heads or metric-keyed settings (``save_best``, plateau schedulers) would not train
+    and evaluate each member as its own config says; a config that is not a sweep passes.
 
     Raises:
         SweepConfigError, ValueError: naming what was found and what to write instead.

@@ -12,11 +12,12 @@ configs on one frozen backbone. Its config names the members' config files::
 Everything a member needs comes from its own config (neck, heads, train/test settings, optimizer
 and gradient clipping). What the members share must be equal in all of them: the backbone and
 its checkpoint, the data preprocessor, the data and input pipelines, the loops, the LR schedule,
-the evaluators, the freeze hook and the seed (one seed starts every member). :func:`load_sweep_members` reads and checks the members;
-:func:`inline_sweep_members` turns them into the form the model is built from (one ``backbone``
-and one ``data_preprocessor`` for the sweep, each member's model without them), which is also
-what :func:`expand_sweep_config` writes into a config so that tools that edit model configs
-(turning pretrained loading off, shrinking a model for a test) reach every member.
+the evaluators, the freeze hook and the seed (one seed starts every member).
+:func:`load_sweep_members` reads and checks the members; :func:`inline_sweep_members` turns
+them into the form the model is built from (one ``backbone`` and one ``data_preprocessor`` for
+the sweep, each member's model without them), which is also what :func:`expand_sweep_config`
+writes into a config so that tools that edit model configs (turning pretrained loading off,
+shrinking a model for a test) reach every member.
 """
 import copy
 import inspect
