@@ -15,12 +15,14 @@ def _changed_setting(saved: Mapping, group: Mapping) -> Optional[Tuple[str, Any,
     """The first optimizer setting of a parameter group that differs between a saved state and
     this run, as ``(key, saved value, value)``; None if none does.
 
-    A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler) is
-    compared by the value it started from, ``initial_<key>``, which the scheduler records in
-    the group; keys only one side has (another torch version's defaults) are not compared.
+    A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler, and
+    Adam's ``betas``, whose first value is its momentum) is compared by the value it started
+    from, ``initial_<key>``, which the scheduler records in the group; keys only one side has
+    (another torch version's defaults) are not compared.
     """
     for key in saved:
-        if key in ('params', MEMBER_KEY) or key not in group or f'initial_{key}' in group:
+        scheduled = f'initial_{"momentum" if key == "betas" else key}' in group
+        if key in ('params', MEMBER_KEY) or key not in group or scheduled:
             continue
         a, b = saved[key], group[key]
         same = (torch.equal(torch.as_tensor(a), torch.as_tensor(b))

@@ -160,3 +160,26 @@ def test_resume_names_the_member_whose_model_changed(checkpoint, tmp_path):
             r'for it: \d+ tensors differ in shape \(first: members.b.bbox_head.*Resuming '
             'continues the same run')):
         build_runner(cfg).train()
+
+
+def test_resume_compares_scheduled_settings_by_their_initial_values():
+    """What a scheduler moves during training (the LR, AdamW's momentum in ``betas``) is
+    compared by its recorded initial value: a resume at another point of the schedule passes;
+    a changed weight decay does not."""
+    import copy
+
+    from mmfrozen.sweep import MEMBER_KEY, SweepOptimWrapper
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=1e-4,
+                                  weight_decay=0.05)
+    group = optimizer.param_groups[0]
+    group.update({MEMBER_KEY: 'a', 'initial_lr': 1e-4, 'momentum': 0.9,
+                  'initial_momentum': 0.9})
+    wrapper = SweepOptimWrapper(optimizer)
+    saved = copy.deepcopy(optimizer.state_dict())
+    saved['param_groups'][0].update(lr=5e-5, momentum=0.85, betas=(0.85, 0.999))
+    wrapper.check_state_dict(saved)
+    saved['param_groups'][0]['weight_decay'] = 0.0
+    with pytest.raises(ValueError, match=(
+            r"sweep member 'a' has weight_decay=0.0 in it \(its parameter group 0\) and "
+            r'weight_decay=0.05 in this run')):
+        wrapper.check_state_dict(saved)
