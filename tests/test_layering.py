@@ -123,3 +123,51 @@ def test_the_checker_finds_upward_imports(tmp_path):
     assert len(wrong) == 2, wrong
     assert 'mmfrozen.analysis.params (floor 5, above mmfrozen.engine.probe at 2)' in wrong[0]
     assert 'only tests import mmfrozen.testing' in wrong[1]
+
+
+def import_circles(paths: List[str], root: str = REPO) -> List[List[str]]:
+    """The import circles among the modules at ``paths``: every group of two or more modules
+    each of which reaches every other by imports (lazy ones too), as sorted module names."""
+    names = {module_name(p, root): p for p in paths}
+    edges = {}
+    for name, path in names.items():
+        targets = set()
+        for _, target in imports(path, root):
+            while target and target not in names:  # `from pkg.mod import name`: the module
+                target = target.rpartition('.')[0]
+            if target and target != name:
+                targets.add(target)
+        edges[name] = targets
+
+    def reach(start: str) -> set:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in edges[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reached = {name: reach(name) for name in names}
+    circles = {tuple(sorted({n} | {m for m in reached[n] if n in reached[m]}))
+               for n in names if n in reached[n]}
+    return [list(c) for c in sorted(circles)]
+
+
+def test_no_import_circle():
+    assert import_circles(SOURCES) == []
+
+
+def test_the_checker_finds_a_circle_within_a_floor(tmp_path):
+    """Two engine modules importing each other, one of them lazily, stand on one floor: the
+    floor check lets them pass, the circle check does not."""
+    files = {'mmfrozen/__init__.py': '', 'mmfrozen/engine/__init__.py': '',
+             'mmfrozen/engine/a.py': 'from .b import B\nA = 1\n',
+             'mmfrozen/engine/b.py': 'def f():\n    from .a import A\n    return A\nB = 2\n',
+             'mmfrozen/engine/c.py': 'from .a import A\n'}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    paths = [str(tmp_path / rel) for rel in files]
+    assert all(upward_imports(p, str(tmp_path)) == [] for p in paths)
+    assert import_circles(paths, str(tmp_path)) == [['mmfrozen.engine.a', 'mmfrozen.engine.b']]

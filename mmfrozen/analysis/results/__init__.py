@@ -1,4 +1,5 @@
 """The results table: run facts from work dirs, twin comparisons, markdown/CSV, plots."""
-from .table import ResultsTable, Row
+from .row import Row
+from .table import ResultsTable
 
 __all__ = ['ResultsTable', 'Row']

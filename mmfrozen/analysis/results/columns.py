@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 from .run_summary import METRIC_KEYS, MODE_WORDS
 
 if TYPE_CHECKING:
-    from .table import Row
+    from .row import Row
 
 #: ``link(text, path)``: a markdown link (or the bare relative path) to a file, '' without one.
 Link = Callable[[str, Optional[str]], str]

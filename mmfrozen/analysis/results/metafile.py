@@ -8,7 +8,7 @@ from ...sweep import member_checkpoint_path
 from .run_summary import MODE_WORDS
 
 if TYPE_CHECKING:
-    from .table import Row
+    from .row import Row
 
 _DATASETS = {'CocoDataset': 'COCO', 'LVISV1Dataset': 'LVIS v1', 'LVISV05Dataset': 'LVIS v0.5',
              'LVISDataset': 'LVIS v0.5'}

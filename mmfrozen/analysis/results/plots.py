@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .run_summary import MODE_WORDS, RunSummary, annotation_counts  # noqa: E402
 
 if TYPE_CHECKING:
-    from .table import Row
+    from .row import Row
 
 TwinPair = Tuple[RunSummary, RunSummary]  # (run, its fine-tuned twin)
 _COLOURS = {'ft': 'tab:blue', 'frozen': 'tab:orange', 'frozen-adapters': 'tab:green',

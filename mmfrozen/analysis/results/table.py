@@ -20,39 +20,9 @@ from .columns import markdown_table, write_csv
 from .comparison import CostFile, TwinComparison, compare_with_twin, read_cost_file
 from .metafile import write_metafile
 from .run_log import config_difference, find_work_dirs, read_work_dir
+from .row import Row
 from .run_summary import RunSummary, summarize
 from .sweep_runs import split_sweep_run
-
-
-@dataclass
-class Row:
-    """One line of the table: a run's facts, the measured cost of its config, its twin.
-
-    Attributes:
-        summary: What the run's logs and config say (:mod:`.run_summary`).
-        cost: The config's entry of a merged training-cost JSON ({} when none).
-        twin: The comparison with its fine-tuned twin; None when it has none.
-        config_file: The config file of the run's name under the table's config root.
-    """
-    summary: RunSummary
-    cost: Dict[str, Any] = field(default_factory=dict)
-    twin: Optional[TwinComparison] = None
-    config_file: Optional[str] = None
-
-    @property
-    def trainable_params(self) -> Optional[int]:
-        """Counted on the run's config, else as the cost measurement counted them."""
-        return self._params('trainable_params')
-
-    @property
-    def total_params(self) -> Optional[int]:
-        """Counted on the run's config, else as the cost measurement counted them."""
-        return self._params('total_params')
-
-    def _params(self, key: str) -> Optional[int]:
-        counted = getattr(self.summary, key)
-        measured = self.cost.get(key)
-        return counted if counted is not None else None if measured is None else int(measured)
 
 
 @dataclass

@@ -148,9 +148,8 @@ class FreezeHook(Hook):
         return None
 
     def _not_applied_message(self, runner, spec: FreezeSpec) -> str:
-        from ..runner.frozen_runner import FrozenRunner
         name = type(self).__name__
-        if not isinstance(runner, FrozenRunner):
+        if not getattr(runner, 'FREEZES_AT_BUILD', False):  # FrozenRunner's marker
             return (f'mmfrozen: {name} is configured but {spec.path!r} was not frozen when the '
                     'model was built. Add runner_type = \'FrozenRunner\' to the config: '
                     'freezing must happen before the model is wrapped for DDP and before the '

@@ -49,6 +49,10 @@ class FrozenRunner(Runner):
     Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
     """
 
+    #: What the freeze hooks look for to tell a runner that freezes when it builds the model
+    #: (this one) from one that does not (mmengine's), without importing this module.
+    FREEZES_AT_BUILD = True
+
     def __init__(self, *args, **kwargs) -> None:
         bound = _RUNNER_SIG.bind(self, *args, **kwargs)
         refuse_freeze_hooks_in_default_hooks(bound.arguments.get('default_hooks'))
