@@ -461,6 +461,8 @@ FINGERPRINTS_KEY = 'mmfrozen_fingerprints'
 #: The half-precision dtypes a fingerprint also records digests in: a copy of a checkpoint cast
 #: to one of them (as released "slim" checkpoints are) is then verified exactly.
 HALF_DTYPES = (torch.float16, torch.bfloat16)
+#: dtype -> the name a fingerprint's ``half`` digests are keyed by (``'float16'``).
+_HALF_NAMES = {d: str(d).replace('torch.', '') for d in HALF_DTYPES}
 
 
 @dataclass
@@ -485,9 +487,8 @@ class Fingerprint:
         digests of their half-precision casts too."""
         halves = None
         if half:
-            halves = {str(d).replace('torch.', ''): {n: tensor_digest(t, d) for n, t in
-                                                     tensors.items() if t.is_floating_point()}
-                      for d in HALF_DTYPES}
+            halves = {name: {n: tensor_digest(t, d) for n, t in tensors.items() if t.is_floating_point()}
+                      for d, name in _HALF_NAMES.items()}
         return cls(path, {n: tensor_digest(t) for n, t in tensors.items()},
                    None if trainable is None else tuple(trainable), halves)
 
@@ -535,8 +536,7 @@ class Fingerprint:
         rounded: Dict[str, str] = {}
         for name in names:
             t = tensors[name].detach()
-            for dtype in HALF_DTYPES:
-                key = str(dtype).replace('torch.', '')
+            for dtype, key in _HALF_NAMES.items():
                 digest = (self.half or {}).get(key, {}).get(name)
                 if (digest is not None and t.is_floating_point()
                         and torch.equal(t, t.to(dtype).to(t.dtype))
@@ -554,7 +554,7 @@ class Fingerprint:
                     'in bfloat16 (the range of float32) or keep this tensor in float32, or use '
                     'the full-precision checkpoint.')
         rest = [tensors[n].detach() for n in names if n not in rounded]
-        exact = [str(d).replace('torch.', '') for d in HALF_DTYPES
+        exact = [name for d, name in _HALF_NAMES.items()
                  if rest and all(t.is_floating_point() and torch.equal(t, t.to(d).to(t.dtype))
                                  for t in rest)]
         return rounded, exact

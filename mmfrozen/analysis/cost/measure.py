@@ -120,7 +120,8 @@ def build_for_training(cfg, device: str):
     optim_wrapper = build_frozen_optim_wrapper(model, cfg.optim_wrapper)
     for hook in hooks:
         for spec in hook.specs:
-            hook.fingerprints[spec.path] = Fingerprint.of(model, spec.path)
+            # the tool writes no checkpoint: no half-precision digests to record
+            hook.fingerprints[spec.path] = Fingerprint.of(model, spec.path, half=False)
     return model, optim_wrapper, hooks
 
 
