@@ -84,10 +84,11 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, metainfo=metainfo, ann_file='annotations/val.json',
                  data_prefix=dict(img='images/'), pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# AP, AP50 and AP per LVIS frequency bucket, read from the annotation file's `frequency`;
-# faster-coco-eval evaluates (pycocotools' numbers, about 15x faster: 5 validations per run)
+# AP, AP50, AP per LVIS frequency bucket (read from the annotation file's `frequency`) and per
+# class (the per-class view of the rare-class claim); faster-coco-eval evaluates (pycocotools'
+# numbers, about 15x faster: 5 validations per run)
 val_evaluator = dict(_delete_=True, type='CocoFrequencyMetric', ann_file=data_root +
-                     'annotations/val.json', metric=['bbox'], classwise=False,
+                     'annotations/val.json', metric=['bbox'], classwise=True,
                      backend='faster-coco-eval')
 test_evaluator = val_evaluator
 
