@@ -7,8 +7,8 @@ from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmdet.registry import HOOKS
 
-from mmfrozen.freezing import unwrap
-from mmfrozen.freezing import tensor_digest
+from mmfrozen.freezing.spec import unwrap
+from mmfrozen.freezing.fingerprint import tensor_digest
 
 
 def state_digest(module: torch.nn.Module, params_only: bool = False) -> str:

@@ -19,7 +19,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmfrozen  # noqa: F401  (installs the loader)
 from mmfrozen.checkpoint import CheckpointMismatchError
-from mmfrozen.freezing import FINGERPRINTS_KEY, FrozenModuleChanged
+from mmfrozen.freezing import FrozenModuleChanged
+from mmfrozen.freezing.fingerprint import FINGERPRINTS_KEY
 from tests.utils import (FROZEN, REPO, build_runner, tiny_frozen_cfg, tiny_member_config,
                          tiny_sweep_config)
 

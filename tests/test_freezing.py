@@ -6,8 +6,10 @@ from torch import nn
 
 import mmfrozen  # noqa: F401  (registers, installs the checkpoint fix)
 from mmfrozen.freezing import (Fingerprint, FreezeSpec, FrozenModuleChanged, freeze_module,
-                               frozen_parameters, frozen_tensors, is_norm, keep_inference_hooks,
-                               optimizer_holds, prune_optimizer, resolve_module)
+                               prune_optimizer)
+from mmfrozen.freezing.freeze import is_norm, keep_inference_hooks
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters, frozen_tensors, resolve_module
 
 
 class Tiny(nn.Module):

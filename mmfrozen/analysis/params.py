@@ -19,7 +19,7 @@ from torch import nn
 
 from ..engine.config_mode import config_mode
 from ..engine.frozen_model import build_frozen_model
-from ..freezing import TRAINABLE_ATTR
+from ..freezing.spec import TRAINABLE_ATTR
 
 #: Components a parameter is attributed to, in table order. ``adapters`` and ``lora`` are the
 #: trainable inserts inside the backbone (classes with ``mmfrozen_trainable = True``).

@@ -15,7 +15,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
-from ..freezing import FreezeSpec, freeze_module, frozen_parameters, optimizers, prune_optimizer
+from ..freezing.freeze import freeze_module
+from ..freezing.optimizer import optimizers, prune_optimizer
+from ..freezing.spec import FreezeSpec, frozen_parameters
 from .hooks.freeze_hook import FreezeHook
 from .pretrained import assert_pretrained, explain_failed_self_loading
 

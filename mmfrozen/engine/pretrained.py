@@ -22,7 +22,8 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
 from ..checkpoint import model_state_dict
-from ..freezing import FreezeSpec, frozen_tensors, resolve_module, tensor_digest
+from ..freezing.fingerprint import tensor_digest
+from ..freezing.spec import FreezeSpec, frozen_tensors, resolve_module
 
 #: ``init_cfg`` types that load a checkpoint (mmengine's ``PretrainedInit``, by either name).
 PRETRAINED_INIT_TYPES = ('Pretrained', 'PretrainedInit')

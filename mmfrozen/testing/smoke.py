@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 from ..analysis.config_edits import disable_pretrained, set_image_scale
 from ..engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
-from ..freezing import frozen_parameters
+from ..freezing.spec import frozen_parameters
 from ..sweep import expand_sweep_config
 
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmfrozen.freezing import frozen_parameters, optimizer_holds
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from mmfrozen.testing import make_local_pretrained, tiny_overrides
 from mmfrozen.testing.smoke import amp_as_plain_without_cuda
 from tests._probe_hook import FreezeProbeHook

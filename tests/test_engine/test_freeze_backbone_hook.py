@@ -8,7 +8,10 @@ import torch
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.pretrained import RandomInitFrozenError
-from mmfrozen.freezing import FrozenModuleChanged, frozen_parameters, is_norm, optimizer_holds
+from mmfrozen.freezing import FrozenModuleChanged
+from mmfrozen.freezing.freeze import is_norm
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner as build
 from tests.utils import tiny_frozen_cfg as make_cfg

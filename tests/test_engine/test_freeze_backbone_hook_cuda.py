@@ -12,8 +12,11 @@ from mmdet.registry import MODELS
 from torch import nn
 
 import mmfrozen  # noqa: F401
-from mmfrozen.freezing import (Fingerprint, FreezeSpec, freeze_module, frozen_parameters,
-                               keep_inference_hooks, optimizer_holds, tensor_digest)
+from mmfrozen.freezing import Fingerprint, FreezeSpec, freeze_module
+from mmfrozen.freezing.fingerprint import tensor_digest
+from mmfrozen.freezing.freeze import keep_inference_hooks
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import CONFIGS, FROZEN, build_runner, tiny_frozen_cfg
 

@@ -12,7 +12,8 @@ from mmfrozen.engine.pretrained import (RandomInitFrozenError, assert_pretrained
                                         check_pretrained_reachable, pretrained_init_cfg,
                                         verify_frozen_weights_loaded,
                                         verify_loaded_from_pretrained)
-from mmfrozen.freezing import FreezeSpec, freeze_module, resolve_module
+from mmfrozen.freezing import FreezeSpec, freeze_module
+from mmfrozen.freezing.spec import resolve_module
 from tests._probe_hook import FreezeProbeHook
 from tests.utils import build_runner, tiny_frozen_cfg
 

@@ -16,7 +16,8 @@ from mmengine.runner import Runner
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.hooks import ShareFrozenWithEMAHook
-from mmfrozen.freezing import FrozenModuleChanged, frozen_state, share_frozen_tensors
+from mmfrozen.freezing import FrozenModuleChanged, share_frozen_tensors
+from mmfrozen.freezing.spec import frozen_state
 from tests.utils import CONFIGS, REPO, build_runner, tiny_frozen_cfg
 
 FT = f'{CONFIGS}/faster_rcnn/faster-rcnn_r50-ft_fpn_1x_coco.py'

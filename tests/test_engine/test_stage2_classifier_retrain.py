@@ -13,7 +13,9 @@ from mmdet.registry import MODELS
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.hooks.classifier_retrain_hook import (ClassifierRetrainHook,
                                                           effective_number_weights)
-from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_parameters, optimizer_holds
+from mmfrozen.freezing import FreezeSpec, freeze_module
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from mmfrozen.testing import make_local_pretrained, tiny_overrides
 
 from ..conftest import CONFIGS

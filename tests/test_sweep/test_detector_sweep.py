@@ -10,7 +10,8 @@ from mmengine.runner import Runner, set_random_seed
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
-from mmfrozen.freezing import frozen_parameters, optimizer_holds
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from mmfrozen.sweep import MEMBER_KEY, MEMBER_PREDS, DetectorSweep
 from tests.utils import CONFIGS, tiny_member_config, tiny_sweep_config
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from mmfrozen.freezing import tensor_digest
+from mmfrozen.freezing.fingerprint import tensor_digest
 from tests.utils import REPO, tiny_frozen_cfg
 
 

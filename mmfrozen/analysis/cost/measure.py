@@ -110,7 +110,7 @@ def build_for_training(cfg, device: str):
 
     from ...engine.frozen_model import (build_frozen_model, build_frozen_optim_wrapper,
                                         freeze_hooks)
-    from ...freezing import Fingerprint
+    from ...freezing.fingerprint import Fingerprint
 
     hooks = freeze_hooks(cfg.get('custom_hooks'))
     model = build_frozen_model(cfg.model, hooks, check_pretrained=False,
@@ -250,7 +250,7 @@ def _sync(device: str) -> None:
 
 
 def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
-    from ...freezing import optimizers
+    from ...freezing.optimizer import optimizers
     total = 0
     for optimizer in optimizers(optim_wrapper):
         for p, state in optimizer.state.items():

@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 from mmdet.models.losses import CrossEntropyLoss
 from mmdet.registry import HOOKS
 
-from ...freezing import trainable_submodules, unwrap
+from ...freezing.spec import trainable_submodules, unwrap
 from .freeze_hook import FreezeHook
 
 #: Final classification layers of mmdet's two-stage heads: ``Shared2FCBBoxHead`` and friends

@@ -7,10 +7,11 @@ from mmengine.logging import print_log
 from mmengine.runner import BaseLoop, EpochBasedTrainLoop
 from mmdet.registry import HOOKS
 
-from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, KEPT_GRAD_ATTR, TRAINABLE_ATTR,
-                         Fingerprint, FreezeSpec, frozen_parameters, frozen_specs, frozen_tensors,
-                         optimizer_holds, optimizers, resolve_module, trainable_submodules,
-                         unwrap)
+from ...freezing.fingerprint import EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint
+from ...freezing.optimizer import optimizer_holds, optimizers
+from ...freezing.spec import (KEPT_GRAD_ATTR, TRAINABLE_ATTR, FreezeSpec, frozen_parameters,
+                              frozen_specs, frozen_tensors, resolve_module, trainable_submodules,
+                              unwrap)
 from ..pretrained import (check_pretrained_reachable, checkpoint_digests,
                           verify_frozen_weights_loaded)
 

@@ -17,7 +17,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseAveragedModel
 from torch import nn
 
-from ...freezing import share_frozen_tensors, unwrap
+from ...freezing.freeze import share_frozen_tensors
+from ...freezing.spec import unwrap
 
 __all__ = ['ShareFrozenWithEMAHook', 'share_frozen_with_ema']
 

@@ -5,7 +5,7 @@ from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 from torch import nn
 
-from ...freezing import frozen_parameters
+from ...freezing.spec import frozen_parameters
 from ..frozen_model import freeze_hook_cfgs
 
 #: Checks :class:`~mmfrozen.engine.runner.FrozenRunner` runs on the whole config before it

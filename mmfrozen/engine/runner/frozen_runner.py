@@ -10,7 +10,8 @@ from mmengine.runner import BaseLoop, Runner
 from torch import nn
 
 from ...checkpoint import refuse_unfit_checkpoint
-from ...freezing import frozen_parameters, keep_inference_hooks, unwrap
+from ...freezing.freeze import keep_inference_hooks
+from ...freezing.spec import frozen_parameters, unwrap
 from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
 from ..pretrained import explain_failed_self_loading

@@ -27,8 +27,9 @@ from torch import nn
 from mmdet.registry import MODELS
 
 from ...checkpoint import model_state_dict
-from ...freezing import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, FROZEN_FORWARD_ATTR, Fingerprint,
-                         FreezeSpec, freeze_module)
+from ...freezing.fingerprint import EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint
+from ...freezing.freeze import freeze_module
+from ...freezing.spec import FROZEN_FORWARD_ATTR, FreezeSpec
 
 #: Linear layers adapted by default: the attention's input and output projections of
 #: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).

@@ -20,7 +20,7 @@ from torch import nn
 from mmdet.models.backbones.resnet import BasicBlock, Bottleneck
 from mmdet.registry import MODELS
 
-from ...freezing import FROZEN_FORWARD_ATTR
+from ...freezing.spec import FROZEN_FORWARD_ATTR
 
 
 @MODELS.register_module()

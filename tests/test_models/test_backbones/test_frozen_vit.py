@@ -14,7 +14,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmfrozen  # noqa: F401
-from mmfrozen.freezing import Fingerprint, frozen_parameters, optimizer_holds
+from mmfrozen.freezing import Fingerprint
+from mmfrozen.freezing.optimizer import optimizer_holds
+from mmfrozen.freezing.spec import frozen_parameters
 from mmfrozen.models import LoRA, merge_lora
 from mmfrozen.testing import tiny_overrides
 from tests._probe_hook import FreezeProbeHook

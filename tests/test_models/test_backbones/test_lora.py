@@ -7,7 +7,8 @@ import torch
 from mmpretrain.models.backbones import VisionTransformer, ViTEVA02
 
 import mmfrozen  # noqa: F401
-from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_tensors
+from mmfrozen.freezing import FreezeSpec, freeze_module
+from mmfrozen.freezing.spec import frozen_tensors
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)

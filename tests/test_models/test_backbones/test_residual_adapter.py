@@ -4,7 +4,8 @@ import torch
 from mmdet.models.backbones import ResNet, ResNeXt
 
 import mmfrozen  # noqa: F401
-from mmfrozen.freezing import FreezeSpec, freeze_module, frozen_tensors
+from mmfrozen.freezing import FreezeSpec, freeze_module
+from mmfrozen.freezing.spec import frozen_tensors
 from mmfrozen.models import ResidualAdapter, attach_residual_adapters
 
 TINY = dict(depth=18, base_channels=8, out_indices=(0, 1, 2, 3))
