@@ -7,11 +7,14 @@ import torch
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.config_edits import stock_frozen_stages
+from mmfrozen.config.edits import stock_frozen_stages
+from mmfrozen.analysis.cost import plan as plan_module
 from mmfrozen.analysis.cost import train_cost
 from mmfrozen.analysis.cost.batch import synthetic_batch
 from mmfrozen.analysis.cost.measure import (CostRequest, build_for_training, load_config,
                                             measure, time_interleaved)
+from mmfrozen.analysis.cost.plan import plan
+from mmfrozen.analysis.cost.report import add_ratios, markdown
 from mmfrozen.analysis.cost.settings import (parse_precision_variant, training_batch_size,
                                              training_image_size)
 
@@ -84,7 +87,7 @@ def test_requested_size_replaces_the_fixed_size_pad():
 
 def test_plan(tiny_configs):
     ft, frozen = tiny_configs
-    planned = train_cost.plan([frozen], twin=True, stock=True, frozen_precision=['bf16-cl'],
+    planned = plan([frozen], twin=True, stock=True, frozen_precision=['bf16-cl'],
                               image_size=(64, 64))
     assert [r.label for _, r in planned] == [
         'ft-twin', 'stock-frozen-stages', 'as-config', 'limit', 'frozen-bf16-cl',
@@ -92,11 +95,11 @@ def test_plan(tiny_configs):
     assert [r.config for _, r in planned][:2] == [ft, ft]
     assert all(r.image_size == (64, 64) and r.batch_size == 2 for _, r in planned)
     assert {g for g, _ in planned} == {'faster-rcnn_r18tiny-frozen_fpn_1x_coco'}
-    assert [r.label for _, r in train_cost.plan([ft])] == ['as-config']  # no limit for ft
+    assert [r.label for _, r in plan([ft])] == ['as-config']  # no limit for ft
     with pytest.raises(ValueError, match='is not frozen'):
-        train_cost.plan([ft], frozen_precision=['bf16'])
+        plan([ft], frozen_precision=['bf16'])
     with pytest.raises(FileNotFoundError, match='config not found'):
-        train_cost.plan([ft + '.missing'])
+        plan([ft + '.missing'])
 
 
 def test_build_matches_the_frozen_runner_and_reduced_precision_stays_close(tiny_configs):
@@ -219,13 +222,13 @@ val_evaluator = dict(_delete_=True, type='SweepMetric', metric={{{{_base_.val_ev
 def test_plan_of_a_sweep(tiny_configs):
     _, frozen = tiny_configs
     sweep = _tiny_sweep(tiny_configs)
-    planned = train_cost.plan([sweep], image_size=(64, 64))
+    planned = plan([sweep], image_size=(64, 64))
     assert [r.label for _, r in planned] == ['sweep', 'sweep-limit', 'member-lr01', 'member-lr02']
     assert [r.config for _, r in planned] == [sweep, sweep, frozen, frozen]
     assert planned[2][1].cfg_options == {'optim_wrapper.optimizer.lr': 0.01}
     assert planned[1][1].limit and not planned[1][1].flops
     with pytest.raises(ValueError, match='is a sweep'):
-        train_cost.plan([sweep], twin=True)
+        plan([sweep], twin=True)
     cfg, mode = load_config(CostRequest(sweep, image_size=(64, 64)))
     assert mode == 'frozen' and cfg.model.backbone.init_cfg is None  # expanded, then disabled
 
@@ -246,7 +249,7 @@ def test_cost_tool_on_a_tiny_sweep(tiny_configs, tmp_path, capsys, monkeypatch):
         result = time_interleaved(request) if isinstance(request, list) else measure(request)
         return json.loads(json.dumps(result))
 
-    monkeypatch.setattr(train_cost, 'run_request', in_process)
+    monkeypatch.setattr(plan_module, 'run_request', in_process)
     sweep = _tiny_sweep(tiny_configs)
     out = tmp_path / 'cost.json'
     train_cost.main([sweep, '--image-size', '64', '64', '--batch-size', '2', '--iters', '1',
@@ -286,7 +289,7 @@ def test_sweep_ratios():
                     trainable_params=1)
     rows = [row('sweep', 5.0, 600.0, 50.0), row('sweep-limit', 4.8, 0.0, None),
             row('member-a', 2.0, 300.0, 20.0), row('member-b', 4.0, 500.0, 40.0)]
-    q = train_cost.add_ratios(rows)[0]['ratios']
+    q = add_ratios(rows)[0]['ratios']
     assert rows[0]['separate'] == dict(members=['a', 'b'], sec_per_iter=6.0,
                                        peak_memory_mb_max=500.0, peak_memory_mb_sum=800.0,
                                        train_flops=60.0)
@@ -294,7 +297,7 @@ def test_sweep_ratios():
         time_vs_limit=5.0 / 4.8, time_vs_member=5.0 / 2.0, time_vs_separate=5.0 / 6.0,
         memory_vs_member=600.0 / 300.0, memory_vs_separate_max=600.0 / 500.0,
         memory_vs_separate_sum=600.0 / 800.0, flops_vs_separate=50.0 / 60.0))
-    assert '| 2: a, b | 5.000 | 1.042 | 2.50 | **0.83** | 6.000 |' in train_cost.markdown(
+    assert '| 2: a, b | 5.000 | 1.042 | 2.50 | **0.83** | 6.000 |' in markdown(
         [dict(r, config='c', precision=None, total_params=1, optimizer_state_mb=0.0,
               backbone_optimizer_state_mb=0.0) for r in rows])
 
@@ -316,9 +319,9 @@ def _tiny_ema_configs(tiny_configs):
 def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_configs):
     from mmfrozen.analysis.cost.measure import _Bench
     ft, frozen = _tiny_ema_configs(tiny_configs)
-    assert [r.label for _, r in train_cost.plan([frozen], image_size=(64, 64))] == [
+    assert [r.label for _, r in plan([frozen], image_size=(64, 64))] == [
         'as-config', 'ema-copy', 'limit']
-    assert [r.label for _, r in train_cost.plan([ft], image_size=(64, 64))] == ['as-config']
+    assert [r.label for _, r in plan([ft], image_size=(64, 64))] == ['as-config']
     benches, rows = {}, {}
     for label, share in (('as-config', True), ('ema-copy', False)):
         request = CostRequest(frozen, label, image_size=(64, 64), iters=1, warmup=1,
@@ -345,8 +348,8 @@ def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_conf
     # the copy holds the whole model; shared, only what is not frozen (and its step counter)
     assert copied['ema_model_mb'] - shared['ema_model_mb'] == pytest.approx(backbone_mb)
     assert copied['averaged_tensors'] - shared['averaged_tensors'] == len(backbone)
-    train_cost.add_ratios(list(rows.values()))
-    table = train_cost.markdown(list(rows.values()))
+    add_ratios(list(rows.values()))
+    table = markdown(list(rows.values()))
     assert f"| ExpMomentumEMA | {len(backbone)} ({backbone_mb:.1f}) |" in table
     assert rows['as-config']['ratios']['time_vs_ema_copy'] == pytest.approx(
         rows['as-config']['sec_per_iter'] / rows['ema-copy']['sec_per_iter'])
