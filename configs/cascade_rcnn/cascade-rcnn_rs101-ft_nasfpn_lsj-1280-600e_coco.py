@@ -2,16 +2,6 @@
 # fastrcnn_resnet101_nasfpn_cascade_600epochs.yaml with the backbone fine-tuned (docs/configs.md
 # compares them key by key).
 _base_ = [
-    '../_base_/models/cascade-rcnn_r50_nasfpn_lsj.py',
+    '../_base_/models/cascade-rcnn_rs101_nasfpn_lsj-1280.py',
     '../_base_/common/lsj-1280-600e_coco-detection.py',
-    '../_base_/models/resnet-rs101.py',
 ]
-custom_imports = dict(imports=['mmfrozen'], allow_failed_imports=False)  # ResNetRS
-
-model = dict(
-    # 1280 px batches (`input_size: [1280, 1280, 3]`)
-    data_preprocessor=dict(
-        batch_augments=[dict(type='BatchFixedSizePad', size=(1280, 1280))]),
-    # stages at IoU 0.5 / 0.7 / 0.8 (`cascade_iou_thresholds: [0.7, 0.8]`)
-    train_cfg=dict(rcnn={{_base_.paper_cascade_rcnn_train_cfg}}),
-    backbone={{_base_.rs101_backbone}})

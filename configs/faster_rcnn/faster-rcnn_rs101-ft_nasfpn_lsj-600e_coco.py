@@ -2,11 +2,6 @@
 # fastrcnn_resnet101_nasfpn_600epochs.yaml with the backbone fine-tuned (docs/configs.md compares
 # them key by key).
 _base_ = [
-    '../_base_/models/faster-rcnn_r50_nasfpn_lsj.py',
+    '../_base_/models/faster-rcnn_rs101_nasfpn_lsj.py',
     '../_base_/common/lsj-600e_coco-detection.py',
-    '../_base_/models/resnet-rs101.py',
 ]
-custom_imports = dict(imports=['mmfrozen'], allow_failed_imports=False)  # ResNetRS
-
-model = dict(
-    backbone={{_base_.rs101_backbone}})
