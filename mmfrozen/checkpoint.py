@@ -32,8 +32,8 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = ['checkpoint_safe_globals', 'load_local_checkpoint', 'register_checkpoint_loader',
-           'model_state_dict', 'sweep_member_names', 'CheckpointMismatchError',
-           'refuse_unfit_checkpoint']
+           'read_checkpoint', 'strip_prefix', 'model_state_dict', 'sweep_member_names',
+           'CheckpointMismatchError', 'refuse_unfit_checkpoint']
 
 #: Key prefix of each member's weights in a DetectorSweep checkpoint: ``members.<name>.``.
 SWEEP_MEMBERS = 'members.'
@@ -142,12 +142,39 @@ def register_checkpoint_loader() -> Callable:
     return load_local_checkpoint
 
 
+def read_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
+    """Load a checkpoint file: the one way mmfrozen's own code reads one.
+
+    A local file is loaded by :func:`load_local_checkpoint` (``weights_only``, only the types
+    an mmengine checkpoint is made of). A remote one (``torchvision://``, ``open-mmlab://``,
+    ``https://``, ...) is fetched by mmengine's loader for its scheme, which loads the download
+    with ``torch.load``'s own ``weights_only`` default.
+
+    Raises:
+        FileNotFoundError: a local file does not exist.
+        RuntimeError: it is empty, truncated or not a PyTorch checkpoint.
+        pickle.UnpicklingError: it holds a type outside :func:`checkpoint_safe_globals`.
+    """
+    if '://' not in str(filename):
+        return load_local_checkpoint(str(filename), map_location)
+    return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+
+
+def strip_prefix(state_dict: Dict[str, Any], prefix: str,
+                 keep_others: bool = False) -> Dict[str, Any]:
+    """The entries of ``state_dict`` under the module path ``prefix`` (``'backbone.'``; the dot
+    may be left out), with the prefix removed; with ``keep_others``, the other entries too, as
+    they are (DDP's ``module.``, which only some keys may carry)."""
+    prefix = prefix if prefix.endswith('.') else prefix + '.'
+    return OrderedDict((k[len(prefix):] if k.startswith(prefix) else k, v)
+                       for k, v in state_dict.items() if keep_others or k.startswith(prefix))
+
+
 def model_state_dict(checkpoint: Any) -> Dict[str, torch.Tensor]:
     """The model weights of a loaded checkpoint (its ``state_dict``, or the checkpoint itself
     when it is a bare state dict), without DDP's ``module.`` prefix."""
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                       for k, v in state.items())
+    return strip_prefix(state, 'module.', keep_others=True)
 
 
 def sweep_member_names(state_dict: Dict[str, Any]) -> List[str]:
@@ -313,7 +340,7 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     config = _member_config(filename, meta)
     written = (config or f'not found: neither {stem}.py nor {meta.get(SWEEP_MEMBER_CONFIG)} '
                'exists; its text is the checkpoint\'s meta["cfg"], e.g. Config.fromstring('
-               f'torch.load({filename!r}, weights_only=False)["meta"]["cfg"], ".py")'
+               f'mmfrozen.checkpoint.read_checkpoint({filename!r})["meta"]["cfg"], ".py")'
                f'.dump({stem + ".py"!r})')
     if purpose == 'train':
         print_log(

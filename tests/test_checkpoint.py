@@ -18,7 +18,8 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmfrozen  # noqa: F401  (installs the loader)
-from mmfrozen.checkpoint import CheckpointMismatchError
+from mmfrozen.checkpoint import (CheckpointMismatchError, model_state_dict, read_checkpoint,
+                                 strip_prefix)
 from mmfrozen.freezing import FrozenModuleChanged
 from mmfrozen.freezing.fingerprint import FINGERPRINTS_KEY
 from tests.utils import (FROZEN, REPO, build_runner, tiny_frozen_cfg, tiny_member_config,
@@ -104,6 +105,32 @@ def test_unreadable_files_are_named_with_the_cause(tmp_path):
     with pytest.raises(RuntimeError, match=r'bad_pickle\.pth: torch\.load failed: .*truncated, '
                                            'corrupt or not a PyTorch checkpoint'):
         _load_checkpoint(str(bad_pickle))
+
+
+def test_read_checkpoint_is_the_safe_loader(tmp_path):
+    """The package's one way to read a checkpoint: a Runner's loads, anything else is refused
+    with the same errors as mmengine's local loader gets from mmfrozen."""
+    buf = HistoryBuffer()
+    buf.update(2.0)
+    path = _save({'meta': {'seed': np.int64(3)}, 'state_dict': {'module.w': torch.ones(2)},
+                  'message_hub': {'log_scalars': {'loss': buf}}}, tmp_path / 'ok.pth')
+    out = read_checkpoint(path)
+    assert out['meta']['seed'] == 3 and out['message_hub']['log_scalars']['loss'].mean() == 2.0
+    assert list(model_state_dict(out)) == ['w']
+    with pytest.raises(pickle.UnpicklingError, match=r'evil\.pth holds an object of type '
+                                                     r'\w+\.system'):
+        read_checkpoint(_save({'x': Evil()}, tmp_path / 'evil.pth'))
+    with pytest.raises(FileNotFoundError, match='can not be found'):
+        read_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_strip_prefix_takes_whole_module_paths():
+    state = {'module.a': 1, 'b': 2, 'backbone.c': 3, 'backbone_x.d': 4}
+    assert strip_prefix(state, 'backbone') == strip_prefix(state, 'backbone.') == {'c': 3}
+    assert strip_prefix(state, 'back') == {}  # a module path, not a string prefix
+    kept = strip_prefix(state, 'module.', keep_others=True)
+    assert list(kept.items()) == [('a', 1), ('b', 2), ('backbone.c', 3), ('backbone_x.d', 4)]
+    assert model_state_dict({'state_dict': state}) == kept == model_state_dict(state)
 
 
 def _log(work_dir) -> str:

@@ -132,6 +132,49 @@ def test_export_backbone_strips_the_prefix_and_loads_into_mmdet_resnet(tmp_path)
         export_backbone({'head.fc.weight': torch.zeros(1)}, str(tmp_path / 'x.pth'))
 
 
+def test_upstream_reads_the_runs_checkpoint_with_the_safe_loader(tmp_path, monkeypatch):
+    """The upstream stage reads the classifier run's checkpoint as the package reads any: a
+    Runner's checkpoint loads and is exported; one that pickles anything else (code that would
+    run while loading) is refused, and nothing of it runs."""
+    import os
+    import pickle
+    from types import SimpleNamespace
+
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    from mmfrozen.mini_study import upstream
+    marker = tmp_path / 'ran'
+
+    class Payload:
+        def __reduce__(self):  # unpickling it creates the marker file
+            return (open, (str(marker), 'w'))
+
+    def run(work_dir, extra):
+        def train(cfg, what, progress, verbose):  # writes the checkpoint a Runner would
+            buffer = HistoryBuffer()
+            buffer.update(1.0)
+            ckpt = dict(meta=dict(seed=np.int64(0), **extra), state_dict={
+                'backbone.conv1.weight': torch.ones(2), 'head.fc.weight': torch.zeros(1)},
+                message_hub=dict(log_scalars={'train/loss': buffer}))
+            torch.save(ckpt, osp.join(work_dir, 'iter_1.pth'))
+            with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(osp.join(work_dir, 'iter_1.pth'))
+            return {'accuracy/top1': 50.0}
+        os.makedirs(work_dir)
+        monkeypatch.setattr(upstream, 'upstream_config', lambda *args, **kwargs: None)
+        monkeypatch.setattr(upstream, 'train_and_validate', train)
+        return upstream.pretrain_backbone('up.py', SimpleNamespace(classes=['a']), work_dir,
+                                          progress=None)
+
+    path, metrics = run(str(tmp_path / 'ok'), {})
+    assert list(torch.load(path)['state_dict']) == ['conv1.weight'] and metrics
+    with pytest.raises(pickle.UnpicklingError, match=r'iter_1\.pth holds an object of type '
+                                                     r'[\w.]*open'):
+        run(str(tmp_path / 'payload'), dict(x=Payload()))
+    assert not marker.exists()
+
+
 def test_data_cache_reuses_and_rebuilds(tmp_path):
     from mmfrozen.mini_study.data import data_key, study_data
     design = QUICK.with_(cls_train_per_class=2, cls_val_per_class=1, det_val_per_class=1)

@@ -71,7 +71,8 @@ class Fingerprint:
         digests of their half-precision casts too."""
         halves = None
         if half:
-            halves = {name: {n: tensor_digest(t, d) for n, t in tensors.items() if t.is_floating_point()}
+            halves = {name: {n: tensor_digest(t, d) for n, t in tensors.items()
+                             if t.is_floating_point()}
                       for d, name in _HALF_NAMES.items()}
         return cls(path, {n: tensor_digest(t) for n, t in tensors.items()},
                    None if trainable is None else tuple(trainable), halves)
@@ -107,8 +108,9 @@ class Fingerprint:
                 f'freezes {len(other.digests)}{examples}. Only the {both} tensors both cover '
                 'are compared; a tensor only one side covers is not a change.')
 
-    def _half_copies(self, root: nn.Module, names: List[str]) -> Tuple[Dict[str, str], List[str]]:
-        """Which of the tensors ``names`` of ``root`` hold exactly the half-precision rounding
+    def _half_copies(self, tensors: Dict[str, torch.Tensor],
+                     names: List[str]) -> Tuple[Dict[str, str], List[str]]:
+        """Which of the tensors ``names`` of ``tensors`` hold exactly the half-precision rounding
         of the fingerprinted ones: ``({name: dtype name}, names of dtypes all of the others
         hold exactly, so that only the digests this fingerprint lacks could tell)``.
 
@@ -116,7 +118,6 @@ class Fingerprint:
             FrozenModuleChanged: a rounded tensor holds inf or NaN: the cast overflowed (fp16
                 holds magnitudes up to 65504), so the copy does not hold the weights it rounds.
         """
-        tensors = dict(frozen_tensors(root))
         rounded: Dict[str, str] = {}
         for name in names:
             t = tensors[name].detach()
@@ -167,7 +168,22 @@ class Fingerprint:
             The :meth:`coverage_note` when the covered tensors differ and, for a half-precision
             copy, what it holds; else None.
         """
-        now = Fingerprint.of(model, self.path, half=False)
+        root = resolve_module(model, self.path)
+        return self.check_tensors(dict(frozen_tensors(root)),
+                                  tuple(getattr(root, SPEC_ATTR).trainable), when, cause,
+                                  other_coverage, half_copy, resumed)
+
+    def check_tensors(self, tensors: Dict[str, torch.Tensor], trainable: Tuple[str, ...],
+                      when: str, cause: str = _TRAINED_IN_RUN, other_coverage: bool = False,
+                      half_copy: bool = False, resumed: bool = False) -> Optional[str]:
+        """:meth:`check` on the frozen tensors themselves, held by a model or by a state dict.
+
+        Args:
+            tensors: The frozen tensors of the module at :attr:`path`, by name relative to it.
+            trainable: The ``trainable`` patterns of the spec they are frozen under.
+            when, cause, other_coverage, half_copy, resumed: As for :meth:`check`.
+        """
+        now = Fingerprint.of_tensors(self.path, tensors, trainable, half=False)
         note = self.coverage_note(now)
         where = self.path or 'the model'
         if note is not None and not other_coverage:
@@ -178,7 +194,7 @@ class Fingerprint:
         rounded: Dict[str, str] = {}
         exact: List[str] = []
         if changed and half_copy:
-            rounded, exact = self._half_copies(resolve_module(model, self.path), changed)
+            rounded, exact = self._half_copies(tensors, changed)
             changed = [n for n in changed if n not in rounded]
         if rounded and resumed:
             full = f'{self.path}.{next(iter(rounded))}' if self.path else next(iter(rounded))
@@ -201,7 +217,7 @@ class Fingerprint:
                         'cannot be verified. Use the full-precision checkpoint; or, if you '
                         'trust the copy, remove its fingerprints (the frozen weights are then '
                         'checked against the copy only, not against the weights it was made '
-                        'from): ckpt = torch.load(path, weights_only=False); del '
+                        'from): ckpt = mmfrozen.checkpoint.read_checkpoint(path); del '
                         f"ckpt['meta']['{FINGERPRINTS_KEY}']; torch.save(ckpt, path).")
             raise FrozenModuleChanged(
                 f'mmfrozen: frozen tensor {full!r} changed ({when}); {len(changed)} of '

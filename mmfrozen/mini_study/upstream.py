@@ -15,6 +15,7 @@ import torch
 from mmengine.config import Config
 
 from ..analysis.config_edits import innermost_dataset, rescale_schedule, walk_dicts
+from ..checkpoint import model_state_dict, read_checkpoint, strip_prefix
 from ..datasets import ShapesClassification
 from . import cache
 from .progress import Progress
@@ -49,8 +50,8 @@ def upstream_config(config: str, data: ShapesClassification, work_dir: str,
 def export_backbone(state_dict: Dict[str, torch.Tensor], path: str,
                     meta: Optional[dict] = None) -> str:
     """Save the ``backbone.*`` tensors of a classifier's state dict, prefix stripped."""
-    backbone = {k[len('backbone.'):]: v.detach().cpu().clone()
-                for k, v in state_dict.items() if k.startswith('backbone.')}
+    backbone = {k: v.detach().cpu().clone()
+                for k, v in strip_prefix(state_dict, 'backbone.').items()}
     if not backbone:
         raise ValueError('the state dict has no backbone.* tensors: not an mmpretrain '
                          'ImageClassifier?')
@@ -75,7 +76,7 @@ def pretrain_backbone(config: str, data: ShapesClassification, work_dir: str, pr
     if ckpt is None:
         raise RuntimeError(f'mmfrozen mini-study: the upstream run left no checkpoint in '
                            f'{work_dir}')
-    state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
+    state = model_state_dict(read_checkpoint(ckpt))
     path = export_backbone(state, osp.join(work_dir, 'backbone.pth'),
                            meta=dict(config=osp.basename(config), classes=list(data.classes),
                                      **{k: round(v, 3) for k, v in metrics.items()}))

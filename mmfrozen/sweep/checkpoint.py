@@ -19,7 +19,7 @@ import torch
 from mmengine.config import Config
 
 from ..checkpoint import (SWEEP_MEMBER, SWEEP_MEMBER_CONFIG, SWEEP_MEMBERS, model_state_dict,
-                          sweep_member_names)
+                          read_checkpoint, strip_prefix, sweep_member_names)
 from .config import SweepConfigError, is_inline, is_sweep_config, load_sweep_members
 
 _BACKBONE = 'backbone.'
@@ -30,9 +30,8 @@ SWEEP_MEMBER_CFGS = 'sweep_member_cfgs'
 
 def member_state_dict(state_dict: Dict[str, torch.Tensor], name: str) -> Dict[str, torch.Tensor]:
     """The state dict of member ``name`` as its own detector: shared backbone + its weights."""
-    prefix = f'{SWEEP_MEMBERS}{name}.'
     out = OrderedDict((k, v) for k, v in state_dict.items() if k.startswith(_BACKBONE))
-    out.update((k[len(prefix):], v) for k, v in state_dict.items() if k.startswith(prefix))
+    out.update(strip_prefix(state_dict, f'{SWEEP_MEMBERS}{name}.'))
     return out
 
 
@@ -117,10 +116,9 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
             no sweep config, or a listed member is not in it; a member's config file it does not
             record cannot be read.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = read_checkpoint(checkpoint)
     meta = dict(ckpt.get('meta') or {})
     if meta.get(SWEEP_MEMBER):
         raise ValueError(f'{checkpoint} is already member {meta[SWEEP_MEMBER]!r}\'s split of '

@@ -18,7 +18,8 @@ import inspect
 import math
 import numbers
 import warnings
-from typing import Any, Iterator, Optional, Sequence, Tuple
+from collections import OrderedDict
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -26,10 +27,9 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
-from ...checkpoint import model_state_dict
+from ...checkpoint import model_state_dict, read_checkpoint
 from ...freezing.fingerprint import EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint
-from ...freezing.freeze import freeze_module
-from ...freezing.spec import FROZEN_FORWARD_ATTR, FreezeSpec
+from ...freezing.spec import FROZEN_FORWARD_ATTR
 
 #: Linear layers adapted by default: the attention's input and output projections of
 #: mmpretrain's ViTs (``layers.<i>.attn.qkv``, ``layers.<i>.attn.proj``).
@@ -37,6 +37,8 @@ ATTENTION_TARGETS = ('*.attn.qkv', '*.attn.proj')
 #: The MLP linears of mmpretrain's ViT (``ffn.layers``) and EVA-02 (``mlp.w12``/``w3``/...).
 MLP_TARGETS = ('*.ffn.layers.*', '*.mlp.*')
 _HOOK_ATTR = '_mmfrozen_lora_hook'
+#: State-dict key endings of a LoRA update's A and B, after the adapted linear's name.
+_LORA_DOWN, _LORA_UP = '.lora.down.weight', '.lora.up.weight'
 #: Meta key of a merged checkpoint: how many LoRA updates :func:`merge_lora_checkpoint` folded in.
 LORA_MERGED_KEY = 'mmfrozen_lora_merged'
 
@@ -281,15 +283,61 @@ def _lora_settings(lora_cfg: dict) -> dict:
     return dict(rank=rank, alpha=float(rank if alpha is None else alpha), targets=tuple(targets))
 
 
+@torch.no_grad()
+def merge_lora_state_dict(state_dict: Dict[str, torch.Tensor], rank: int,
+                          alpha: Optional[float] = None) -> Tuple[Dict[str, torch.Tensor], int]:
+    """:func:`merge_lora` on a state dict: every LoRA update (``<linear>.lora.down.weight`` = A,
+    ``<linear>.lora.up.weight`` = B) folded into the weight of its linear, ``W + (alpha / rank)
+    B A``, and its tensors removed; the other tensors as they are. No model is built.
+
+    Args:
+        state_dict: A model state dict holding LoRA updates of rank ``rank``.
+        rank: The rank of the updates (``lora_cfg.rank``).
+        alpha: Their scale numerator (``lora_cfg.alpha``; None: ``rank``).
+
+    Returns:
+        The merged state dict (the keys of the plain model, in their order) and the number of
+        merged updates.
+
+    Raises:
+        ValueError: ``rank``/``alpha`` are not valid LoRA settings; an update is not of rank
+            ``rank``, lacks A or B, or does not fit the weight of its linear.
+    """
+    rank = _check_rank(rank)
+    scale = _check_alpha(alpha, rank) / rank  # as LoRA.scale
+    state = OrderedDict(state_dict)
+    linears = [k[:-len(_LORA_DOWN)] for k in state_dict if k.endswith(_LORA_DOWN)]
+    for name in linears:
+        down, up = state.pop(name + _LORA_DOWN), state.pop(name + _LORA_UP, None)
+        weight = state.get(name + '.weight')
+        if up is None or weight is None or tuple(weight.shape) != (up.shape[0], down.shape[1]):
+            found = 'no B' if up is None else 'no weight' if weight is None else (
+                f'a weight of shape {tuple(weight.shape)} for an update of '
+                f'{tuple(up.shape[:1]) + tuple(down.shape[1:])}')
+            raise ValueError(f'merge_lora: the LoRA update of {name} does not fit its linear '
+                             f'layer ({found}): the state dict is not one of a LoRA model')
+        if down.shape[0] != rank:
+            raise ValueError(f'merge_lora: the LoRA update of {name} has rank {down.shape[0]}, '
+                             f'not lora_cfg.rank={rank}: merge with the lora_cfg it was '
+                             'trained with')
+        state[name + '.weight'] = weight + ((up @ down) * scale).to(weight.dtype)
+    left = [k for k in state if '.lora.' in k]
+    if left:
+        raise ValueError(f'merge_lora: {left[0]} belongs to no LoRA update (A and B): the state '
+                         'dict is not one of a LoRA model')
+    return state, len(linears)
+
+
 def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     """Write ``checkpoint`` (a run of ``config``, a ``frozen-lora`` config) with every LoRA
-    update folded into its linear weight (:func:`merge_lora`).
+    update folded into its linear weight (:func:`merge_lora_state_dict`).
 
     The result has the keys of the plain backbone: the config's ``frozen`` twin (same model,
     ``lora_cfg`` and the LoRA backbone type removed) evaluates it with ``tools/test.py`` and
-    loads it as ``load_from``. The merge changes the frozen weights, so the fingerprints the run
-    recorded (``meta['mmfrozen_fingerprints']``) are first checked against the checkpoint's
-    frozen weights (as a run loading it would: a half-precision copy is verified with its
+    loads it as ``load_from``. It is written as the config's model (float32) holds the weights.
+    The merge changes the frozen weights, so the fingerprints the run recorded
+    (``meta['mmfrozen_fingerprints']``) are first checked against the checkpoint's frozen
+    weights (as a run loading it would: a half-precision copy is verified with its
     half-precision digests), then replaced by fingerprints of the merged weights, taken on the
     same tensors: the frozen twin verifies the file as it was merged.
 
@@ -299,17 +347,13 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     Raises:
         ValueError: the checkpoint holds no LoRA update (not a frozen-lora run's, or already
             merged), or ``config``'s ``lora_cfg`` scales or places the updates otherwise than
-            the config the checkpoint records (``meta['cfg']``).
+            the config the checkpoint records (``meta['cfg']``) or than the checkpoint holds.
         FrozenModuleChanged: a frozen weight differs from the fingerprint the run recorded.
     """
     from mmengine.config import Config
-    from mmengine.registry import MODELS as ROOT_MODELS
-    from mmengine.registry import init_default_scope
     from mmengine.runner import save_checkpoint
-    from mmengine.runner.checkpoint import CheckpointLoader
-    from mmengine.utils import import_modules_from_strings
 
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = read_checkpoint(checkpoint)
     meta = dict(ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
     state = model_state_dict(ckpt)
     if meta.get(LORA_MERGED_KEY):
@@ -326,10 +370,11 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     if lora_cfg is None:
         raise ValueError(f'merge_lora_checkpoint: {config} has no model.backbone.lora_cfg: give '
                          f'the frozen-lora config {checkpoint} was trained with')
+    ours = _lora_settings(lora_cfg)
     recorded = meta.get('cfg')
     if isinstance(recorded, str):
         trained = Config.fromstring(recorded, '.py').model.get('backbone', {}).get('lora_cfg')
-        ours, theirs = _lora_settings(lora_cfg), _lora_settings(trained or {})
+        theirs = _lora_settings(trained or {})
         if trained is not None and ours != theirs:
             key = next(k for k in ours if ours[k] != theirs[k])
             raise ValueError(
@@ -338,22 +383,20 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
                 f'config, meta["cfg"]: lora_cfg={dict(trained)}); merging with it would fold '
                 'other updates into the weights (W + alpha/rank BA). Merge with the config the '
                 'run was trained with.')
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model_cfg = cfg.model.copy()
-    model_cfg.get('backbone', {}).pop('init_cfg', None)  # the checkpoint holds every weight
-    model = ROOT_MODELS.build(model_cfg)
-    model.load_state_dict(state, strict=True)
+    # the weights as the config's model holds them once loaded (float32: a half-precision copy
+    # is verified and merged as a run loading it would)
+    state = OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in state.items())
     saved = {path: Fingerprint.from_dict(d)
              for path, d in (meta.get(FINGERPRINTS_KEY) or {}).items()}
     for fp in saved.values():  # the frozen weights the run recorded, before they change
-        freeze_module(model, FreezeSpec(path=fp.path, trainable=tuple(fp.trainable or ())))
-        fp.check(model, f'in {checkpoint}, given to merge_lora_checkpoint',
-                 cause=EDITED_CHECKPOINT, other_coverage=True, half_copy=True)
-    merged = merge_lora(model)
+        prefix = f'{fp.path}.' if fp.path else ''
+        # only tensors both the fingerprint and the checkpoint hold are compared
+        frozen = {n: state[prefix + n] for n in fp.digests if prefix + n in state}
+        fp.check_tensors(frozen, fp.trainable or (),
+                         f'in {checkpoint}, given to merge_lora_checkpoint',
+                         cause=EDITED_CHECKPOINT, other_coverage=True, half_copy=True)
+    state, merged = merge_lora_state_dict(state, ours['rank'], ours['alpha'])
     meta[LORA_MERGED_KEY] = merged
-    state = model.state_dict()
     if saved:
         meta[FINGERPRINTS_KEY] = {path: _merged_fingerprint(fp, state)
                                   for path, fp in saved.items()}
@@ -367,7 +410,7 @@ def _merged_fingerprint(saved: Fingerprint, state: dict) -> dict:
     prefix = f'{saved.path}.' if saved.path else ''
     missing = [n for n in saved.digests if prefix + n not in state]
     if missing:
-        raise ValueError(f'merge_lora_checkpoint: the merged model has no {prefix + missing[0]} '
+        raise ValueError(f'merge_lora_checkpoint: the merged weights have no {prefix + missing[0]} '
                          f'({len(missing)} fingerprinted frozen tensors missing), so the '
                          'fingerprint of its frozen module cannot be taken again')
     return Fingerprint.of_tensors(saved.path, {n: state[prefix + n] for n in saved.digests},

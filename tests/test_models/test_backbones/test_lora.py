@@ -12,7 +12,7 @@ from mmfrozen.freezing.spec import frozen_tensors
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)
-from mmfrozen.models.backbones.lora import lora_modules
+from mmfrozen.models.backbones.lora import lora_modules, merge_lora_state_dict
 
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 TINY_VIT = dict(arch=TINY_ARCH, img_size=64, patch_size=16, out_type='featmap',
@@ -96,6 +96,26 @@ def test_merge_gives_the_plain_architecture_and_the_same_outputs(plain_cls, lora
         for a, b in zip(plain(x), after):
             assert torch.equal(a, b)
     assert merge_lora(adapted) == 0  # nothing left to merge
+
+
+@pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
+def test_merging_the_state_dict_equals_merging_the_model(plain_cls, lora_cls, kwargs, shape):
+    """merge_lora_state_dict (the checkpoint merge, no model built) gives bitwise the weights
+    merge_lora leaves in the model, and refuses updates of another rank or without their B."""
+    _, adapted = _plain_and_lora(plain_cls, lora_cls, kwargs,
+                                 dict(rank=4, alpha=8, targets='attn+mlp'))
+    _randomise(adapted.loras())
+    state = {k: v.clone() for k, v in adapted.state_dict().items()}  # merge_lora: in place
+    merged, n = merge_lora_state_dict(state, rank=4, alpha=8)
+    assert n == adapted.num_lora == merge_lora(adapted)
+    assert list(merged) == list(adapted.state_dict())  # the plain keys, in the model's order
+    assert all(torch.equal(merged[k], v) for k, v in adapted.state_dict().items())
+    assert any(not torch.equal(merged[k], state[k]) for k in merged)  # the updates were folded
+    with pytest.raises(ValueError, match=r'has rank 4, not lora_cfg.rank=8'):
+        merge_lora_state_dict(state, rank=8)
+    no_b = {k: v for k, v in state.items() if not k.endswith('.lora.up.weight')}
+    with pytest.raises(ValueError, match=r'does not fit its linear layer \(no B\)'):
+        merge_lora_state_dict(no_b, rank=4)
 
 
 @pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
