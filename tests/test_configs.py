@@ -15,8 +15,7 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.config_name import ConfigName
-from mmfrozen.engine.config_mode import MODES, config_mode
+from mmfrozen.config import MODES, ConfigName, config_mode
 from mmfrozen.sweep import is_sweep_config
 from mmfrozen.testing.smoke import smoke_step
 

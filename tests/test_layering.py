@@ -1,10 +1,11 @@
 """The package's layering: a module imports only from the floors below its own.
 
-Floors, ground first (docs/layout.md): the freezing mechanism; the engine; models,
-evaluation, datasets; the sweep (and the package root, which imports them to register their
-classes); the analysis tools; the mini-study; the command-line tools. ``mmfrozen.testing`` is
-a leaf: it may import anything, and only tests import it. Every import is read from the source
-(imports inside functions too), so a new upward import fails here.
+Floors, ground first (docs/layout.md): the freezing mechanism; the config layer (what a config
+means, read without building a model); the engine; models, evaluation, datasets (which need no
+engine); the sweep (and the package root, which imports them to register their classes); the
+analysis tools; the mini-study; the command-line tools. ``mmfrozen.testing`` is a leaf: it may
+import anything, and only tests import it. Every import is read from the source (imports inside
+functions too), so a new upward import fails here.
 """
 import ast
 import glob
@@ -22,17 +23,20 @@ FLOORS = {
     'mmfrozen.version': 1,
     'mmfrozen.mim': 1,
     'mmfrozen.registry': 1,
-    'mmfrozen.engine': 2,
-    'mmfrozen.models': 3,
-    'mmfrozen.evaluation': 3,
-    'mmfrozen.datasets': 3,
-    'mmfrozen.sweep': 4,  # one feature across kinds: detector, optimizer, metric, checkpoints
-    'mmfrozen': 4,  # the package root registers models, metrics, datasets and the sweep
-    'mmfrozen.analysis': 5,
-    'mmfrozen.mini_study': 6,
-    'tools': 7,
+    'mmfrozen.config': 2,  # reads and edits configs; builds nothing
+    'mmfrozen.engine': 3,
+    'mmfrozen.models': 4,
+    'mmfrozen.evaluation': 4,
+    'mmfrozen.datasets': 4,
+    'mmfrozen.sweep': 5,  # one feature across kinds: detector, optimizer, metric, checkpoints
+    'mmfrozen': 5,  # the package root registers models, metrics, datasets and the sweep
+    'mmfrozen.analysis': 6,
+    'mmfrozen.mini_study': 7,
+    'tools': 8,
 }
 LEAF = 'mmfrozen.testing'
+#: Registered classes that a run builds: they need no engine (hooks, runner, weight checks).
+NO_ENGINE = ('mmfrozen.models', 'mmfrozen.evaluation', 'mmfrozen.datasets')
 
 
 def floor(module: str) -> Optional[int]:
@@ -108,6 +112,13 @@ def test_imports_go_down_the_floors(path):
     assert upward_imports(path) == []
 
 
+@pytest.mark.parametrize('path', [p for p in SOURCES if module_name(p).startswith(NO_ENGINE)],
+                         ids=lambda p: osp.relpath(p, REPO))
+def test_registered_classes_need_no_engine(path):
+    assert [f'line {line}: {target}' for line, target in imports(path)
+            if target == 'mmfrozen.engine' or target.startswith('mmfrozen.engine.')] == []
+
+
 def test_the_checker_finds_upward_imports(tmp_path):
     """Imports of a floor above, lazy ones included, and of the test leaf are found."""
     for rel in ('mmfrozen/__init__.py', 'mmfrozen/engine/__init__.py',
@@ -121,7 +132,7 @@ def test_the_checker_finds_upward_imports(tmp_path):
                      'import mmfrozen.testing\n')
     wrong = upward_imports(str(probe), str(tmp_path))
     assert len(wrong) == 2, wrong
-    assert 'mmfrozen.analysis.params (floor 5, above mmfrozen.engine.probe at 2)' in wrong[0]
+    assert 'mmfrozen.analysis.params (floor 6, above mmfrozen.engine.probe at 3)' in wrong[0]
     assert 'only tests import mmfrozen.testing' in wrong[1]
 
 

@@ -152,7 +152,7 @@ def test_wheel_holds_the_configs_and_tools_in_the_mim_layout(installed):
 @pytest.mark.slow
 def test_user_config_inherits_ours_after_import_mmfrozen(installed, user_dir):
     code = ('import mmfrozen; from mmengine.config import Config; '
-            'from mmfrozen.engine import freeze_specs; '
+            'from mmfrozen.config import freeze_specs; '
             "cfg = Config.fromfile('my_frozen_detector.py'); "
             'print(mmfrozen.__file__); print(cfg.runner_type, cfg.model.type, '
             'cfg.model.backbone.depth, cfg.optim_wrapper.optimizer.type, '

@@ -17,7 +17,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Union
 from mmengine.config import Config
 from torch import nn
 
-from ..engine.config_mode import config_mode
+from ..config import config_mode
 from ..engine.frozen_model import build_frozen_model
 from ..freezing.spec import TRAINABLE_ATTR
 
@@ -32,8 +32,8 @@ class ParamCount:
 
     Attributes:
         config: Config file stem.
-        mode: One of :data:`mmfrozen.engine.config_mode.MODES`, read from the config
-            (:func:`mmfrozen.engine.config_mode.config_mode`).
+        mode: One of :data:`mmfrozen.config.MODES`, read from the config
+            (:func:`mmfrozen.config.config_mode`).
         total: All parameters.
         trainable: Parameters with ``requires_grad=True`` after the config's freeze.
         components: ``{component: (total, trainable)}`` for backbone (without adapters and

@@ -1,10 +1,7 @@
-from .config_mode import MODES, config_mode
 from .dist import setup_cpu_distributed
-from .frozen_model import (build_frozen_model, build_frozen_optim_wrapper, freeze_hook_cfgs,
-                           freeze_hooks, freeze_specs, prune_frozen)
+from .frozen_model import build_frozen_model, build_frozen_optim_wrapper, prune_frozen
 from .hooks import FreezeBackboneHook, FreezeHook
 from .runner import FrozenRunner
 
 __all__ = ['FreezeHook', 'FreezeBackboneHook', 'FrozenRunner', 'setup_cpu_distributed',
-           'build_frozen_model', 'build_frozen_optim_wrapper', 'prune_frozen',
-           'freeze_hook_cfgs', 'freeze_hooks', 'freeze_specs', 'MODES', 'config_mode']
+           'build_frozen_model', 'build_frozen_optim_wrapper', 'prune_frozen']

@@ -1,4 +1,4 @@
-"""A config's freezing, read once: its freeze hooks, their specs, and its model built frozen.
+"""A config's model built frozen, as a training run builds it.
 
 :class:`~mmfrozen.engine.runner.FrozenRunner` builds every training model through
 :func:`build_frozen_model`; the parameter counts, the results table, the training-cost
@@ -6,56 +6,18 @@ benchmark and the tests build theirs through it too, so what they count or measu
 a run trains; :func:`build_frozen_optim_wrapper` gives them its optimizer.
 """
 import copy
-import inspect
-from typing import Any, List, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
-from mmdet.registry import HOOKS
 from mmengine.logging import print_log
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS, init_default_scope
 from torch import nn
 
+from ..config.freeze import freeze_hooks
 from ..freezing.freeze import freeze_module
 from ..freezing.optimizer import optimizers, prune_optimizer
-from ..freezing.spec import FreezeSpec, frozen_parameters
-from .hooks.freeze_hook import FreezeHook
+from ..freezing.spec import frozen_parameters
 from .pretrained import assert_pretrained, explain_failed_self_loading
-
-
-def freeze_hook_cfgs(custom_hooks: Optional[Sequence[Any]]) -> List[Any]:
-    """The entries (dicts or hook objects) of ``custom_hooks`` that are freeze hooks.
-
-    A freeze hook is :class:`~mmfrozen.engine.hooks.FreezeHook` or any subclass registered in
-    mmdet's ``HOOKS`` (``FreezeBackboneHook``, ``ClassifierRetrainHook``, a user's own).
-    """
-    found = []
-    for hook in custom_hooks or []:
-        kind = hook.get('type') if isinstance(hook, dict) else type(hook)
-        cls = HOOKS.get(kind) if isinstance(kind, str) else kind
-        if inspect.isclass(cls) and issubclass(cls, FreezeHook):
-            found.append(hook)
-    return found
-
-
-def freeze_hooks(custom_hooks: Optional[Sequence[Any]]) -> List[FreezeHook]:
-    """The freeze hooks of ``custom_hooks``: config dicts built, hook objects as given."""
-    found = []
-    for hook in freeze_hook_cfgs(custom_hooks):
-        if isinstance(hook, dict):
-            hook = dict(hook)
-            hook.pop('priority', None)  # a Runner argument, as in Runner.register_hook
-            hook = HOOKS.build(hook)
-        found.append(hook)
-    return found
-
-
-def freeze_specs(cfg: Any) -> List[FreezeSpec]:
-    """Every :class:`~mmfrozen.freezing.FreezeSpec` a config's freeze hooks apply, in order.
-
-    Args:
-        cfg: A loaded config (``mmengine.Config`` or dict); its ``custom_hooks`` are read.
-    """
-    return [spec for hook in freeze_hooks(cfg.get('custom_hooks')) for spec in hook.specs]
 
 
 def build_frozen_model(model: Union[nn.Module, dict],

@@ -1,11 +1,11 @@
-"""Where the weights of a frozen module come from, and the checks that they really did.
+"""Where the weights of a built model's frozen modules come from, and the checks that they
+really did (what its config asks for is read by :mod:`mmfrozen.config.pretrained`).
 
 A frozen module that was never loaded from a pretrained checkpoint is a random feature
 extractor that no training step will ever fix. These checks run before training starts.
 """
 import contextlib
 import errno
-import inspect
 import logging
 import os.path as osp
 import re
@@ -22,53 +22,9 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
 from ..checkpoint import model_state_dict
+from ..config.pretrained import is_pretrained_init, own_pretrained_argument, self_loading_modules
 from ..freezing.fingerprint import tensor_digest
 from ..freezing.spec import FreezeSpec, frozen_tensors, resolve_module
-
-#: ``init_cfg`` types that load a checkpoint (mmengine's ``PretrainedInit``, by either name).
-PRETRAINED_INIT_TYPES = ('Pretrained', 'PretrainedInit')
-
-
-def is_pretrained_init(init_cfg: Any) -> bool:
-    """True if ``init_cfg`` (one dict) loads a pretrained checkpoint."""
-    return isinstance(init_cfg, dict) and init_cfg.get('type') in PRETRAINED_INIT_TYPES
-
-
-def pretrained_inits(init_cfg: Any) -> List[Dict[str, Any]]:
-    """The entries of ``init_cfg`` (a dict, a list of dicts or None) that load a checkpoint."""
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return [c for c in cfgs if is_pretrained_init(c)]
-
-
-def pretrained_argument(module_cfg: Any) -> Optional[str]:
-    """``pretrained=True`` or ``pretrained='<path>'`` of a module config, else None.
-
-    Such a module loads pretrained weights itself when it is built (mmpretrain's
-    ``TIMMBackbone``, timm models, backbones ported from other code bases such as D-FINE's
-    HGNetv2) instead of through an ``init_cfg``.
-    """
-    if not isinstance(module_cfg, dict):
-        return None
-    value = module_cfg.get('pretrained')
-    if value is True or (isinstance(value, str) and value):
-        return f'pretrained={value!r}'
-    return None
-
-
-def self_loading_modules(model_cfg: Any, path: str = 'model') -> List[str]:
-    """The modules of a model config that load pretrained weights themselves when they are
-    built (:func:`pretrained_argument`), as ``'<config key>: pretrained=...'``."""
-    found = []
-    if isinstance(model_cfg, dict):
-        argument = pretrained_argument(model_cfg)
-        if argument is not None:
-            found.append(f'{path}: {argument}')
-        for key, value in model_cfg.items():
-            found += self_loading_modules(value, f'{path}.{key}')
-    elif isinstance(model_cfg, (list, tuple)):
-        for index, value in enumerate(model_cfg):
-            found += self_loading_modules(value, f'{path}.{index}')
-    return found
 
 
 @contextlib.contextmanager
@@ -96,66 +52,6 @@ def explain_failed_self_loading(model_cfg: Any) -> Iterator[None]:
             'or copy the Hugging Face cache (HF_HOME) here and set HF_HUB_OFFLINE=1 so that it '
             "is read without a request; a pretrained='<path>' must name an existing file."
         ) from err
-
-
-def _registered_class(module_type: Any) -> Optional[type]:
-    """The class a config's ``type`` names in mmdet's model registry, None if it is unknown
-    here (its package is not installed or not imported)."""
-    if inspect.isclass(module_type):
-        return module_type
-    if not isinstance(module_type, str):
-        return None
-    from mmdet.registry import MODELS
-    try:
-        return MODELS.get(module_type)
-    except (KeyError, ImportError):  # an unknown scope prefix
-        return None
-
-
-def loads_pretrained(module_cfg: Any) -> Tuple[Optional[bool], str]:
-    """Whether a module built from ``module_cfg`` holds pretrained weights, and why.
-
-    True for an ``init_cfg`` of type Pretrained or ``pretrained=True``/``'<path>'``
-    (:func:`pretrained_argument`); for a config that says neither, the default of the
-    ``pretrained`` argument of its registered class (False where the class has none). None when
-    the class is not registered here, so its default cannot be read: the caller cannot tell.
-    """
-    cfg = module_cfg if isinstance(module_cfg, dict) else {}
-    found = pretrained_inits(cfg.get('init_cfg'))
-    if found:
-        return True, f"init_cfg Pretrained checkpoint={found[0].get('checkpoint')}"
-    argument = pretrained_argument(cfg)
-    if argument is not None:
-        return True, argument
-    kind = cfg.get('type')
-    if 'pretrained' in cfg:
-        return False, f"{kind}: pretrained={cfg['pretrained']!r}"
-    cls = _registered_class(kind)
-    if cls is None:
-        return None, (f'{kind!r} is not registered here (its package is not installed or not '
-                      'imported), so whether it loads pretrained weights by default is unknown')
-    try:
-        default = inspect.signature(cls).parameters.get('pretrained')
-    except (TypeError, ValueError):  # no readable signature
-        default = None
-    if default is not None and default.default not in (inspect.Parameter.empty, None, False,
-                                                       ''):
-        return True, f'{cls.__name__} loads pretrained={default.default!r} by default'
-    return False, f'{cls.__name__}: no init_cfg Pretrained, no pretrained weights by default'
-
-
-def module_cfg_at(model_cfg: Any, path: str) -> Optional[Dict[str, Any]]:
-    """The config dict of the sub-module at attribute ``path`` of a model config, if the
-    config holds it under the same names (``'roi_head.bbox_head'``); None otherwise."""
-    node = model_cfg
-    for part in [p for p in path.split('.') if p]:
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node if isinstance(node, dict) else None
 
 
 class RandomInitFrozenError(RuntimeError):
@@ -203,18 +99,6 @@ def pretrained_init_cfg(model: nn.Module, path: str) -> Optional[Dict[str, Any]]
     return found[-1] if found else None
 
 
-def _own_pretrained_argument(model_cfg: Any, path: str) -> Optional[str]:
-    """The ``pretrained=`` argument with which the module at ``path``, or one enclosing it,
-    loads itself (:func:`pretrained_argument`), as ``'<owner>: pretrained=...'``."""
-    parts = [p for p in path.split('.') if p]
-    for depth in range(len(parts), -1, -1):
-        owner = '.'.join(parts[:depth])
-        argument = pretrained_argument(module_cfg_at(model_cfg, owner))
-        if argument is not None:
-            return f'{owner or "model"}: {argument}'
-    return None
-
-
 def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[str],
                       resume: bool, model_cfg: Optional[Dict[str, Any]] = None) -> str:
     """Return where ``spec``'s module gets its weights from, or raise.
@@ -230,7 +114,7 @@ def assert_pretrained(model: nn.Module, spec: FreezeSpec, load_from: Optional[st
     cfg = pretrained_init_cfg(model, spec.path)
     if cfg is not None:
         return f"init_cfg Pretrained checkpoint={cfg.get('checkpoint')}"
-    argument = _own_pretrained_argument(model_cfg, spec.path)
+    argument = own_pretrained_argument(model_cfg, spec.path)
     if argument is not None:
         setattr(resolve_module(model, spec.path), SELF_LOADED_ATTR, argument)
         return f'the weights it loads itself when built ({argument})'

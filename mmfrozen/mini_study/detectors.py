@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 from mmengine.config import Config
 
-from ..analysis.config_edits import (innermost_dataset, rescale_schedule, set_image_scale,
+from ..config.edits import (innermost_dataset, rescale_schedule, set_image_scale,
                                      set_num_classes)
 from ..datasets import ShapesDetection
 from .progress import Progress

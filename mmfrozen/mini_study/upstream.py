@@ -14,7 +14,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-from ..analysis.config_edits import innermost_dataset, rescale_schedule, walk_dicts
+from ..config.edits import innermost_dataset, rescale_schedule, walk_dicts
 from ..checkpoint import model_state_dict, read_checkpoint, strip_prefix
 from ..datasets import ShapesClassification
 from . import cache

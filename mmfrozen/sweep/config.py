@@ -31,8 +31,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
-from ..engine.config_mode import config_mode
-from ..engine.frozen_model import freeze_hook_cfgs
+from ..config import config_mode, freeze_hook_cfgs
 
 #: Registered name of the sweep model.
 SWEEP_TYPE = 'DetectorSweep'

@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import MMLogger
 
-from ..analysis.config_edits import (innermost_dataset, set_image_scale, set_num_classes,
+from ..config.edits import (innermost_dataset, set_image_scale, set_num_classes,
                                      walk_dicts)
 from .tiny_coco import TinyCoco
 

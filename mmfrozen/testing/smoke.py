@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 import torch
 from mmengine.config import Config
 
-from ..analysis.config_edits import disable_pretrained, set_image_scale
+from ..config.edits import disable_pretrained, set_image_scale
 from ..engine.frozen_model import build_frozen_model, build_frozen_optim_wrapper
 from ..freezing.spec import frozen_parameters
 from ..sweep import expand_sweep_config

@@ -8,7 +8,8 @@ from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
 from mmfrozen.analysis.params import count_config, count_model, main, markdown_table
-from mmfrozen.engine import build_frozen_model, config_mode
+from mmfrozen.config import config_mode
+from mmfrozen.engine import build_frozen_model
 
 from ..conftest import CONFIGS, REPO
 

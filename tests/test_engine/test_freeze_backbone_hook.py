@@ -287,7 +287,8 @@ def test_resume_from_tampered_checkpoint_is_caught(tiny_coco, tmp_path):
 
 
 def test_hook_priority_key_and_hook_instance(tiny_coco, tmp_path):
-    from mmfrozen.engine import FreezeBackboneHook, freeze_hooks
+    from mmfrozen.config import freeze_hooks
+    from mmfrozen.engine import FreezeBackboneHook
     cfg = make_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
     cfg.custom_hooks = [dict(type='FreezeBackboneHook', priority='HIGHEST')]
     assert frozen_parameters(build(cfg).model)

@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.analysis.config_edits import set_image_scale
+from mmfrozen.config.edits import set_image_scale
 from mmfrozen.sweep import SweepConfigError, check_sweep_config
 from tests.utils import CONFIGS, REPO, build_runner, tiny_member_config, tiny_sweep_config
 

@@ -85,9 +85,9 @@ def load_config(request: CostRequest):
     loading disabled, and the run mode of the variant (read before pretrained is disabled)."""
     from mmengine.config import Config
 
-    from ...engine.config_mode import config_mode
+    from ...config import config_mode
     from ...sweep import expand_sweep_config
-    from ..config_edits import disable_pretrained, set_freeze_precision, stock_frozen_stages
+    from ...config.edits import disable_pretrained, set_freeze_precision, stock_frozen_stages
     cfg = Config.fromfile(request.config)
     if request.cfg_options:
         cfg.merge_from_dict(request.cfg_options)

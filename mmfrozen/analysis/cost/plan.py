@@ -51,9 +51,8 @@ def plan(configs: Sequence[str],
     """
     from mmengine.config import Config
 
-    from ...config import config_mode
+    from ...config import config_mode, twin_config_path
     from ...sweep import is_sweep_config
-    from ...config.name import twin_config_path
     from .measure import ema_hook_cfgs
     from .settings import parse_precision_variant, training_batch_size, training_image_size
     if iters < 1 or warmup < 0:

@@ -1,8 +1,8 @@
 """What the training-cost benchmark reads from a config: image size, batch size, variants.
 
 The config edits of the benchmark's variants (pretrained loading off, stock mmdet freezing, the
-frozen backbone's precision) are in :mod:`mmfrozen.analysis.config_edits`; the fine-tuned twin is
-found by the naming rule of :mod:`mmfrozen.analysis.config_name`.
+frozen backbone's precision) are in :mod:`mmfrozen.config.edits`; the fine-tuned twin is
+found by the naming rule of :mod:`mmfrozen.config.name`.
 """
 from typing import List, Optional, Tuple
 

@@ -3,7 +3,7 @@
 Comparisons between runs (a run against its fine-tuned twin) are in :mod:`.comparison`.
 
 The mode of a run (fine-tuned, frozen, frozen with adapters or LoRA, scratch, or unknown) is read
-from its dumped config by :func:`mmfrozen.engine.config_mode.config_mode`, as the paper's
+from its dumped config by :func:`mmfrozen.config.config_mode`, as the paper's
 comparison (frozen vs fine-tuned twins) needs it to be right even when a config is misnamed.
 """
 import json
@@ -14,9 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...engine.config_mode import UNKNOWN, config_mode
-from ..config_edits import innermost_dataset
-from ..config_name import ConfigName
+from ...config import UNKNOWN, ConfigName, config_mode, innermost_dataset
 from ..params import count_config
 from .run_log import SESSION_KEYS, RunLog, config_values
 
@@ -45,7 +43,7 @@ class RunSummary:
     Attributes:
         run: The parsed logs.
         name: The parsed config name, None if it does not follow the convention.
-        mode: One of :data:`mmfrozen.engine.config_mode.MODES` or ``unknown`` (a warning says
+        mode: One of :data:`mmfrozen.config.MODES` or ``unknown`` (a warning says
             why), from the config; None when the config is missing.
         final: Metric column -> value at the last evaluation (None when not reported).
         best_box_ap: Highest box AP over all evaluations and where it was reached.

@@ -52,6 +52,9 @@ class FreezeHook(Hook):
         channels_last: Channels-last memory format for the frozen forward.
     """
     priority = 'VERY_HIGH'
+    #: What the config layer looks for to tell a freeze hook, this class or a subclass, from
+    #: other hooks without importing this module (:mod:`mmfrozen.config.freeze`).
+    FREEZES_MODULES = True
 
     def __init__(self,
                  module: Union[str, Sequence[str]],

@@ -5,8 +5,8 @@ from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 from torch import nn
 
+from ...config import freeze_hook_cfgs
 from ...freezing.spec import frozen_parameters
-from ..frozen_model import freeze_hook_cfgs
 
 #: Checks :class:`~mmfrozen.engine.runner.FrozenRunner` runs on the whole config before it
 #: builds anything; each takes the config and raises on one that cannot run as written. A

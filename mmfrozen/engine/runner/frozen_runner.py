@@ -10,9 +10,10 @@ from mmengine.runner import BaseLoop, Runner
 from torch import nn
 
 from ...checkpoint import refuse_unfit_checkpoint
+from ...config import freeze_hook_cfgs, freeze_hooks
 from ...freezing.freeze import keep_inference_hooks
 from ...freezing.spec import frozen_parameters, unwrap
-from ..frozen_model import build_frozen_model, freeze_hook_cfgs, freeze_hooks, prune_frozen
+from ..frozen_model import build_frozen_model, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
 from ..pretrained import explain_failed_self_loading
 from .checks import (check_optimizer_state, refuse_empty_optimizers,

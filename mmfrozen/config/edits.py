@@ -6,8 +6,8 @@ changes nothing else: the model, losses, optimizer and hooks stay those of the c
 import inspect
 from typing import Any, Callable, List, Tuple
 
-from ..engine.frozen_model import freeze_hook_cfgs
-from ..engine.pretrained import is_pretrained_init, pretrained_argument
+from .freeze import freeze_hook_cfgs
+from .pretrained import is_pretrained_init, pretrained_argument
 
 #: The key that holds the size, per resize / crop / pad transform and batch augment.
 _SCALE_KEYS = {'Resize': 'scale', 'RandomResize': 'scale', 'RandomCrop': 'crop_size',

@@ -4,9 +4,8 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmfrozen.analysis.config_edits import (disable_pretrained, innermost_dataset,
-                                            rescale_schedule, set_freeze_precision,
-                                            set_image_scale, set_num_classes)
+from mmfrozen.config.edits import (disable_pretrained, innermost_dataset, rescale_schedule,
+                                   set_freeze_precision, set_image_scale, set_num_classes)
 
 from ..conftest import CONFIGS
 

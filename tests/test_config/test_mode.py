@@ -5,7 +5,7 @@ from mmengine.model import BaseModule
 
 import mmfrozen  # noqa: F401
 from mmfrozen.engine import FreezeHook
-from mmfrozen.engine.config_mode import config_mode
+from mmfrozen.config import config_mode
 from tests.utils import CONFIGS, FROZEN
 
 FT = f'{CONFIGS}/faster_rcnn/faster-rcnn_r50-ft_fpn_1x_coco.py'

@@ -9,14 +9,14 @@ it or on the model, ``pretrained=True``/``'<path>'`` on it, a registered backbon
 nothing loads pretrained weights. When that cannot be told (a backbone type not registered here,
 whose default is unknown, and nothing else that loads weights) the mode is ``unknown``, with a
 warning: never a guess. Config names carry the same word (``r50-frozen``), which tools use to
-pair twins (:mod:`mmfrozen.analysis.config_name`).
+pair twins (:mod:`mmfrozen.config.name`).
 """
 import logging
 from typing import Any, List, Optional
 
 from mmengine.logging import print_log
 
-from .frozen_model import freeze_hook_cfgs
+from .freeze import freeze_hook_cfgs
 from .pretrained import loads_pretrained, pretrained_inits
 
 #: The modes of a run, and the words config names carry for them.

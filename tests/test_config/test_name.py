@@ -1,7 +1,7 @@
 """The naming rule: a config name's parts, and the fine-tuned twin of a config."""
 import pytest
 
-from mmfrozen.analysis.config_name import ConfigName, twin_config_path
+from mmfrozen.config.name import ConfigName, twin_config_path
 from tests.utils import CONFIGS, FROZEN
 
 FT = f'{CONFIGS}/faster_rcnn/faster-rcnn_r50-ft_fpn_1x_coco.py'

@@ -9,7 +9,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Optional
 
-from ..engine.config_mode import MODES
+from .mode import MODES
 
 #: The modes a name can carry, longest first so ``-frozen-adapters`` wins over ``-frozen``.
 NAME_MODES = tuple(sorted(MODES, key=len, reverse=True))
