@@ -1,2 +1,2 @@
 """The tools over runs and configs: results table (``results/``), training cost (``cost/``),
-parameter counts (``params``), over shared config edits and the config naming rule."""
+parameter counts (``params``), over the config layer (:mod:`mmfrozen.config`)."""
