@@ -12,7 +12,9 @@ from mmfrozen.mini_study import QUICK
 from mmfrozen.mini_study.claims import judge
 from mmfrozen.mini_study.pipeline import parse_args, run_study
 from mmfrozen.mini_study.report import markdown, summarize, training_seconds, RunResult
-from mmfrozen.mini_study.stats import CONTRADICTED, HELD, INCONCLUSIVE, paired, verdict
+from mmfrozen.mini_study.claims import per_class_rare_effect
+from mmfrozen.mini_study.stats import (CONTRADICTED, HELD, INCONCLUSIVE, NOT_JUDGED, SMALLER,
+                                       VERDICTS, paired, verdict)
 from mmfrozen.mini_study.upstream import export_backbone
 from mmfrozen.mini_study.variants import (CAPACITIES, DEFAULT_KEYS, HEADLINE_CAPACITIES,
                                           VARIANTS, plan_runs, select)
@@ -45,7 +47,8 @@ def test_plan_runs_seeds_the_headline_twins_and_pairs_twins():
 
 def test_bad_arguments_are_refused():
     for argv in (['--seeds', '0'], ['--jobs', '0'], ['--data-seed', '-1'],
-                 ['--variants', 'frozen-fpn', 'nonsense']):
+                 ['--variants', 'frozen-fpn', 'nonsense'], ['--quick', '--profile', 'long'],
+                 ['--profile', 'huge'], ['--device', 'tpu']):
         with pytest.raises(SystemExit):
             parse_args(argv)
     with pytest.raises(ValueError, match='unknown variant'):
@@ -70,11 +73,54 @@ def test_paired_interval_and_verdict_rule():
     assert verdict(paired([-2.7e-15, -1.8e-15, -2.7e-15]).ci95, -1) == INCONCLUSIVE
 
 
-def _result(key, seed, ap, apr, apf, sec):
+def test_verdicts_against_the_papers_effect_size():
+    # contains 0: smaller than the paper's when the interval excludes its effect, else
+    # inconclusive; excluding 0 decides whatever the effect
+    assert verdict((-1.0, 2.0), +1, reference=7.2, n=6) == SMALLER
+    assert verdict((-1.0, 8.0), +1, reference=7.2, n=6) == INCONCLUSIVE
+    assert verdict((0.5, 2.0), +1, reference=7.2, n=6) == HELD
+    assert verdict((-9.0, -0.5), +1, reference=7.2, n=6) == CONTRADICTED
+    assert verdict((-40.0, 5.0), -1, reference=-33.0, n=6) == INCONCLUSIVE
+    assert verdict((-20.0, 5.0), -1, reference=-33.0, n=6) == SMALLER
+    # the rule's minimum: two replicates are not judged, however narrow the interval
+    assert verdict((1.0, 2.0), +1, reference=7.2, n=2) == NOT_JUDGED
+    assert verdict((1.0, 2.0), +1, reference=7.2, n=3) == HELD
+    with pytest.raises(ValueError, match='predicted side'):
+        verdict((1.0, 2.0), +1, reference=-7.2)
+    assert set(VERDICTS) == {HELD, CONTRADICTED, SMALLER, INCONCLUSIVE, NOT_JUDGED}
+
+
+def test_per_class_statistic_is_the_regressions_rare_minus_frequent_gain():
+    import math
+    from mmfrozen.mini_study.claims import LARGE
+    counts = {'a': (2, 'r'), 'b': (8, 'r'), 'c': (50, 'c'), 'd': (200, 'f'), 'e': (800, 'f')}
+    # the gain falls by exactly 3 AP per unit of log(annotations)
+    gain = {k: 10 - 3 * math.log(n) for k, (n, _) in counts.items()}
+    runs = {('frozen', LARGE, 'per_class'): {k: 20 + g for k, g in gain.items()},
+            ('ft', LARGE, 'per_class'): {k: 20.0 for k in counts}}
+    rare = (math.log(2) + math.log(8)) / 2
+    frequent = (math.log(200) + math.log(800)) / 2
+    assert per_class_rare_effect(runs, counts) == pytest.approx(-3 * (rare - frequent))
+    # no dependence on the count: no rare-class gain, whatever the level
+    flat = {('frozen', LARGE, 'per_class'): {k: 25.0 for k in counts},
+            ('ft', LARGE, 'per_class'): {k: 20.0 for k in counts}}
+    assert per_class_rare_effect(flat, counts) == pytest.approx(0.0)
+    # a class without AP in one twin is left out; too few classes: not measurable
+    few = {('frozen', LARGE, 'per_class'): {'a': 1.0, 'd': 2.0},
+           ('ft', LARGE, 'per_class'): {'a': 1.0, 'd': 1.0, 'e': 3.0}}
+    assert per_class_rare_effect(few, counts) is None
+
+
+def _result(key, seed, ap, apr, apf, sec, data_seed=0):
     v = next(x for x in VARIANTS if x.key == key)
-    return RunResult(variant=v, seed=seed, work_dir=f'/w/{key}/{seed}',
+    return RunResult(variant=v, seed=seed, work_dir=f'/w/{data_seed}/{key}/{seed}',
                      metrics=dict(ap=ap, ap50=ap, apr=apr, apc=ap, apf=apf), sec_per_iter=sec,
-                     trainable_params=30 if v.mode == 'frozen' else 100, total_params=100)
+                     trainable_params=30 if v.mode == 'frozen' else 100, total_params=100,
+                     data_seed=data_seed, per_class=dict(r1=apr, f1=apf, c1=ap),
+                     evals=[(10, ap - 0.3), (20, ap)])
+
+
+_COUNTS = {'r1': (3, 'r'), 'c1': (40, 'c'), 'f1': (300, 'f')}
 
 
 def test_summary_pairs_seed_by_seed_and_judges_each_claim():
@@ -88,29 +134,62 @@ def test_summary_pairs_seed_by_seed_and_judges_each_claim():
                     _result(f'ft-{large}', seed, 22 + shift, 10, 30, 0.6 + shift / 10),
                     _result(f'frozen-{large}', seed, 23 + shift + seed / 10, 13, 30,
                             0.5 + shift / 10 + seed / 100)]
-    s = summarize(results)
+    cost = dict(percent_change=[-5.0, 3.0, -2.0, 1.0], ratio_mean=0.99,
+                trainable_params=dict(ft=100, frozen=30),
+                optimizer_state_bytes=dict(ft=800, frozen=240))
+    s = summarize(results, {0: _COUNTS}, cost)
     assert s['variants'][f'ft-{small}']['ap'] == pytest.approx(20.0)
+    assert s['variants'][f'ft-{small}']['converged'] == 3  # last two validations 0.3 apart
     assert s['variants'][f'frozen-{small}']['trainable_share'] == pytest.approx(0.3)
     (cap_s, cap_l) = s['capacity_curve']
     assert cap_s['d_ap']['mean'] == pytest.approx(-2.0) and cap_s['d_ap']['std'] == 0
     assert cap_l['d_ap']['mean'] == pytest.approx(1.1)  # +1.0, +1.1, +1.2
     claims = {c['claim']: c for c in s['claims']}
-    assert claims['cost']['difference'] == pytest.approx(-0.09)  # -0.1, -0.09, -0.08
-    assert claims['cost']['verdict'] == HELD and claims['cost']['n'] == 3
+    # claim 1 from the round-robin rounds, not from the runs' logged times
+    assert claims['cost']['difference'] == pytest.approx(-0.75)
+    assert claims['cost']['verdict'] == SMALLER and claims['cost']['n'] == 4  # excludes -33%
     assert claims['capacity']['difference'] == pytest.approx(3.1)
-    assert claims['capacity']['verdict'] == HELD
-    assert claims['rare']['difference'] == pytest.approx(3.0)
+    assert claims['capacity']['verdict'] == HELD and claims['capacity']['reference'] == 7.2
+    # the bucket view (APr gain 3, APf gain 0) beside the per-class regression's (3 classes)
+    assert s['rare_by_buckets']['mean'] == pytest.approx(3.0)
+    assert claims['rare']['n'] == 3 and claims['rare']['difference'] > 0
+    assert {p['cls'] for p in s['per_class']} == {'r1', 'c1', 'f1'}
+    assert all(p['annotations'] == _COUNTS[p['cls']][0] for p in s['per_class'])
     text = markdown(s)
-    assert '**held**' in text and 'Capacity curve' in text
+    assert '**held**' in text and 'Capacity curve' in text and "smaller than the paper's" in text
 
 
-def test_a_claim_is_judged_only_on_seeds_that_have_every_run():
+def test_replicates_span_worlds_and_a_missing_twin_is_named():
     small, large = HEADLINE_CAPACITIES
-    by_seed = {0: {('frozen', large, 'ap'): 25.0, ('ft', large, 'ap'): 20.0,
-                   ('frozen', small, 'ap'): 20.0, ('ft', small, 'ap'): 20.0},
-               1: {('frozen', large, 'ap'): 25.0}}
-    capacity = next(c for c in judge(by_seed) if c['claim'] == 'capacity')
-    assert capacity['per_seed'] == {0: 5.0} and capacity['verdict'] == INCONCLUSIVE
+    results = []
+    for data_seed in (0, 1):
+        for seed in (0, 1):
+            results += [_result(f'ft-{small}', seed, 20, 10, 30, 0.4, data_seed),
+                        _result(f'frozen-{small}', seed, 18, 10, 28, 0.3, data_seed),
+                        _result(f'ft-{large}', seed, 22, 10, 30, 0.6, data_seed),
+                        _result(f'frozen-{large}', seed, 23 + seed + data_seed, 13, 30, 0.5,
+                                data_seed)]
+    results = [r for r in results if not (r.data_seed == 1 and r.seed == 1
+                                           and r.variant.key == f'ft-{large}')]
+    s = summarize(results, {0: _COUNTS, 1: _COUNTS}, None)
+    claims = {c['claim']: c for c in s['claims']}
+    cap = claims['capacity']
+    assert cap['n'] == 3 and set(cap['per_replicate']) == {'data0-seed0', 'data0-seed1',
+                                                           'data1-seed0'}
+    assert any('data1-seed1' in m and f'ft-{large}' in m for m in cap['missing'])
+    assert claims['cost']['verdict'] == NOT_JUDGED and claims['cost']['missing']
+
+
+def test_a_claim_is_judged_only_on_replicates_that_have_every_run():
+    small, large = HEADLINE_CAPACITIES
+    by_rep = {(0, 0): {('frozen', large, 'ap'): 25.0, ('ft', large, 'ap'): 20.0,
+                       ('frozen', small, 'ap'): 20.0, ('ft', small, 'ap'): 20.0},
+              (0, 1): {('frozen', large, 'ap'): 25.0}}
+    capacity = next(c for c in judge(by_rep, {}) if c['claim'] == 'capacity')
+    assert capacity['per_replicate'] == {'data0-seed0': 5.0}
+    assert capacity['verdict'] == NOT_JUDGED
+    assert capacity['missing'] == [
+        f"data0-seed1: no ap from run(s) ['ft-{small}', 'frozen-{small}', 'ft-{large}']"]
 
 
 def test_training_seconds_sum_the_logged_windows():
@@ -218,23 +297,32 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys):
     runs = plan_runs(select(), QUICK.seeds)
     assert sorted((r['variant'], r['seed']) for r in summary['runs']) == sorted(
         (v.key, s) for v, s in runs)
-    table = (work / 'report' / 'results.md').read_text()
+    table = (work / 'report' / 'world7' / 'results.md').read_text()
     for r in summary['runs']:
-        scalars = list((work / 'runs' / r['config'] / f'seed{r["seed"]}').rglob('scalars.json'))
+        assert r['data_seed'] == 7
+        scalars = list((work / 'runs' / 'world7' / r['config'] / f'seed{r["seed"]}').rglob(
+            'scalars.json'))
         assert len(scalars) == 1
         evals = [json.loads(line) for line in scalars[0].read_text().splitlines()
                  if 'coco/bbox_mAP' in line]
         assert len(evals) == 5 and all('coco/bbox_APr' in e for e in evals)
+        # per-class AP is logged (claim 3's per-class statistic needs it)
+        assert any(k.startswith('coco/bbox_') and k.endswith('_precision') for k in evals[-1])
         assert r['config'] in table
+    # the results table's differences are paired by seed: no 'mean of N runs' twin
+    assert 'mean of' not in table and 'not repeats' not in table
     # frozen runs went through FrozenRunner, which checked the weights against the export
     for r in summary['runs']:
         if r['variant'].startswith('frozen'):
             text = ''.join(p.read_text() for p in
-                           (work / 'runs' / r['config']).rglob('*.log'))
+                           (work / 'runs' / 'world7' / r['config']).rglob('*.log'))
             assert re.search(r'frozen parameters (equal|hold) the pretrained checkpoint', text)
     # the summary: its required fields, every variant, the three claims
     saved = json.load(open(work / 'summary.json'))
-    assert set(saved['stage_seconds']) == {'data', 'upstream', 'detectors', 'report'}
+    assert set(saved['stage_seconds']) == {'data', 'upstream', 'detectors', 'cost', 'report'}
+    assert saved['profile'] == 'quick' and saved['data_seeds'] == [7]
+    assert saved['premise']['upstream_images'] == 8 * QUICK.cls_train_per_class
+    assert saved['premise']['image_ratio'] > 0
     assert set(saved['variants']) == set(DEFAULT_KEYS)
     for key, v in saved['variants'].items():
         assert v['mode'] in ('ft', 'frozen') and len(v['seeds']) >= 1
@@ -245,10 +333,22 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys):
     assert frozen < saved['variants']['ft-fpn']['trainable_share'] == 1.0
     assert [c['claim'] for c in saved['claims']] == ['cost', 'capacity', 'rare']
     for c in saved['claims']:
-        assert set(c) >= {'claim', 'verdict', 'difference', 'ci95'}
-        assert c['verdict'] in (HELD, CONTRADICTED, INCONCLUSIVE)
-        assert c['n'] == QUICK.seeds and c['ci95'] is not None
-        assert c['ci95'][0] <= c['difference'] <= c['ci95'][1]
+        assert set(c) >= {'claim', 'verdict', 'difference', 'ci95', 'reference', 'half_width',
+                          'n', 'quantity', 'missing'}
+        assert c['verdict'] in VERDICTS and c['missing'] == []
+        # claim 1's replicates are the rounds of the round-robin timing; 2 and 3 have two
+        # replicates here, below the rule's minimum: reported, not judged
+        assert c['n'] == (QUICK.cost_rounds if c['claim'] == 'cost' else QUICK.seeds)
+        if c['claim'] != 'cost':
+            assert c['verdict'] == NOT_JUDGED
+        assert c['ci95'] is not None and c['ci95'][0] <= c['difference'] <= c['ci95'][1]
+    cost = saved['cost']
+    assert len(cost['percent_change']) == QUICK.cost_rounds
+    assert all(math.isfinite(v) for v in cost['percent_change'])
+    assert cost['trainable_params']['frozen'] < cost['trainable_params']['ft']
+    # the per-class values behind claim 3, with each class's training annotations
+    assert saved['per_class'] and all(p['annotations'] > 0 for p in saved['per_class'])
+    assert {p['seed'] for p in saved['per_class']} == set(range(QUICK.seeds))
     assert len(saved['capacity_curve']) == len(CAPACITIES)
     for plot in ('capacity', 'ap_vs_time'):
         assert osp.getsize(saved['plots'][plot]) > 0
@@ -260,3 +360,25 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys):
     out = capsys.readouterr().out
     assert 'reused the cached data' in out and 'reused the cached upstream' in out
     assert again['upstream_top1'] == summary['upstream_top1']
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the error without a GPU; '
+                    'this machine has one (the GPU run is test_quick_run_on_cuda)')
+def test_device_cuda_without_a_gpu_is_refused_before_anything_runs(tmp_path):
+    from mmfrozen.mini_study.runner_utils import use_device
+    with pytest.raises(RuntimeError, match='--device cuda: torch sees no CUDA device'):
+        use_device('cuda')
+    with pytest.raises(ValueError, match='device must be one of'):
+        use_device('tpu')
+    with pytest.raises(RuntimeError, match='--device cuda'):
+        run_study(parse_args(['--quick', '--work-dir', str(tmp_path / 's'), '--device', 'cuda']))
+    assert not (tmp_path / 's').exists()  # refused before the work dir was made
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU (--device cuda)')
+def test_quick_run_on_cuda(tmp_path):
+    summary = run_study(parse_args(['--quick', '--work-dir', str(tmp_path / 's'), '--device',
+                                    'cuda']))
+    assert summary['device'] == 'cuda' and summary['cost']['device'] == 'cuda'
+    assert [c['claim'] for c in summary['claims']] == ['cost', 'capacity', 'rare']

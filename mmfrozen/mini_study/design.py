@@ -5,9 +5,10 @@ not enter it. ``--data-seed`` draws another world of the same design (other imag
 assignment of classes to the rare, common and frequent buckets).
 """
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from ..datasets import LongTail, ShapesWorld
+from .stats import MIN_REPLICATES
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,18 @@ class StudyDesign:
         score_thr: Detection score threshold at validation; None keeps the configs' (the quick
             design keeps every box, so a detector of 10 iterations still has some to evaluate).
         seeds: Training seeds of the headline variants (the smallest and the largest decoder).
+        profile: The design's name (``default``, ``long``, ``quick``).
+        worlds: Worlds (data seeds ``data_seed .. data_seed + worlds - 1``), each with its own
+            data and upstream classifier; their runs are further replicates of every claim.
+        variants: The variants a plain run trains (keys of :mod:`.variants`); empty: the twins at
+            every capacity.
+        backbone_lr_mult: Learning-rate multiplier of a fine-tuned backbone; None keeps the
+            configs' (0.1x the decoder's).
+        converge_tol: A run has converged when its last two validations differ by at most this
+            much box AP (reported per run; fixed before the numbers).
+        cost_rounds / cost_iters: Claim 1's round-robin timing: rounds, and timed steps of each
+            twin per round.
+        min_replicates: The rule's minimum number of replicates for a verdict.
     """
     world: ShapesWorld = field(default_factory=ShapesWorld)
     cls_train_per_class: int = 128
@@ -41,6 +54,14 @@ class StudyDesign:
     detector_val_interval: Optional[int] = None
     score_thr: Optional[float] = None
     seeds: int = 3
+    profile: str = 'default'
+    worlds: int = 1
+    variants: Tuple[str, ...] = ()
+    backbone_lr_mult: Optional[float] = None
+    converge_tol: float = 0.5
+    cost_rounds: int = 5
+    cost_iters: int = 4
+    min_replicates: int = MIN_REPLICATES
 
     def __post_init__(self) -> None:
         if self.long_tail.num_classes != self.world.num_classes:
@@ -48,6 +69,16 @@ class StudyDesign:
                              f'{self.world.num_classes}')
         if self.seeds < 1:
             raise ValueError(f'seeds must be >= 1, got {self.seeds}')
+        if self.worlds < 1:
+            raise ValueError(f'worlds must be >= 1, got {self.worlds}')
+        if self.cost_rounds < 1 or self.cost_iters < 1:
+            raise ValueError(f'cost_rounds and cost_iters must be >= 1, got '
+                             f'{self.cost_rounds}, {self.cost_iters}')
+
+    @property
+    def replicates(self) -> int:
+        """Replicates of claims 2 and 3: training seeds x worlds."""
+        return self.seeds * self.worlds
 
     def data_dict(self) -> Dict[str, Any]:
         """The fields that decide the generated data (for cache keys and reports)."""
@@ -64,6 +95,17 @@ class StudyDesign:
 #: long-tailed detection images of 128 px (9 rare, 12 common, 11 frequent classes).
 FULL = StudyDesign()
 
+#: The paper's regime, opt-in (``--profile long``, about 80 minutes on 2 cores): an upstream far
+#: richer than the downstream (640 labelled images per class, 20,480 in all: 30x the detection
+#: set's images, where ImageNet has about 11x COCO's), every detector trained 800 iterations
+#: (about 19 epochs) with the fine-tuned backbone at the decoder's learning rate as in the paper,
+#: a validation split three times larger (36 images per class), two worlds and three training
+#: seeds (6 replicates), the headline capacities only.
+LONG = FULL.with_(
+    profile='long', cls_train_per_class=640, upstream_iters=1500, det_val_per_class=36,
+    detector_iters=800, detector_val_interval=100, worlds=2, backbone_lr_mult=1.0,
+    variants=('ft-fpn', 'frozen-fpn', 'ft-bifpn-r3', 'frozen-bifpn-r3'), cost_rounds=6)
+
 #: The same pipeline, tiny, for the test suite: 8 classes, 32-px upstream and 64-px downstream
 #: images, a few iterations. It checks that everything works and measures nothing.
 QUICK = StudyDesign(
@@ -72,4 +114,7 @@ QUICK = StudyDesign(
     long_tail=LongTail(rare=3, common=3, frequent=2, rare_range=(1, 10), common_range=(11, 20),
                        frequent_range=(101, 104)),
     det_val_per_class=3, det_image_size=64, upstream_iters=20, detector_iters=10,
-    detector_val_interval=2, score_thr=0.0, seeds=2)
+    detector_val_interval=2, score_thr=0.0, seeds=2, profile='quick', cost_rounds=3,
+    cost_iters=1)
+
+PROFILES: Dict[str, StudyDesign] = {'default': FULL, 'long': LONG, 'quick': QUICK}

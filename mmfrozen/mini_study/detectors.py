@@ -15,12 +15,14 @@ from .runner_utils import train_and_validate
 def detection_config(config: str, data: ShapesDetection, pretrained: Optional[str],
                      work_dir: str, max_iters: Optional[int] = None,
                      val_interval: Optional[int] = None, seed: int = 0,
-                     score_thr: Optional[float] = None) -> Config:
+                     score_thr: Optional[float] = None,
+                     backbone_lr_mult: Optional[float] = None) -> Config:
     """The detection config pointed at ``data`` and the upstream checkpoint ``pretrained``.
 
     Only paths, classes, the image size, the iteration budget (schedule shape kept), the
-    validation interval, the score threshold and the seed change; a backbone without a Pretrained ``init_cfg`` (from
-    scratch) stays without one.
+    validation interval, the score threshold, the seed and (``backbone_lr_mult``) the learning
+    rate multiplier of a trained backbone change; a backbone without a Pretrained ``init_cfg``
+    (from scratch) stays without one.
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
@@ -46,6 +48,12 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
     cfg.train_cfg.val_interval = min(interval, cfg.train_cfg.max_iters)
     if score_thr is not None:
         cfg.model.test_cfg.score_thr = score_thr
+    if backbone_lr_mult is not None:
+        keys = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
+        if 'backbone' not in keys:
+            raise ValueError(f'{config} sets no backbone learning-rate multiplier '
+                             '(optim_wrapper.paramwise_cfg.custom_keys.backbone) to change')
+        keys['backbone']['lr_mult'] = backbone_lr_mult
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 
@@ -53,10 +61,11 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
 def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                    progress: Progress, label: str, max_iters: Optional[int] = None,
                    val_interval: Optional[int] = None, seed: int = 0,
-                   score_thr: Optional[float] = None, verbose: bool = False) -> Dict[str, float]:
+                   score_thr: Optional[float] = None, verbose: bool = False,
+                   backbone_lr_mult: Optional[float] = None) -> Dict[str, float]:
     """Train and evaluate one detector variant; returns its last validation metrics."""
     cfg = detection_config(config, data, pretrained, work_dir, max_iters, val_interval, seed,
-                           score_thr)
+                           score_thr, backbone_lr_mult)
     metrics = train_and_validate(cfg, label, progress, verbose)
     if 'coco/bbox_mAP' not in metrics:
         raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
@@ -67,13 +76,17 @@ def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str]
 def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                  label: str, max_iters: Optional[int], val_interval: Optional[int], seed: int,
                  score_thr: Optional[float], verbose: bool, threads: int,
-                 study_start: Optional[float] = None) -> dict:
+                 study_start: Optional[float] = None, backbone_lr_mult: Optional[float] = None,
+                 device: str = 'cpu') -> dict:
     """One detector run in a worker process; returns its metrics and wall-clock seconds.
 
     ``study_start`` (``time.time()`` of the study's start) makes its progress lines show the
-    study's clock.
+    study's clock; ``device`` is ``cpu`` (CUDA hidden from the process) or ``cuda``.
     """
     import warnings
+
+    from .runner_utils import use_device
+    use_device(device)
 
     import torch
     if not verbose:  # mmdet's prior generators call torch.meshgrid without `indexing`
@@ -83,7 +96,7 @@ def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], 
     torch.set_num_threads(threads)
     t0 = time.time()
     metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0, start=study_start),
-                             label,
-                             max_iters=max_iters, val_interval=val_interval, seed=seed,
-                             score_thr=score_thr, verbose=verbose)
+                             label, max_iters=max_iters, val_interval=val_interval, seed=seed,
+                             score_thr=score_thr, verbose=verbose,
+                             backbone_lr_mult=backbone_lr_mult)
     return dict(metrics=metrics, seconds=time.time() - t0)

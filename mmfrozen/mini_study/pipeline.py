@@ -19,12 +19,13 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 from ..mim import CONFIG_ROOT, config_path
-from .design import FULL, QUICK, StudyDesign
+from .design import PROFILES, StudyDesign
 from .progress import Progress, fmt_seconds
+from .runner_utils import DEVICES
 from .variants import VARIANTS, Variant, plan_runs, select
 
 UPSTREAM_CONFIG = 'mini_study/upstream/resnet18-w16_1xb64-1000it_shapes-cls.py'
-STAGES = ('data', 'upstream', 'detectors', 'report')
+STAGES = ('data', 'upstream', 'detectors', 'cost', 'report')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -33,15 +34,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'variants, results table, summary with the paper\'s three claims, plots.')
     parser.add_argument('--work-dir', default='work_dirs/mini_study',
                         help='where the cache, runs and report go (default: work_dirs/mini_study)')
+    parser.add_argument('--profile', choices=sorted(PROFILES), default=None,
+                        help='default: about 15 minutes on 2 cores; long: the paper\'s regime '
+                        '(converged detectors, the fine-tuned backbone at the decoder\'s '
+                        'learning rate, an upstream far richer than the downstream, two worlds, '
+                        'about 80 minutes on 2 cores); quick: see --quick')
     parser.add_argument('--quick', action='store_true',
                         help='the same pipeline, tiny (8 classes, small images, a few '
-                        'iterations, 2 seeds): checks that everything works, measures nothing')
+                        'iterations, 2 seeds): checks that everything works, measures nothing '
+                        '(= --profile quick)')
     parser.add_argument('--seeds', type=int, default=None,
                         help='training seeds 0..N-1 for the twins of the smallest and the largest '
-                        'decoder (default: 3; quick: 2); the middle decoder runs seed 0')
+                        'decoder (default: the profile\'s, 3; quick: 2); the middle decoder runs '
+                        'seed 0')
     parser.add_argument('--data-seed', type=int, default=0,
                         help='seed of the generated world: other images, other rare classes '
-                        '(default: 0)')
+                        '(default: 0); a profile of several worlds uses this seed and the next')
+    parser.add_argument('--device', choices=DEVICES, default='cpu',
+                        help='where the upstream classifier and the detectors train (default: '
+                        'cpu); cuda needs a CUDA build of torch and a GPU')
     parser.add_argument('--variants', nargs='+', default=[], metavar='KEY',
                         help='run these variants (default: the fine-tuned and frozen twins; '
                         f'also: {[v.key for v in VARIANTS if v.mode not in ("ft", "frozen")]})')
@@ -60,6 +71,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f'--{name} must be >= 1, got {value}')
+    if args.quick and args.profile not in (None, 'quick'):
+        parser.error(f'--quick is --profile quick; it contradicts --profile {args.profile}')
+    args.profile = 'quick' if args.quick else (args.profile or 'default')
+    args.quick = args.profile == 'quick'
     if args.data_seed < 0:
         parser.error(f'--data-seed must be >= 0 (a numpy seed), got {args.data_seed}')
     try:
@@ -71,25 +86,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def design_of(args: argparse.Namespace) -> StudyDesign:
     """The design the arguments ask for."""
-    design = QUICK if args.quick else FULL
+    design = PROFILES[args.profile]
     return design.with_(seeds=args.seeds) if args.seeds else design
 
 
-def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
+def train_runs(runs: List[tuple], worlds: Dict[int, tuple], runs_dir: str,
                design: StudyDesign, args: argparse.Namespace, progress: Progress) -> List[dict]:
-    """Train every (variant, seed) run, ``args.jobs`` at a time; returns their records."""
+    """Train every (data seed, variant, seed) run, ``args.jobs`` at a time; returns their
+    records. ``worlds`` maps a data seed to its (detection data, upstream export)."""
     from .detectors import detector_job
     jobs = []
-    for i, (variant, seed) in enumerate(runs, 1):
-        label = f'[{i}/{len(runs)}] {variant.key} seed {seed}'
-        run_dir = osp.join(runs_dir, variant.stem, f'seed{seed}')
+    for i, (data_seed, variant, seed) in enumerate(runs, 1):
+        where = f'world {data_seed} ' if design.worlds > 1 else ''
+        label = f'[{i}/{len(runs)}] {where}{variant.key} seed {seed}'
+        run_dir = osp.join(runs_dir, f'world{data_seed}', variant.stem, f'seed{seed}')
         shutil.rmtree(run_dir, ignore_errors=True)
-        jobs.append((variant, seed, run_dir, label))
+        jobs.append((data_seed, variant, seed, run_dir, label))
     records = []
 
-    def finished(variant: Variant, seed: int, run_dir: str, out: dict, label: str) -> None:
-        records.append(dict(variant=variant.key, config=variant.stem, seed=seed,
-                            work_dir=run_dir, seconds=round(out['seconds'], 1)))
+    def finished(data_seed: int, variant: Variant, seed: int, run_dir: str, out: dict,
+                 label: str) -> None:
+        records.append(dict(variant=variant.key, config=variant.stem, data_seed=data_seed,
+                            seed=seed, work_dir=run_dir, seconds=round(out['seconds'], 1)))
         m = {k: 100 * out['metrics'].get(f'coco/bbox_{k}', float('nan'))
              for k in ('mAP', 'APr', 'APc', 'APf')}
         left = len(jobs) - len(records)  # runs go costliest first: an upper bound
@@ -98,17 +116,18 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
                        f'{m["APc"]:.1f}  APf {m["APf"]:.1f}  ({fmt_seconds(out["seconds"])})'
                        + (f'  study eta {fmt_seconds(eta)}' if left else ''))
 
-    def job_args(variant: Variant, seed: int, run_dir: str, label: str) -> tuple:
+    def job_args(data_seed: int, variant: Variant, seed: int, run_dir: str, label: str) -> tuple:
+        det_data, pretrained = worlds[data_seed]
         return (config_path(f'mini_study/{variant.config}'), det_data,
                 pretrained if variant.mode != 'scratch' else None, run_dir, label,
                 design.detector_iters, design.detector_val_interval, seed, design.score_thr,
-                args.verbose, args.threads, progress.start)
+                args.verbose, args.threads, progress.start, design.backbone_lr_mult,
+                args.device)
 
     if args.jobs == 1:
-        for variant, seed, run_dir, label in jobs:
-            progress.print(f'   {label}: {variant.description}')
-            finished(variant, seed, run_dir, detector_job(*job_args(variant, seed, run_dir,
-                                                                       label)), label)
+        for job in jobs:
+            progress.print(f'   {job[-1]}: {job[1].description}')
+            finished(*job[:4], detector_job(*job_args(*job)), job[-1])
         return records
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -117,8 +136,8 @@ def train_runs(runs: List[tuple], det_data, pretrained: str, runs_dir: str,
                              mp_context=multiprocessing.get_context('spawn')) as pool:
         futures = {pool.submit(detector_job, *job_args(*job)): job for job in jobs}
         for fut in as_completed(futures):
-            variant, seed, run_dir, label = futures[fut]
-            finished(variant, seed, run_dir, fut.result(), label)
+            job = futures[fut]
+            finished(*job[:4], fut.result(), job[-1])
     return records
 
 
@@ -129,11 +148,14 @@ def run_study(args: argparse.Namespace) -> dict:
     import mmfrozen  # noqa: F401  (registers the metric, hooks, runner and models)
     from ..analysis.cost.machine import machine_description
     from ..analysis.results import ResultsTable
-    from .data import study_data
-    from .report import (headline_lines, markdown, plot_ap_vs_time, plot_capacity,
-                         run_results, summarize, write_json)
+    from .cost import cost_claim
+    from .data import data_key, study_data
+    from .report import (class_counts, headline_lines, markdown, plot_ap_vs_time,
+                         plot_capacity, run_results, summarize, write_json)
+    from .runner_utils import use_device
     from .upstream import cached_backbone
 
+    use_device(args.device)
     # this process trains the upstream classifier on every core the workers will use; each
     # worker process trains one detector with --threads threads
     torch.set_num_threads(args.jobs * args.threads)
@@ -142,98 +164,202 @@ def run_study(args: argparse.Namespace) -> dict:
     work_dir = osp.abspath(args.work_dir)
     cache_root = osp.join(work_dir, 'cache')
     os.makedirs(cache_root, exist_ok=True)
-    variants = select(args.variants)
-    runs = plan_runs(variants, design.seeds)
-    progress = Progress(num_stages=len(STAGES))
+    variants = select(args.variants or design.variants)
+    data_seeds = list(range(args.data_seed, args.data_seed + design.worlds))
+    runs = [(d, v, s) for d in data_seeds for v, s in plan_runs(variants, design.seeds)]
+    # the costliest runs first over every world, so the last runs to finish are short ones
+    runs.sort(key=lambda r: plan_runs(variants, design.seeds).index((r[1], r[2])))
+    progress = Progress(num_stages=len(STAGES) + 2 * (design.worlds - 1))
     t_start = time.time()
     stage_seconds: Dict[str, float] = {}
-    progress.print(f'mmfrozen mini-study{" (quick)" if args.quick else ""}: '
-                   f'{design.world.num_classes} classes, {len(runs)} detector runs, work dir '
-                   f'{work_dir}')
+    label = f'mmfrozen mini-study, profile {design.profile}'
+    progress.print(f'{label}: {design.world.num_classes} classes, {design.worlds} world(s) '
+                   f'(data seed {", ".join(map(str, data_seeds))}), {len(runs)} detector runs, '
+                   f'{args.device}, work dir {work_dir}')
+    if design.profile in EXPECTED_MINUTES:
+        progress.print(f'   expect about {EXPECTED_MINUTES[design.profile]} minutes on a 2-core '
+                       'CPU with the default --jobs 2 (less with the cache, on a GPU or more '
+                       'cores)')
+    if design.replicates < design.min_replicates:
+        progress.print(f'   note: {design.seeds} seed(s) x {design.worlds} world(s) = '
+                       f'{design.replicates} replicate(s); the verdict rule needs at least '
+                       f'{design.min_replicates}: claims 2 and 3 will not be judged')
 
-    # 1. data
-    t0 = time.time()
-    progress.stage('data', f'seed {args.data_seed}')
-    cls_data, det_data, data_root, reused = study_data(cache_root, design, args.data_seed,
-                                                       fresh=args.fresh, workers=args.jobs)
-    counts = {b: sum(1 for f in det_data.frequency.values() if f == b) for b in 'rcf'}
-    progress.print(f'   {"reused the cached data in" if reused else "generated"} '
-                   f'{osp.relpath(data_root)}: {len(cls_data.classes)} classes; detection '
-                   f'buckets {counts["r"]} rare / {counts["c"]} common / {counts["f"]} frequent')
-    stage_seconds['data'] = time.time() - t0
-
-    # 2. upstream
-    t0 = time.time()
-    progress.stage('upstream', 'classification pretraining with mmpretrain')
-    from .data import data_key
-    pretrained, up_metrics, up_root, reused = cached_backbone(
-        cache_root, data_key(design, args.data_seed), config_path(UPSTREAM_CONFIG), cls_data,
-        progress, max_iters=design.upstream_iters, seed=0, fresh=args.fresh,
-        verbose=args.verbose)
-    progress.print(f'   {"reused the cached" if reused else "trained the"} upstream classifier: '
-                   f'top-1 {up_metrics.get("accuracy/top1", float("nan")):.1f}% (top-5 '
-                   f'{up_metrics.get("accuracy/top5", float("nan")):.1f}%) on its balanced '
-                   f'validation split -> {osp.relpath(pretrained)}')
-    stage_seconds['upstream'] = time.time() - t0
+    # 1-2. data and upstream, world by world
+    stage_seconds['data'] = stage_seconds['upstream'] = 0.0
+    worlds, world_info = {}, {}
+    for i, data_seed in enumerate(data_seeds):
+        t0 = time.time()
+        progress.stage('data', f'seed {data_seed}' + (f' (world {i + 1} of {len(data_seeds)})'
+                                                    if len(data_seeds) > 1 else ''))
+        cls_data, det_data, data_root, reused = study_data(
+            cache_root, design, data_seed, fresh=args.fresh, workers=args.jobs)
+        counts = {b: sum(1 for f in det_data.frequency.values() if f == b) for b in 'rcf'}
+        progress.print(f'   {"reused the cached data in" if reused else "generated"} '
+                       f'{osp.relpath(data_root)}: {len(cls_data.classes)} classes; detection '
+                       f'buckets {counts["r"]} rare / {counts["c"]} common / {counts["f"]} '
+                       'frequent')
+        stage_seconds['data'] += time.time() - t0
+        t0 = time.time()
+        progress.stage('upstream', 'classification pretraining with mmpretrain')
+        pretrained, up_metrics, up_root, reused = cached_backbone(
+            cache_root, data_key(design, data_seed), config_path(UPSTREAM_CONFIG), cls_data,
+            progress, max_iters=design.upstream_iters, seed=0, fresh=args.fresh,
+            verbose=args.verbose)
+        progress.print(f'   {"reused the cached" if reused else "trained the"} upstream '
+                       f'classifier: top-1 {up_metrics.get("accuracy/top1", float("nan")):.1f}% '
+                       f'(top-5 {up_metrics.get("accuracy/top5", float("nan")):.1f}%) on its '
+                       f'balanced validation split -> {osp.relpath(pretrained)}')
+        stage_seconds['upstream'] += time.time() - t0
+        worlds[data_seed] = (det_data, pretrained)
+        world_info[data_seed] = dict(
+            data_seed=data_seed, upstream_top1=up_metrics.get('accuracy/top1'),
+            upstream_top5=up_metrics.get('accuracy/top5'), upstream_cache=up_root,
+            data_cache=data_root, frequency_counts=counts,
+            premise=premise(cls_data, det_data), class_counts=class_counts(det_data))
 
     # 3. detectors
     t0 = time.time()
     runs_dir = osp.join(work_dir, 'runs')
     progress.stage('detectors', f'{len(runs)} runs of {len(variants)} variants')
-    records = train_runs(runs, det_data, pretrained, runs_dir, design, args, progress)
+    records = train_runs(runs, worlds, runs_dir, design, args, progress)
     stage_seconds['detectors'] = time.time() - t0
 
-    # 4. report
+    # 4. claim 1 timed round-robin in one process (the machine's load hits both twins alike)
     t0 = time.time()
-    progress.stage('report', 'results table, summary, claims, plots')
+    progress.stage('cost', 'the largest decoder\'s twins timed round-robin in one process')
+    cost = cost_claim_of(cost_claim, variants, worlds[data_seeds[0]], design, args)
+    if cost is None:
+        progress.print('   no fine-tuned and frozen twins of the largest decoder among the '
+                       'variants: claim 1 is not measured')
+    else:
+        progress.print(f'   {design.cost_rounds} rounds of {design.cost_iters} steps per twin: '
+                       f'frozen/fine-tuned step time {cost["ratio_mean"]:.3f}')
+    stage_seconds['cost'] = time.time() - t0
+
+    # 5. report
+    t0 = time.time()
+    progress.stage('report', 'results tables, summary, claims, plots')
     report_dir = osp.join(work_dir, 'report')
     shutil.rmtree(report_dir, ignore_errors=True)
-    table = ResultsTable.from_work_dirs([r['work_dir'] for r in records])
     date = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     machine = machine_description()
-    notes = [f'mmfrozen mini-study{" (quick)" if args.quick else ""}, {date}, {machine}; data '
-             f'seed {args.data_seed}; training seeds 0-{design.seeds - 1} for the twins of the '
-             'smallest and largest decoder, 0 for the others.']
-    table_files = table.write(report_dir, config_root=CONFIG_ROOT, title='mmfrozen mini-study',
-                              notes=notes)
-    results, warnings = run_results(table.rows, records, {v.key: v for v in VARIANTS})
+    rows, table_files, table_warnings = [], {}, []
+    for data_seed in data_seeds:
+        mine = [r['work_dir'] for r in records if r['data_seed'] == data_seed]
+        if not mine:
+            continue
+        table = ResultsTable.from_work_dirs(mine)
+        notes = [f'{label}, {date}, {machine}; data seed {data_seed}; training seeds '
+                 f'0-{design.seeds - 1} for the twins of the smallest and largest decoder, 0 for '
+                 'the others; frozen-minus-fine-tuned differences paired by seed.']
+        table_files[f'world{data_seed}'] = table.write(
+            osp.join(report_dir, f'world{data_seed}'), config_root=CONFIG_ROOT,
+            title=f'mmfrozen mini-study, world {data_seed}', notes=notes)
+        rows += table.rows
+        table_warnings += table.warnings
+    results, warnings = run_results(rows, records, {v.key: v for v in VARIANTS},
+                                    design.converge_tol)
     for w in warnings:
         progress.print(f'   warning: {w}')
-    if table.warnings:  # e.g. that a config has several runs (its seeds): in the report's notes
-        progress.print(f'   the results table noted {len(table.warnings)} thing(s) about the logs;'
-                       f' see {osp.relpath(table_files["markdown"])}')
-    summary = summarize(results)
+    if table_warnings:  # e.g. that a config has several runs (its seeds): in the report's notes
+        progress.print(f'   the results tables noted {len(table_warnings)} thing(s) about the '
+                       f'logs; see {osp.relpath(report_dir)}')
+    summary = summarize(results, {d: w['class_counts'] for d, w in world_info.items()},
+                        cost, design.min_replicates, design.converge_tol)
     plots = dict(capacity=plot_capacity(summary, osp.join(work_dir, 'mini_study_capacity.png')),
                  ap_vs_time=plot_ap_vs_time(results,
                                             osp.join(work_dir, 'mini_study_ap_vs_time.png')))
     stage_seconds['report'] = time.time() - t0
+    first = world_info[data_seeds[0]]
     summary.update(
-        date=date, machine=machine, quick=args.quick, data_seed=args.data_seed,
-        seeds=design.seeds, design=design.data_dict(),
-        upstream_top1=up_metrics.get('accuracy/top1'), upstream_top5=up_metrics.get(
-            'accuracy/top5'), upstream_cache=up_root, data_cache=data_root,
-        frequency_counts=counts, stage_seconds={k: round(v, 1) for k, v in
-                                                stage_seconds.items()},
+        profile=design.profile, date=date, machine=machine, device=args.device,
+        quick=args.quick, data_seed=args.data_seed, data_seeds=data_seeds, seeds=design.seeds,
+        replicates=design.replicates, design=design.data_dict(), schedule=dict(
+            detector_iters=design.detector_iters, detector_val_interval=design.detector_val_interval,
+            upstream_iters=design.upstream_iters, backbone_lr_mult=design.backbone_lr_mult,
+            converge_tol=design.converge_tol, cost_rounds=design.cost_rounds,
+            cost_iters=design.cost_iters),
+        worlds={str(d): {k: v for k, v in w.items() if k != 'class_counts'}
+                for d, w in world_info.items()},
+        upstream_top1=first['upstream_top1'], upstream_top5=first['upstream_top5'],
+        upstream_cache=first['upstream_cache'], data_cache=first['data_cache'],
+        frequency_counts=first['frequency_counts'], premise=first['premise'],
+        stage_seconds={k: round(v, 1) for k, v in stage_seconds.items()},
         wall_seconds=round(time.time() - t_start, 1), runs=records, report=table_files,
-        plots=plots, warnings=warnings + table.warnings)
-    header = [f'# mmfrozen mini-study{" (quick)" if args.quick else ""}', '',
-              f'{date}; {machine}; data seed {args.data_seed}; upstream top-1 '
-              f'{summary["upstream_top1"]:.1f}% on {len(cls_data.classes)} classes; wall time '
+        plots=plots, warnings=warnings + table_warnings)
+    tops = ', '.join(f'{w["upstream_top1"]:.1f}%' for w in world_info.values())
+    header = [f'# {label}', '',
+              f'{date}; {machine}; {args.device}; data seed(s) {", ".join(map(str, data_seeds))};'
+              f' upstream top-1 {tops} on {design.world.num_classes} classes; wall time '
               f'{fmt_seconds(summary["wall_seconds"])} (' + ', '.join(
                   f'{k} {fmt_seconds(v)}' for k, v in stage_seconds.items()) + '). AP in percent '
               'on the validation split; buckets by training-image count as in LVIS.', '']
     with open(osp.join(work_dir, 'summary.md'), 'w') as f:
         f.write(markdown(summary, header))
     write_json(summary, osp.join(work_dir, 'summary.json'))
-    progress.print(f'   {osp.relpath(table_files["markdown"])} ({len(table.rows)} runs); '
+    progress.print(f'   {osp.relpath(report_dir)} ({len(rows)} runs); '
                    f'{osp.relpath(osp.join(work_dir, "summary.md"))}; plots '
                    + ', '.join(osp.relpath(p) for p in plots.values() if p))
-    progress.print('== the paper\'s claims (95% paired intervals over seeds)')
+    progress.print('== the paper\'s claims (95% intervals; rule: docs/mini_study.md)')
     for line in headline_lines(summary):
         progress.print('   ' + line)
     progress.print(f'done in {fmt_seconds(time.time() - t_start)} (' + ', '.join(
         f'{k} {fmt_seconds(v)}' for k, v in stage_seconds.items()) + ')')
     return summary
+
+
+#: What a profile costs on a 2-core CPU, measured (docs/mini_study.md), said before it starts.
+EXPECTED_MINUTES = {'default': 15, 'long': 85}
+
+
+def premise(cls_data, det_data) -> dict:
+    """How much richer the upstream is than the downstream: labelled images, per class and in
+    all (the paper's: ImageNet's 1.28M images of 1000 classes against COCO's 118k of 80)."""
+    import json
+    with open(osp.join(det_data.root, det_data.train_ann)) as f:
+        det = json.load(f)
+    with open(osp.join(cls_data.root, cls_data.train_ann)) as f:
+        up_images = sum(1 for line in f if line.strip())
+    det_images = len(det['images'])
+    per_class = up_images / max(len(cls_data.classes), 1)
+    return dict(upstream_images=up_images, upstream_classes=len(cls_data.classes),
+                downstream_images=det_images, downstream_classes=len(det['categories']),
+                downstream_annotations=len(det['annotations']),
+                image_ratio=round(up_images / max(det_images, 1), 2),
+                upstream_images_per_class=round(per_class, 1),
+                downstream_annotations_per_class=round(
+                    len(det['annotations']) / max(len(det['categories']), 1), 1),
+                paper_image_ratio=round(1281167 / 118287, 2))
+
+
+def cost_claim_of(cost_claim, variants: Sequence[Variant], world: tuple, design: StudyDesign,
+                  args: argparse.Namespace) -> Optional[dict]:
+    """Claim 1's measurement: the fine-tuned and frozen twins of the largest decoder among the
+    variants, timed round-robin in this process with the runs' threads (:mod:`.cost`); None
+    without both twins.
+
+    Returns:
+        ``percent_change`` (per round, 100 x (frozen / fine-tuned step time - 1): the claim's
+        replicates), ``ratio_mean``, ``trainable_params`` and ``optimizer_state_bytes`` (per
+        twin), ``device`` and ``timing`` (everything :func:`.cost.cost_claim` returned).
+    """
+    from .claims import LARGE
+    keys = {v.key for v in variants}
+    if f'ft-{LARGE}' not in keys or f'frozen-{LARGE}' not in keys:
+        return None
+    det_data, _ = world
+    twins = {v.mode: v for v in VARIANTS if v.capacity == LARGE}
+    timing = cost_claim(config_path(f'mini_study/{twins["ft"].config}'),
+                        config_path(f'mini_study/{twins["frozen"].config}'), det_data,
+                        rounds=design.cost_rounds, iters=design.cost_iters, device=args.device,
+                        threads=args.threads)
+    ratios = timing['ratio']['per_round']
+    return dict(percent_change=[100 * (r - 1) for r in ratios], ratio_mean=timing['ratio']['mean'],
+                trainable_params={t: timing['twins'][t]['trainable_params'] for t in timing['twins']},
+                optimizer_state_bytes={t: timing['twins'][t]['optimizer_state_bytes']
+                                       for t in timing['twins']},
+                device=args.device, timing=timing)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -62,3 +62,32 @@ def train_and_validate(cfg: Config, label: str, progress: Progress,
         raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no validation metric; '
                            f'see the log under {cfg.work_dir}')
     return metrics
+
+
+DEVICES = ('cpu', 'cuda')
+
+
+def use_device(device: str) -> None:
+    """Make this process train on ``device``: ``cpu`` hides CUDA from it (mmengine's Runner
+    takes a visible GPU by itself), ``cuda`` requires one.
+
+    Raises:
+        ValueError: an unknown device.
+        RuntimeError: ``cuda`` without a usable CUDA device; or ``cpu`` after CUDA was already
+            initialised in this process (it can no longer be hidden).
+    """
+    import os
+
+    import torch
+    if device not in DEVICES:
+        raise ValueError(f'device must be one of {DEVICES}, got {device!r}')
+    if device == 'cuda':
+        if not torch.cuda.is_available():
+            raise RuntimeError('--device cuda: torch sees no CUDA device here (torch '
+                               f'{torch.__version__}, built for CUDA {torch.version.cuda}); '
+                               'run with --device cpu, or install a CUDA build of torch')
+        return
+    if torch.cuda.is_initialized():
+        raise RuntimeError('--device cpu: CUDA is already initialised in this process; start '
+                           'the study in a fresh process')
+    os.environ['CUDA_VISIBLE_DEVICES'] = ''

@@ -1,10 +1,17 @@
-"""Paired comparisons over training seeds, and the verdict rule of the mini-study.
+"""Paired comparisons over replicates, and the verdict rule of the mini-study.
 
 The rule, as ``docs/mini_study.md`` states it before any number: a claim's quantity is a
-difference measured seed by seed (the runs of one training seed form one replicate); its 95%
-interval is the paired Student-t interval over the seeds. The claim is *held* when the interval
-excludes 0 on the side the paper predicts, *contradicted* when it excludes 0 on the other side,
-and *inconclusive* when it contains 0 or cannot be computed (fewer than two seeds).
+difference measured replicate by replicate (the runs of one training seed in one world form one
+replicate; data seeds enter as further replicates); its 95% interval is the paired Student-t
+interval over the replicates. Against the paper's effect size ``reference`` (same units, on the
+predicted side), a claim is
+
+- *held* when the interval excludes 0 on the side the paper predicts;
+- *contradicted* when it excludes 0 on the other side;
+- *smaller than the paper's* when it contains 0 but excludes the paper's effect;
+- *inconclusive* when it contains both;
+- *not judged* with fewer than :data:`MIN_REPLICATES` replicates (the interval is still
+  reported, the rule does not judge it).
 """
 import math
 import statistics
@@ -12,6 +19,12 @@ from dataclasses import asdict, dataclass
 from typing import Dict, Optional, Sequence, Tuple
 
 HELD, CONTRADICTED, INCONCLUSIVE = 'held', 'contradicted', 'inconclusive'
+SMALLER = "smaller than the paper's"
+NOT_JUDGED = 'not judged'
+VERDICTS = (HELD, CONTRADICTED, SMALLER, INCONCLUSIVE, NOT_JUDGED)
+#: The rule's minimum number of replicates for a verdict (two replicates give an interval from
+#: one degree of freedom, whose t quantile of 12.7 makes any verdict an accident of two draws).
+MIN_REPLICATES = 3
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -53,14 +66,25 @@ def paired(differences: Sequence[Optional[float]], confidence: float = 0.95) -> 
     return Paired(mean, std, n, (mean - half, mean + half))
 
 
-def verdict(interval: Optional[Tuple[float, float]], direction: int) -> str:
-    """``held`` / ``contradicted`` / ``inconclusive`` for a claim that predicts the sign
-    ``direction`` (+1: the difference is positive, -1: negative)."""
+def verdict(interval: Optional[Tuple[float, float]], direction: int,
+            reference: Optional[float] = None, n: Optional[int] = None,
+            min_n: int = MIN_REPLICATES) -> str:
+    """The verdict of the rule for a claim that predicts the sign ``direction`` (+1: the
+    difference is positive, -1: negative) with the paper's effect ``reference`` (a value on the
+    predicted side; None: no effect size, so never *smaller than the paper's*), from the 95%
+    interval over ``n`` replicates (None: not counted here)."""
     if direction not in (1, -1):
         raise ValueError(f'direction must be +1 or -1, got {direction}')
+    if reference is not None and reference * direction <= 0:
+        raise ValueError(f'the paper\'s effect {reference} is not on the predicted side '
+                         f'(direction {direction:+d})')
+    if n is not None and n < min_n:
+        return NOT_JUDGED
     if interval is None:
         return INCONCLUSIVE
     lo, hi = interval
     if lo > 0 or hi < 0:
         return HELD if (lo > 0) == (direction > 0) else CONTRADICTED
+    if reference is not None and not lo <= reference <= hi:
+        return SMALLER
     return INCONCLUSIVE

@@ -92,12 +92,17 @@ class TwinComparison:
         runs: How many runs of the twin were averaged.
         diverged: How many runs of the twin were left out because they diverged (their loss
             non-finite to the end); all are kept when every run diverged.
-        deltas: Column (:data:`DELTA_KEYS`) -> this run minus the mean of the twin's runs.
+        deltas: Column (:data:`DELTA_KEYS`) -> this run minus the twin's run of the same seed
+            (``randomness.seed``) when the twin has one (paired: the twins of a seed share the
+            data order and the initialisation of the trained layers), else minus the mean of
+            the twin's runs.
+        paired_seed: The seed the deltas are paired by; None when they are against the mean.
         cost_ratios: Measured s/iter and peak memory of the config divided by the twin's.
     """
     twin: str
     runs: int
     diverged: int = 0
+    paired_seed: Optional[int] = None
     deltas: Dict[str, Optional[float]] = field(default_factory=dict)
     cost_ratios: Dict[str, Optional[float]] = field(default_factory=dict)
 
@@ -123,9 +128,11 @@ def compare_with_twin(summary: RunSummary, cost: Dict[str, Any],
             that diverged are left out of every column when another run did not.
     """
     kept = [t for t in twins if divergence(t[0].run.train) is None] or list(twins)
-    comparison = TwinComparison(twin=twins[0][0].config, runs=len(kept),
-                                diverged=len(twins) - len(kept))
-    twins = kept
+    same_seed = [t for t in kept if summary.seed is not None and t[0].seed == summary.seed]
+    comparison = TwinComparison(twin=twins[0][0].config, runs=len(same_seed or kept),
+                                diverged=len(twins) - len(kept),
+                                paired_seed=summary.seed if same_seed else None)
+    twins = same_seed or kept
     # like for like: the twin's evaluator, when the run has several and that one among them
     theirs = twins[0][0].metric_prefix or (twins[0][0].metric_prefixes or [None])[0]
     prefix = theirs if summary.metric_prefix and theirs in summary.metric_prefixes else None

@@ -50,9 +50,10 @@ _VAL_TIMING = {'step', 'time', 'data_time', 'memory'}
 #: (CocoMetric's ``coco/traffic light_precision``).
 _ITEM_SEPARATOR = re.compile(r'\s{2,}')
 _MAX_DEPTH = 4
-#: Top-level config keys that differ between the sessions of one run: mmdet's ``tools/train.py``
-#: sets them from its command line (``--resume``, ``--work-dir``, ``--launcher``).
-SESSION_KEYS = ('resume', 'load_from', 'work_dir', 'launcher')
+#: Top-level config keys that differ between the sessions (and the seeds) of one run: mmdet's
+#: ``tools/train.py`` sets the first four from its command line (``--resume``, ``--work-dir``,
+#: ``--launcher``); ``experiment_name`` names the logs, not what is trained.
+SESSION_KEYS = ('resume', 'load_from', 'work_dir', 'launcher', 'experiment_name')
 #: Top-level config keys that change how a run is launched and logged, not what it trains:
 #: logging, checkpointing and the other default hooks, the distributed environment (the
 #: package's CPU launcher sets ``env_cfg.dist_cfg`` and ``model_wrapper_cfg``), the visualizer.

@@ -51,6 +51,8 @@ class RunSummary:
         trainable_params / total_params: Parameter counts of the model as configured.
         metric_prefix: The evaluator prefix (``coco``, ``lvis``) every metric is read from
             when several evaluators report box AP; None: from whichever reports it.
+        seed: The config's ``randomness.seed`` (None when unset): a run is compared with its
+            twin's run of the same seed where there is one.
         metric_prefixes: Every evaluator prefix that reports box AP (several when the run has
             several evaluators).
     """
@@ -74,6 +76,7 @@ class RunSummary:
     warnings: List[str] = field(default_factory=list)
     metric_prefix: Optional[str] = None
     metric_prefixes: List[str] = field(default_factory=list)
+    seed: Optional[int] = None
 
     @property
     def config(self) -> str:
@@ -293,6 +296,8 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         summary.dataset = str(innermost_dataset(cfg.get('train_dataloader') or {}).get(
             'type', ''))
         summary.train_ann_file = train_ann_file(cfg)
+        seed = (cfg.get('randomness') or {}).get('seed')
+        summary.seed = seed if isinstance(seed, int) else None
         if name is not None and summary.mode not in (name.mode, UNKNOWN):
             about_config.append(f'{where}: the name says mode {name.mode!r} but the config '
                                 f'trains {summary.mode!r}; the table uses the config\'s')

@@ -95,7 +95,8 @@ class ResultsTable:
                            f'{entry["mode"]!r} but its run trains {mode!r}')
 
     def pair_twins(self) -> None:
-        """Set each row's ``twin``: the row against the mean of its twin's runs."""
+        """Set each row's ``twin``: the row against its twin's run of the same seed, else
+        against the mean of its twin's runs."""
         by_config: Dict[str, List[Row]] = {}
         for row in self.rows:
             by_config.setdefault(row.summary.config, []).append(row)
@@ -104,7 +105,8 @@ class ResultsTable:
             if len(runs) > 1:
                 self._warn(f'config {config!r} has {len(runs)} runs '
                            f'({[r.summary.run.label for r in runs]}); each is its own row, and '
-                           'runs twinned with it are compared with their mean')
+                           'runs twinned with it are compared with its run of the same seed, '
+                           'or with their mean when none has that seed')
             first = runs[0].summary.run.config_path
             differ = sorted({k for r in runs[1:] for k in config_difference(
                 first, r.summary.run.config_path)[0] if k != 'randomness'})

@@ -289,6 +289,37 @@ def test_several_runs_of_one_config(twins, tmp_path):
     assert 'mean of 2 runs' in md and f"config {NAMES['frozen']!r} has 2 runs" in md
 
 
+def _set_seed(work_dir, seed):
+    """Give a copied run's dumped configs ``randomness.seed = seed``."""
+    paths = [osp.join(d, f) for d, _, files in os.walk(work_dir) for f in files
+             if f.endswith('.py')]
+    assert paths
+    for path in paths:
+        with open(path, 'a') as f:
+            f.write(f'\nrandomness = dict(seed={seed})\n')
+
+
+@slow
+def test_runs_of_several_seeds_are_paired_with_the_twins_run_of_the_same_seed(twins, tmp_path):
+    for mode in ('ft', 'frozen'):
+        for seed in (0, 1):
+            _set_seed(copy_run(twins[mode], tmp_path, f'{mode}_seed{seed}'), seed)
+    ft_records = read_lines(scalars(str(tmp_path / 'ft_seed1')))
+    ft_records[-1]['coco/bbox_mAP'] = 0.9  # the ft run of seed 1 differs
+    write_lines(scalars(str(tmp_path / 'ft_seed1')), ft_records)
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    ft = {r.summary.seed: r.summary.final['box_ap'] for r in table.rows
+          if r.summary.mode == 'ft'}
+    assert ft[1] == pytest.approx(90.0) and ft[0] != pytest.approx(90.0)
+    frozen = [r for r in table.rows if r.summary.mode == 'frozen']
+    assert sorted(r.summary.seed for r in frozen) == [0, 1]
+    for row in frozen:  # paired: minus the same seed's twin, not the mean of both
+        assert (row.twin.runs, row.twin.paired_seed) == (1, row.summary.seed)
+        assert row.twin.deltas['box_ap'] == pytest.approx(row.summary.final['box_ap']
+                                                          - ft[row.summary.seed])
+    assert 'mean of 2 runs' not in table.to_markdown()
+
+
 @slow
 def test_sessions_with_different_configs_are_different_runs(twins, tmp_path):
     """A second run in the same work dir, logged every 2nd iteration, no text logs kept: its
