@@ -1,10 +1,7 @@
 # More decoder capacity: three stacked BiFPN stages (the package's StackedBiFPN) instead of the
 # FPN, same width and head; 34% of the parameters are trainable when the backbone is frozen
 # (FPN 20%, two stages 28%; mmfrozen-count-params counts them).
-_base_ = './fcos_r18-ft_fpn_225it_shapes.py'
+_base_ = './fcos_r18-ft_bifpn-r2_225it_shapes.py'
 
 num_repeats = 3
-model = dict(
-    neck=dict(_delete_=True, type='StackedBiFPN', in_channels={{_base_.model.neck.in_channels}},
-              out_channels={{_base_.neck_channels}}, start_level=0, num_outs=3,
-              num_repeats=num_repeats))
+model = dict(neck=dict(num_repeats=num_repeats))
