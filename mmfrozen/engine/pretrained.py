@@ -8,7 +8,6 @@ import contextlib
 import errno
 import logging
 import os.path as osp
-import re
 import socket
 import zipfile
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -18,10 +17,9 @@ from urllib.request import Request, urlopen
 
 import torch
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
-from ..checkpoint import model_state_dict
+from ..checkpoint import model_state_dict, read_checkpoint, strip_prefix
 from ..config.pretrained import is_pretrained_init, own_pretrained_argument, self_loading_modules
 from ..freezing.fingerprint import tensor_digest
 from ..freezing.spec import FreezeSpec, frozen_tensors, resolve_module
@@ -245,13 +243,10 @@ def check_pretrained_reachable(model: nn.Module, spec: FreezeSpec, timeout: floa
 
 def _checkpoint_state_dict(cfg: Dict[str, Any]) -> Dict[str, torch.Tensor]:
     """State dict that mmengine's ``PretrainedInit`` with ``cfg`` loads into its module."""
-    ckpt = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
+    ckpt = read_checkpoint(cfg['checkpoint'])
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     prefix = cfg.get('prefix')
-    if prefix is not None:
-        prefix = prefix if prefix.endswith('.') else prefix + '.'
-        return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+    return strip_prefix(state, 'module.' if prefix is None else prefix, keep_others=prefix is None)
 
 
 def _as_loaded(owner: nn.Module, state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
