@@ -21,7 +21,7 @@ switch sets the Keras backbone ``trainable = False``; in PyTorch terms a frozen 
 A :class:`FreezeSpec` may keep named sub-modules trainable (residual adapters inside a frozen
 backbone, the classifier in LVIS stage-2 re-training); everything else under the spec's path is
 frozen. Hooks, the runner, the adapters, stage-2 re-training and the cost tool all call into this
-module; none of them freezes anything by itself.
+package; none of them freezes anything by itself.
 """
 from .fingerprint import Fingerprint, FrozenModuleChanged
 from .freeze import FreezeReport, freeze_module, share_frozen_tensors
