@@ -22,8 +22,8 @@ def tensor_digest(tensor: torch.Tensor, dtype: Optional[torch.dtype] = None) -> 
         t = t.to(dtype)
     h = hashlib.blake2b(digest_size=12)
     h.update(f'{t.dtype}{tuple(t.shape)}'.encode())
-    if t.numel():
-        h.update(t.cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    if t.numel():  # hashed where it lies: no bytes copy of the tensor
+        h.update(t.cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
     return h.hexdigest()
 
 
