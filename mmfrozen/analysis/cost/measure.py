@@ -29,7 +29,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -249,7 +249,8 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
+def optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
+    """Bytes of the optimizer state's tensors (of the parameters whose ids are in ``params``)."""
     from ...freezing.optimizer import optimizers
     total = 0
     for optimizer in optimizers(optim_wrapper):
@@ -261,8 +262,11 @@ def _optimizer_state_bytes(optim_wrapper, params: Optional[set] = None) -> int:
     return total
 
 
-class _Bench:
-    """One variant, built and ready to step: model, optimizer wrapper, hooks, batch."""
+class Bench:
+    """One variant, built and ready to step: model, optimizer wrapper, hooks, batch.
+
+    It steps a synthetic batch of the request's size, or the batch passed to :meth:`step`.
+    """
 
     def __init__(self, request: CostRequest) -> None:
         from mmengine.runner import set_random_seed
@@ -288,10 +292,12 @@ class _Bench:
         self.batches = [copy.deepcopy(self.batch)
                         for _ in range(request.warmup + request.iters)]
 
-    def step(self, i: int) -> Dict[str, float]:
-        """Training iteration ``i`` (on its own copy of the batch); seconds, or seconds per
-        part for the limit."""
-        data, device = self.batches[i], self.request.device
+    def step(self, i: int, data: Optional[dict] = None) -> Dict[str, float]:
+        """Training iteration ``i`` on ``data`` (a batch of the dataloader, stepped as it is),
+        or on its own copy of the synthetic batch; seconds, or seconds per part for the
+        limit."""
+        data = self.batches[i] if data is None else data
+        device = self.request.device
         self.state.iter = i
         if self.request.limit:
             parts = _limit_step(self.model, self.optim_wrapper, data, device)
@@ -319,7 +325,7 @@ class _Bench:
         return dict(step=time.perf_counter() - start, **times)
 
 
-def _summarise(times: List[Dict[str, float]]) -> Dict[str, Any]:
+def summarise(times: List[Dict[str, float]]) -> Dict[str, Any]:
     """Median seconds per iteration (and of the EMA update in it); a limit is the sum of its
     parts' medians."""
     if 'step' in times[0]:
@@ -345,8 +351,8 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     from .flops import train_step_flops
 
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
-    _set_threads([request])
-    bench = _Bench(request)
+    set_threads([request])
+    bench = Bench(request)
     model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
     memory.start()
@@ -371,11 +377,11 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         peak_memory_mb=peak,
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         total_params=sum(p.numel() for p in model.parameters()),
-        optimizer_state_mb=_optimizer_state_bytes(optim_wrapper) / _MB,
-        backbone_optimizer_state_mb=_optimizer_state_bytes(optim_wrapper, backbone_params) / _MB,
+        optimizer_state_mb=optimizer_state_bytes(optim_wrapper) / _MB,
+        backbone_optimizer_state_mb=optimizer_state_bytes(optim_wrapper, backbone_params) / _MB,
         ema=bench.ema_info,
     )
-    result.update(_summarise(times[request.warmup:]))
+    result.update(summarise(times[request.warmup:]))
     result['train_flops'] = None
     if request.flops and not request.limit:
         data = model.data_preprocessor(copy.deepcopy(bench.batch), True)
@@ -401,18 +407,32 @@ def time_interleaved(requests: List[CostRequest]) -> Dict[str, Dict[str, Any]]:
     if len(rounds) != 1:
         raise ValueError('interleaved variants need the same warmup and iters')
     warmup, iters = rounds.pop()
-    _set_threads(requests)
-    benches = [_Bench(r) for r in requests]
-    times: Dict[str, List[Dict[str, float]]] = {label: [] for label in labels}
-    for i in range(warmup + iters):
+    set_threads(requests)
+    benches = [Bench(r) for r in requests]
+    times = round_robin(benches, range(warmup + iters), warmup)
+    return {label: summarise(t) for label, t in times.items()}
+
+
+def round_robin(benches: List[Bench], iterations: Iterable[int], warmup: int,
+                batches: Optional[List[dict]] = None) -> Dict[str, List[Dict[str, float]]]:
+    """Step the benches in turn, one iteration of each, over ``iterations``; per label, the
+    times of every iteration after the first ``warmup``.
+
+    ``batches``: one batch per iteration, each bench stepping its own copy of it (made before
+    its step is timed); without them every bench steps its synthetic batch.
+    """
+    times: Dict[str, List[Dict[str, float]]] = {b.request.label: [] for b in benches}
+    for n, i in enumerate(iterations):
         for bench in benches:
-            t = bench.step(i)
-            if i >= warmup:
+            data = None if batches is None else copy.deepcopy(batches[n])
+            t = bench.step(i, data)
+            if n >= warmup:
                 times[bench.request.label].append(t)
-    return {label: _summarise(t) for label, t in times.items()}
+    return times
 
 
-def _set_threads(requests: List[CostRequest]) -> None:
+def set_threads(requests: List[CostRequest]) -> None:
+    """Set torch's CPU threads to the requests' one thread count (``None``: leave them)."""
     threads = {r.threads for r in requests}
     if len(threads) != 1:
         raise ValueError(f'one thread count per process, got {threads}')

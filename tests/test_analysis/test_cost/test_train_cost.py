@@ -317,7 +317,7 @@ def _tiny_ema_configs(tiny_configs):
 
 
 def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_configs):
-    from mmfrozen.analysis.cost.measure import _Bench
+    from mmfrozen.analysis.cost.measure import Bench
     ft, frozen = _tiny_ema_configs(tiny_configs)
     assert [r.label for _, r in plan([frozen], image_size=(64, 64))] == [
         'as-config', 'ema-copy', 'limit']
@@ -326,7 +326,7 @@ def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_conf
     for label, share in (('as-config', True), ('ema-copy', False)):
         request = CostRequest(frozen, label, image_size=(64, 64), iters=1, warmup=1,
                               flops=False, ema_share=share)
-        bench = benches[label] = _Bench(request)
+        bench = benches[label] = Bench(request)
         model, ema_model = bench.model, bench.ema.ema_model
         frozen_state = {n: t for n, t in model.state_dict(keep_vars=True).items()
                         if n.startswith('backbone.')}
