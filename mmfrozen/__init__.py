@@ -7,24 +7,23 @@ registers mmfrozen's classes into mmdet's registries, installs the checkpoint-lo
 for torch >= 2.6 (:mod:`mmfrozen.checkpoint`) and lets configs inherit the package's configs as
 ``_base_ = 'mmfrozen::<path>'`` (:mod:`mmfrozen.mim`).
 """
-import mmcv
-import mmdet
-import mmengine
-from mmengine.utils import digit_version
+from .version import __version__, check_stack
 
-from .version import __version__
+try:
+    import mmcv
+    import mmdet
+    import mmengine
+    import mmpretrain  # the ViT, EVA-02 and ResNet-RS backbones build on it
+except ModuleNotFoundError as e:
+    if e.name not in ('mmcv', 'mmdet', 'mmengine', 'mmpretrain'):
+        raise
+    from .version import INSTALL_HINT
+    raise ImportError(f'mmfrozen {__version__} runs on MMDetection 3.x, but {e.name} is not '
+                      f'installed. {INSTALL_HINT}') from e
 
-# name: (minimum inclusive, maximum exclusive, what to do)
-_SUPPORTED = {
-    'mmcv': (mmcv.__version__, '2.0.0', '2.2.0'),
-    'mmengine': (mmengine.__version__, '0.10.0', '0.11.0'),
-    'mmdet': (mmdet.__version__, '3.1.0', '3.4.0'),
-}
-for _name, (_have, _lo, _hi) in _SUPPORTED.items():
-    if not digit_version(_lo) <= digit_version(_have) < digit_version(_hi):
-        raise ImportError(f'mmfrozen {__version__} supports {_name}>={_lo},<{_hi}, but {_have} is '
-                          'installed. Install a supported version (docs/installation.md); in '
-                          'a checkout, `bash tools/setup_env.sh --force` installs the pinned ones.')
+# refuses (ImportError) only what is known not to work, saying why; warns about untested releases
+check_stack({'mmcv': mmcv.__version__, 'mmengine': mmengine.__version__,
+             'mmdet': mmdet.__version__, 'mmpretrain': mmpretrain.__version__})
 
 from .checkpoint import register_checkpoint_loader  # noqa: E402
 from . import datasets, evaluation, models, sweep  # noqa: E402,F401  (register their classes)
