@@ -14,8 +14,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-from ..config.edits import innermost_dataset, rescale_schedule, walk_dicts
 from ..checkpoint import model_state_dict, read_checkpoint, strip_prefix
+from ..config.edits import innermost_dataset, rescale_schedule, walk_dicts
 from ..datasets import ShapesClassification
 from . import cache
 from .progress import Progress
