@@ -11,7 +11,8 @@ import torch
 from mmfrozen.mini_study import QUICK
 from mmfrozen.mini_study.claims import judge
 from mmfrozen.mini_study.pipeline import parse_args, run_study
-from mmfrozen.mini_study.report import markdown, summarize, training_seconds, RunResult
+from mmfrozen.mini_study.report import markdown
+from mmfrozen.mini_study.results import RunResult, summarize, training_seconds
 from mmfrozen.mini_study.claims import per_class_rare_effect
 from mmfrozen.mini_study.stats import (CONTRADICTED, HELD, INCONCLUSIVE, NOT_JUDGED, SMALLER,
                                        VERDICTS, paired, verdict)
@@ -282,7 +283,7 @@ def test_data_cache_reuses_and_rebuilds(tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_run_produces_every_artefact(tmp_path, capsys):
+def test_quick_run_produces_every_artefact(tmp_path, capsys, monkeypatch):
     work = tmp_path / 'study'
     summary = run_study(parse_args(['--quick', '--work-dir', str(work), '--data-seed', '7']))
     # data and upstream: in the cache, keyed; the backbone exported without its prefix
@@ -353,13 +354,25 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys):
     for plot in ('capacity', 'ap_vs_time'):
         assert osp.getsize(saved['plots'][plot]) > 0
     assert '## The paper\'s claims' in (work / 'summary.md').read_text()
-    # a second run reuses the data and the upstream backbone, and says so
+    # a second run reuses the data and the upstream backbone, and says so; a failing timing of
+    # claim 1 loses none of the trained runs: the report is written, the failure said in it
+    import mmfrozen.mini_study.cost as cost_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('timing broke')
+    monkeypatch.setattr(cost_module, 'cost_claim', broken)
     capsys.readouterr()
     again = run_study(parse_args(['--quick', '--work-dir', str(work), '--data-seed', '7',
-                                  '--variants', 'ft-fpn', 'frozen-fpn', '--seeds', '1']))
+                                  '--variants', 'ft-bifpn-r3', 'frozen-bifpn-r3', '--seeds',
+                                  '1']))
     out = capsys.readouterr().out
     assert 'reused the cached data' in out and 'reused the cached upstream' in out
     assert again['upstream_top1'] == summary['upstream_top1']
+    assert 'ERROR: the round-robin timing failed (RuntimeError: timing broke)' in out
+    cost_claim = again['claims'][0]
+    assert cost_claim['verdict'] == NOT_JUDGED and 'timing broke' in cost_claim['missing'][0]
+    assert any('timing broke' in w for w in again['warnings'])
+    assert (work / 'summary.json').exists() and len(again['runs']) == 2
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the error without a GPU; '
@@ -382,3 +395,22 @@ def test_quick_run_on_cuda(tmp_path):
                                     'cuda']))
     assert summary['device'] == 'cuda' and summary['cost']['device'] == 'cuda'
     assert [c['claim'] for c in summary['claims']] == ['cost', 'capacity', 'rare']
+
+
+def test_the_studys_plots_colour_the_modes_as_every_plot_of_the_package(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from mmfrozen.analysis.results.plots import MODE_COLOURS
+    from mmfrozen.mini_study.plots import plot_ap_vs_time
+    monkeypatch.setattr(plt, 'close', lambda fig=None: None)  # keep the figure to look at it
+    small = HEADLINE_CAPACITIES[0]
+    results = [_result(f'{m}-{small}', 0, 20, 10, 30, 0.4) for m in ('ft', 'frozen')]
+    for r in results:
+        r.curve = [(1.0, 5.0), (2.0, 10.0)]
+    assert plot_ap_vs_time(results, str(tmp_path / 'p.png'))
+    lines = plt.gcf().axes[0].get_lines()
+    colours = {line.get_label().split(' ')[0]: to_hex(line.get_color()) for line in lines}
+    assert colours == {m: to_hex(MODE_COLOURS[m]) for m in ('ft', 'frozen')}

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from .row import Row
 
 TwinPair = Tuple[RunSummary, RunSummary]  # (run, its fine-tuned twin)
-_COLOURS = {'ft': 'tab:blue', 'frozen': 'tab:orange', 'frozen-adapters': 'tab:green',
-            'frozen-lora': 'tab:purple', 'scratch': 'tab:gray', None: 'tab:red'}
+#: The colour of each mode in every plot of the package (the results table's and the
+#: mini-study's); None: a mode the table could not tell.
+MODE_COLOURS = {'ft': 'tab:blue', 'frozen': 'tab:orange', 'frozen-adapters': 'tab:green',
+                'frozen-lora': 'tab:purple', 'scratch': 'tab:gray', None: 'tab:red'}
 
 
 def _safe(name: str) -> str:
@@ -63,7 +65,7 @@ def plot_twin_curves(pairs: List[TwinPair], out_dir: str) -> List[str]:
         fig, (ax_ap, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
         by_epoch = row.run.epochs is not None and twin.run.epochs is not None
         for r in (twin, row):
-            colour = _COLOURS.get(r.mode, 'tab:red')
+            colour = MODE_COLOURS.get(r.mode, 'tab:red')
             for key, style in (('box_ap', '-o'), ('mask_ap', '--s')):
                 points = r.curve(key)
                 if points:
@@ -92,7 +94,7 @@ def plot_twin_deltas(rows: List['Row'], path: str) -> Optional[str]:
         return None
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(bars) + 2), 4))
     ax.bar(range(len(bars)), values, width=0.6,
-           color=[_COLOURS.get(r.mode, 'tab:red') for r in bars])
+           color=[MODE_COLOURS.get(r.mode, 'tab:red') for r in bars])
     ax.set_xlim(-1, len(bars))
     for i, v in enumerate(values):
         ax.annotate(f'{v:+.1f}', (i, v), ha='center', va='bottom' if v >= 0 else 'top',
@@ -145,7 +147,7 @@ def plot_per_class(pairs: List[TwinPair], out_dir: str, warnings: List[str]) -> 
         fig, ax = plt.subplots(figsize=(6, 4))
         xs = [max(n, 1) for _, n, _ in points]
         ys = [d for _, _, d in points]
-        ax.scatter(xs, ys, color=_COLOURS.get(row.mode, 'tab:red'))
+        ax.scatter(xs, ys, color=MODE_COLOURS.get(row.mode, 'tab:red'))
         if len(points) <= 30:
             for (name, _, d), x in zip(points, xs):
                 ax.annotate(name, (x, d), fontsize=7, xytext=(3, 3), textcoords='offset points')
@@ -160,4 +162,4 @@ def plot_per_class(pairs: List[TwinPair], out_dir: str, warnings: List[str]) -> 
     return paths
 
 
-__all__ = ['plot_twin_curves', 'plot_twin_deltas', 'plot_per_class', 'per_class_deltas']
+__all__ = ['MODE_COLOURS', 'plot_twin_curves', 'plot_twin_deltas', 'plot_per_class', 'per_class_deltas']
