@@ -42,9 +42,15 @@ class Claim:
     replicates: str
 
 
+def _finite(value) -> bool:
+    """Whether a metric is defined: not None and not NaN (COCOeval's AP of a class without
+    instances) or infinite."""
+    return value is not None and math.isfinite(value)
+
+
 def _diff(runs: Runs, metric: str, capacity: str) -> Optional[float]:
     a, b = runs.get(('frozen', capacity, metric)), runs.get(('ft', capacity, metric))
-    return None if a is None or b is None else a - b
+    return a - b if _finite(a) and _finite(b) else None
 
 
 def capacity_effect(runs: Runs) -> Optional[float]:
@@ -63,14 +69,14 @@ def bucket_rare_effect(runs: Runs) -> Optional[float]:
 
 def per_class_points(runs: Runs, counts: ClassCounts) -> List[Tuple[str, int, str, float]]:
     """(class, training annotations, bucket, AP frozen - AP fine-tuned) of every class both
-    twins of the largest decoder evaluated."""
+    twins of the largest decoder evaluated (an AP that is None or NaN is not evaluated)."""
     fr, ft = runs.get(('frozen', LARGE, 'per_class')), runs.get(('ft', LARGE, 'per_class'))
     if not fr or not ft:
         return []
     out = []
     for name in sorted(fr):
         a, b = fr.get(name), ft.get(name)
-        if name in counts and a is not None and b is not None and counts[name][0] > 0:
+        if name in counts and _finite(a) and _finite(b) and counts[name][0] > 0:
             out.append((name, counts[name][0], counts[name][1], a - b))
     return out
 
@@ -180,6 +186,10 @@ def _what_is_missing(claim: Claim, runs: Runs) -> str:
     absent = [f'{m}-{c}' for c in caps for m in ('ft', 'frozen') if (m, c, metric) not in runs]
     if absent:
         return f'no {metric} from run(s) {absent}'
+    if claim is CAPACITY:
+        undefined = [f'{m}-{c}' for c in caps for m in ('ft', 'frozen')
+                     if not _finite(runs[(m, c, metric)])]
+        return f'{metric} not finite in run(s) {undefined}'
     return 'too few classes with an AP in both twins and a training count'
 
 
