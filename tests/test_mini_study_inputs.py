@@ -41,3 +41,37 @@ def test_a_replicate_without_a_defined_value_is_named_not_dropped_silently():
         assert claims[key]['n'] == 3
         assert set(claims[key]['per_replicate']) == {'data0-seed0', 'data0-seed1', 'data0-seed2'}
         assert any(m.startswith('data0-seed3') for m in claims[key]['missing']), key
+
+
+def _result(key, seed, ap, data_seed=0, work_dir=None):
+    from mmfrozen.mini_study.results import RunResult
+    from mmfrozen.mini_study.variants import VARIANTS
+    v = next(x for x in VARIANTS if x.key == key)
+    return RunResult(variant=v, seed=seed, work_dir=work_dir or f'/w/{data_seed}/{key}/{seed}',
+                     metrics=dict(ap=ap, ap50=ap, apr=ap, apc=ap, apf=ap), sec_per_iter=0.1,
+                     trainable_params=30, total_params=100, data_seed=data_seed,
+                     evals=[(10, ap), (20, ap)])
+
+
+def _twins(seeds=(0, 1, 2), data_seed=0, gain=1.0):
+    return [_result(f'{mode}-{cap}', s, 20.0 + (gain * (s + 1) if mode == 'frozen' else 0),
+                    data_seed) for s in seeds for cap in (SMALL, LARGE) for mode in ('ft', 'frozen')]
+
+
+def test_two_runs_of_one_replicate_are_refused_not_overwritten():
+    """Two frozen runs of one variant, world and seed (e.g. the runs of two study invocations
+    gathered together): which one pairs with the twin would be an accident of their order."""
+    from mmfrozen.mini_study.results import summarize
+    results = _twins() + [_result(f'frozen-{LARGE}', 1, 35.0, work_dir='/elsewhere/run')]
+    with pytest.raises(ValueError, match=rf'frozen-{LARGE}.*world 0 seed 1.*/elsewhere/run'):
+        summarize(results)
+
+
+def test_an_undefined_metric_is_named_in_the_twin_difference():
+    """A run whose AP is NaN: its replicate is named among the missing, not dropped silently."""
+    from mmfrozen.mini_study.results import summarize
+    results = _twins()
+    results[-1].metrics['ap'] = math.nan  # frozen-LARGE seed 2
+    large = next(c for c in summarize(results)['capacity_curve'] if c['capacity'] == LARGE)
+    assert large['d_ap']['n'] == 2
+    assert any(m.startswith('data0-seed2') for m in large['d_ap']['missing'])

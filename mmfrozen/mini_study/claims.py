@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .stats import MIN_REPLICATES, paired, verdict
+from .stats import MIN_REPLICATES, defined, paired, verdict
 from .variants import HEADLINE_CAPACITIES
 
 #: (mode, capacity, metric) -> the value of that run of one replicate; metric ``per_class``
@@ -42,15 +42,9 @@ class Claim:
     replicates: str
 
 
-def _finite(value) -> bool:
-    """Whether a metric is defined: not None and not NaN (COCOeval's AP of a class without
-    instances) or infinite."""
-    return value is not None and math.isfinite(value)
-
-
 def _diff(runs: Runs, metric: str, capacity: str) -> Optional[float]:
     a, b = runs.get(('frozen', capacity, metric)), runs.get(('ft', capacity, metric))
-    return a - b if _finite(a) and _finite(b) else None
+    return a - b if defined(a) and defined(b) else None
 
 
 def capacity_effect(runs: Runs) -> Optional[float]:
@@ -76,7 +70,7 @@ def per_class_points(runs: Runs, counts: ClassCounts) -> List[Tuple[str, int, st
     out = []
     for name in sorted(fr):
         a, b = fr.get(name), ft.get(name)
-        if name in counts and _finite(a) and _finite(b) and counts[name][0] > 0:
+        if name in counts and defined(a) and defined(b) and counts[name][0] > 0:
             out.append((name, counts[name][0], counts[name][1], a - b))
     return out
 
@@ -188,7 +182,7 @@ def _what_is_missing(claim: Claim, runs: Runs) -> str:
         return f'no {metric} from run(s) {absent}'
     if claim is CAPACITY:
         undefined = [f'{m}-{c}' for c in caps for m in ('ft', 'frozen')
-                     if not _finite(runs[(m, c, metric)])]
+                     if not defined(runs[(m, c, metric)])]
         return f'{metric} not finite in run(s) {undefined}'
     return 'too few classes with an AP in both twins and a training count'
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .claims import LARGE, SMALL, ClassCounts, bucket_effects, judge, per_class_points
-from .stats import MIN_REPLICATES, paired
+from .stats import MIN_REPLICATES, defined, paired
 from .variants import CAPACITIES, VARIANTS, Variant
 
 #: Metric name in the summary -> column of the results table (percent).
@@ -130,7 +130,7 @@ def run_results(rows: Sequence, records: Sequence[dict], variants: Dict[str, Var
 
 
 def _stats(values: Sequence[Optional[float]]) -> Dict[str, Optional[float]]:
-    vals = [v for v in values if v is not None]
+    vals = [v for v in values if defined(v)]
     return dict(mean=statistics.fmean(vals) if vals else None,
                 std=statistics.stdev(vals) if len(vals) > 1 else None, n=len(vals))
 
@@ -148,6 +148,13 @@ def summarize(results: Sequence[RunResult],
         converge_tol: The convergence criterion (box AP between the last two validations).
     """
     counts = counts or {}
+    seen: Dict[Tuple[str, int, int], str] = {}
+    for r in results:
+        other = seen.setdefault((r.variant.key, r.data_seed, r.seed), r.work_dir)
+        if other != r.work_dir:
+            raise ValueError(f'two runs of {r.variant.key} world {r.data_seed} seed {r.seed} '
+                             f'({other} and {r.work_dir}): one replicate has one run of each '
+                             'variant; leave one of them out')
     by_variant: Dict[str, List[RunResult]] = {}
     for r in results:
         by_variant.setdefault(r.variant.key, []).append(r)
@@ -176,7 +183,7 @@ def summarize(results: Sequence[RunResult],
     for r in results:
         runs = by_rep.setdefault((r.data_seed, r.seed), {})
         for m, value in list(r.metrics.items()) + [('sec_per_iter', r.sec_per_iter)]:
-            if value is not None:
+            if defined(value):
                 runs[(r.variant.mode, r.variant.capacity, m)] = value
         if r.per_class:
             runs[(r.variant.mode, r.variant.capacity, 'per_class')] = r.per_class
@@ -189,7 +196,7 @@ def summarize(results: Sequence[RunResult],
                 diffs.append(a - b)
             elif a is not None or b is not None:
                 missing.append(f'data{rep[0]}-seed{rep[1]}: no '
-                               f'{"fine-tuned" if b is None else "frozen"} twin')
+                               f'{"fine-tuned" if b is None else "frozen"} twin with a {metric}')
         d = paired(diffs).to_dict()
         d['missing'] = missing
         return d

@@ -27,6 +27,12 @@ VERDICTS = (HELD, CONTRADICTED, SMALLER, INCONCLUSIVE, NOT_JUDGED)
 MIN_REPLICATES = 3
 
 
+def defined(value: Optional[float]) -> bool:
+    """Whether a metric or difference is defined: not None, not NaN (COCOeval's AP of a class
+    without instances), not infinite."""
+    return value is not None and math.isfinite(value)
+
+
 def t_quantile(p: float, df: int) -> float:
     """The ``p`` quantile of Student's t distribution with ``df`` degrees of freedom."""
     from scipy.stats import t
@@ -54,7 +60,7 @@ def paired(differences: Sequence[Optional[float]], confidence: float = 0.95) -> 
     """
     # differences of metrics rounded to 0.1 AP leave float noise (1e-15) where two runs tie:
     # rounded away, so that noise never decides a verdict
-    values = [round(float(v), 9) for v in differences if v is not None and not math.isnan(v)]
+    values = [round(float(v), 9) for v in differences if defined(v)]
     n = len(values)
     if n == 0:
         return Paired(None, None, 0, None)
