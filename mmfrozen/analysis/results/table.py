@@ -96,7 +96,8 @@ class ResultsTable:
 
     def pair_twins(self) -> None:
         """Set each row's ``twin``: the row against its twin's run of the same seed, else
-        against the mean of its twin's runs."""
+        against the mean of its twin's runs; only the twin's runs on the row's training data
+        (annotation file) count."""
         by_config: Dict[str, List[Row]] = {}
         for row in self.rows:
             by_config.setdefault(row.summary.config, []).append(row)
@@ -129,8 +130,19 @@ class ResultsTable:
                 self._warn(f'{row.summary.run.label}: the runs of its twin {name.twin!r} differ '
                            f'in {not_repeats[name.twin]}; no difference reported')
                 continue
+            # a twin trained on another training set (another world, another split) is no
+            # twin of this run, whatever its seed
+            data = row.summary.train_ann_file
+            same_data = [t for t in twins if data is None or t.summary.train_ann_file is None
+                         or t.summary.train_ann_file == data]
+            if not same_data:
+                self._warn(f'{row.summary.run.label}: every run of its twin {name.twin!r} '
+                           f'trained on other training data '
+                           f'({sorted({t.summary.train_ann_file for t in twins})}, this run '
+                           f'{data!r}); no difference reported')
+                continue
             row.twin = compare_with_twin(row.summary, row.cost,
-                                         [(t.summary, t.cost) for t in twins])
+                                         [(t.summary, t.cost) for t in same_data])
 
     def twin_pairs(self) -> List[Tuple[Row, Row]]:
         """(row, twin row) for every row with a twin; the twin's last run when it has several."""

@@ -1,0 +1,31 @@
+"""Which run of the twin a run is compared with, on work dirs written as mmengine writes them
+(:mod:`._written_work_dirs`): never a twin trained on other data."""
+import pytest
+
+from mmfrozen.analysis.results.table import ResultsTable
+
+from ._written_work_dirs import config_text, training_logs, write_session
+
+EPOCHS = 'EpochBasedTrainLoop'
+FT, FROZEN = 'retinanet_r18-ft_fpn_1x_coco', 'retinanet_r18-frozen_fpn_1x_coco'
+
+
+def _run(root, work, stem, config, ap):
+    write_session(str(root / work), '20261201_100000', config, stem,
+                  training_logs(EPOCHS, 1, per_epoch=4, val_interval=1, aps=[ap], interval=2))
+
+
+def test_a_run_is_not_compared_with_a_twin_trained_on_other_data(tmp_path):
+    """Two worlds (other training sets) in one table, the fine-tuned twin run in the first
+    only: the frozen run of the second world gets no difference (said), the first its own."""
+    seed0 = config_text(EPOCHS, 1, 1) + 'randomness = dict(seed=0)\n'
+    other_world = seed0.replace('data/coco/', 'data/world1/')
+    _run(tmp_path, 'ft_w0', FT, seed0, 0.40)
+    _run(tmp_path, 'frozen_w0', FROZEN, seed0, 0.38)
+    _run(tmp_path, 'frozen_w1', FROZEN, other_world, 0.10)
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    rows = {r.summary.run.work_dir.rstrip('/').rsplit('/', 1)[-1]: r for r in table.rows}
+    assert rows['frozen_w0'].twin.deltas['box_ap'] == pytest.approx(-2.0)
+    assert rows['frozen_w0'].twin.paired_seed == 0
+    assert rows['frozen_w1'].twin is None
+    assert any('frozen_w1' in w and 'other training data' in w for w in table.warnings)
