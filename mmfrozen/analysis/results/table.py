@@ -145,12 +145,19 @@ class ResultsTable:
                                          [(t.summary, t.cost) for t in same_data])
 
     def twin_pairs(self) -> List[Tuple[Row, Row]]:
-        """(row, twin row) for every row with a twin; the twin's last run when it has several."""
+        """(row, twin row) for every row with a twin: the twin's run its difference is taken
+        against (same training data, same seed); the last such run when the difference is
+        against the mean of several."""
         pairs = []
         for row in self.rows:
-            if row.twin is not None:
-                twin = [r for r in self.rows if r.summary.config == row.twin.twin][-1]
-                pairs.append((row, twin))
+            if row.twin is None:
+                continue
+            data = row.summary.train_ann_file
+            twins = [r for r in self.rows if r.summary.config == row.twin.twin and (
+                data is None or r.summary.train_ann_file in (None, data))]
+            same_seed = [r for r in twins if row.twin.paired_seed is not None
+                         and r.summary.seed == row.twin.paired_seed]
+            pairs.append((row, (same_seed or twins)[-1]))
         return pairs
 
     def find_configs(self, config_root: Optional[str]) -> None:

@@ -29,3 +29,18 @@ def test_a_run_is_not_compared_with_a_twin_trained_on_other_data(tmp_path):
     assert rows['frozen_w0'].twin.paired_seed == 0
     assert rows['frozen_w1'].twin is None
     assert any('frozen_w1' in w and 'other training data' in w for w in table.warnings)
+
+
+def test_the_plotted_pairs_are_the_compared_ones(tmp_path):
+    """Two seeds of each twin: each frozen run is drawn beside the fine-tuned run of its seed
+    (the one its difference is taken against), not beside the twin's last run."""
+    for seed in (0, 1):
+        config = config_text(EPOCHS, 1, 1) + f'randomness = dict(seed={seed})\n'
+        _run(tmp_path, f'ft_s{seed}', FT, config, 0.40 + seed / 10)
+        _run(tmp_path, f'frozen_s{seed}', FROZEN, config, 0.38 + seed / 10)
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    pairs = table.twin_pairs()
+    assert len(pairs) == 2
+    for row, twin in pairs:
+        assert row.twin.paired_seed == row.summary.seed
+        assert twin.summary.seed == row.summary.seed
