@@ -294,15 +294,10 @@ LVIS_CONFIGS = sorted(p for p in glob.glob(osp.join(CONFIGS, '**', '*lvis*.py'),
 
 
 def test_the_package_lvis_configs_name_mmfrozen_lvis_metric():
-    """Every LVIS config that sets its evaluators, or inherits them from mmdet, names ours; the
-    others inherit theirs from the package's configs only (no ``configs/_base_`` fragment sets
-    an evaluator), so loading these few keeps the test short."""
-    setting = [p for p in LVIS_CONFIGS if any(word in open(p).read()
-                                              for word in ('evaluator', 'mmdet::'))]
-    assert len(LVIS_CONFIGS) > 20 and len(setting) >= 4
-    fragments = glob.glob(osp.join(CONFIGS, '_base_', '**', '*.py'), recursive=True)
-    assert fragments and not any('evaluator' in open(p).read() for p in fragments)
-    for path in setting:
+    """Every LVIS config of the package, loaded with all its bases (the package's ``_base_``
+    fragments set evaluators too: the LSJ instance schedules add ``segm``), names ours."""
+    assert len(LVIS_CONFIGS) > 20
+    for path in LVIS_CONFIGS:
         cfg = Config.fromfile(path)
         refuse_mmdet_lvis_metric(cfg)
         for key in ('val_evaluator', 'test_evaluator'):
