@@ -25,6 +25,14 @@ from .run_summary import RunSummary, summarize
 from .sweep_runs import split_sweep_run
 
 
+def _not_repeats(runs: Sequence[Row]) -> List[str]:
+    """Top-level config keys (but the seed, ``randomness``) in which the dumped configs of
+    ``runs`` differ from the first's: empty when they are repeats of one experiment."""
+    first = runs[0].summary.run.config_path
+    return sorted({k for r in runs[1:] for k in config_difference(
+        first, r.summary.run.config_path)[0] if k != 'randomness'})
+
+
 @dataclass
 class ResultsTable:
     """Rows of runs (with their twin comparisons) and what was odd about the logs.
@@ -101,22 +109,24 @@ class ResultsTable:
         by_config: Dict[str, List[Row]] = {}
         for row in self.rows:
             by_config.setdefault(row.summary.config, []).append(row)
-        not_repeats: Dict[str, List[str]] = {}
         for config, runs in by_config.items():
             if len(runs) > 1:
                 self._warn(f'config {config!r} has {len(runs)} runs '
                            f'({[r.summary.run.label for r in runs]}); each is its own row, and '
                            'runs twinned with it are compared with its run of the same seed, '
                            'or with their mean when none has that seed')
-            first = runs[0].summary.run.config_path
-            differ = sorted({k for r in runs[1:] for k in config_difference(
-                first, r.summary.run.config_path)[0] if k != 'randomness'})
-            if differ:
-                not_repeats[config] = differ
-                self._warn(f'config {config!r}: its runs are not repeats of one experiment: '
-                           f'their dumped configs differ in {differ} (e.g. --cfg-options); runs '
-                           'twinned with it get no difference, as a mean of different '
-                           'experiments is none of them. Give each variant its own config name')
+            by_data: Dict[Optional[str], List[Row]] = {}
+            for r in runs:
+                by_data.setdefault(r.summary.train_ann_file, []).append(r)
+            for data, group in by_data.items():
+                differ = _not_repeats(group)
+                if differ:
+                    on = f' on {data}' if len(by_data) > 1 else ''
+                    self._warn(f'config {config!r}: its runs{on} are not repeats of one '
+                               f'experiment: their dumped configs differ in {differ} (e.g. '
+                               '--cfg-options); runs twinned with it get no difference, as a '
+                               'mean of different experiments is none of them. Give each '
+                               'variant its own config name')
         for row in self.rows:
             name = row.summary.name
             if name is None or name.twin is None:
@@ -125,10 +135,6 @@ class ResultsTable:
             if not twins:
                 self._warn(f'{row.summary.run.label}: its twin {name.twin!r} is not among the '
                            'runs; no difference reported')
-                continue
-            if name.twin in not_repeats:
-                self._warn(f'{row.summary.run.label}: the runs of its twin {name.twin!r} differ '
-                           f'in {not_repeats[name.twin]}; no difference reported')
                 continue
             # a twin trained on another training set (another world, another split) is no
             # twin of this run, whatever its seed
@@ -140,6 +146,11 @@ class ResultsTable:
                            f'trained on other training data '
                            f'({sorted({t.summary.train_ann_file for t in twins})}, this run '
                            f'{data!r}); no difference reported')
+                continue
+            differ = _not_repeats(same_data)
+            if differ:
+                self._warn(f'{row.summary.run.label}: the runs of its twin {name.twin!r} differ '
+                           f'in {differ}; no difference reported')
                 continue
             row.twin = compare_with_twin(row.summary, row.cost,
                                          [(t.summary, t.cost) for t in same_data])

@@ -44,3 +44,21 @@ def test_the_plotted_pairs_are_the_compared_ones(tmp_path):
     for row, twin in pairs:
         assert row.twin.paired_seed == row.summary.seed
         assert twin.summary.seed == row.summary.seed
+
+
+def test_two_worlds_in_one_table_pair_within_each_world(tmp_path):
+    """Both twins in two worlds (two training sets): each frozen run is compared with the
+    fine-tuned run of its world, not refused as 'not repeats' for the twin's other world."""
+    seed0 = config_text(EPOCHS, 1, 1) + 'randomness = dict(seed=0)\n'
+    for world, shift in ((0, 0.0), (1, 0.2)):
+        config = seed0.replace('data/coco/', f'data/world{world}/')
+        _run(tmp_path, f'ft_w{world}', FT, config, 0.40 + shift)
+        _run(tmp_path, f'frozen_w{world}', FROZEN, config, 0.38 + shift)
+    table = ResultsTable.from_work_dirs([str(tmp_path)], params=False)
+    frozen = [r for r in table.rows if r.summary.config == FROZEN]
+    assert len(frozen) == 2
+    for row in frozen:
+        assert row.twin is not None and row.twin.deltas['box_ap'] == pytest.approx(-2.0)
+    assert not any('not repeats' in w for w in table.warnings)
+    for row, twin in table.twin_pairs():
+        assert twin.summary.train_ann_file == row.summary.train_ann_file
