@@ -118,13 +118,24 @@ def load_local_checkpoint(filename: str, map_location: Any = None) -> Any:
     _check_readable(filename)
     if not hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5 has no weights_only default
         return torch.load(filename, map_location=map_location)
+    return _load_weights_only(
+        lambda: torch.load(filename, map_location=map_location, weights_only=True), filename,
+        local=True)
+
+
+def _load_weights_only(load: Callable[[], Any], filename: str, local: bool) -> Any:
+    """``load()`` (a ``torch.load(weights_only=True)`` of ``filename``) with the types of
+    :func:`checkpoint_safe_globals` allowed; a refused type raises an error naming it, and so
+    does (for a ``local`` file) a file torch cannot read."""
     try:
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            return torch.load(filename, map_location=map_location, weights_only=True)
+            return load()
     except Exception as e:  # torch raises UnpicklingError wrapped in various ways
         if 'mmfrozen: refusing' in str(e):  # _history_buffer_method's refusal
             raise pickle.UnpicklingError(f'mmfrozen: {filename}: {e}') from e
         refused = re.search(r'GLOBAL ([\w.]+)', str(e))
+        if refused is None and not local:  # a download's failure is the downloader's to name
+            raise
         if refused is None:
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise _unreadable(filename, f'torch.load failed: {reason}') from e
@@ -147,8 +158,10 @@ def read_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
 
     A local file is loaded by :func:`load_local_checkpoint` (``weights_only``, only the types
     an mmengine checkpoint is made of). A remote one (``torchvision://``, ``open-mmlab://``,
-    ``https://``, ...) is fetched by mmengine's loader for its scheme, which loads the download
-    with ``torch.load``'s own ``weights_only`` default.
+    ``https://``, ...) is fetched by mmengine's loader for its scheme and loaded the same way:
+    mmengine loads its downloads with ``torch.hub.load_state_dict_from_url``, whose
+    ``weights_only`` defaults to False (it would run any code the file pickles), so for this
+    call it loads them with ``weights_only=True``.
 
     Raises:
         FileNotFoundError: a local file does not exist.
@@ -157,7 +170,22 @@ def read_checkpoint(filename: str, map_location: Any = 'cpu') -> Any:
     """
     if '://' not in str(filename):
         return load_local_checkpoint(str(filename), map_location)
-    return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    if not hasattr(torch.serialization, 'safe_globals'):  # pragma: no cover - torch < 2.5
+        return CheckpointLoader.load_checkpoint(filename, map_location=map_location)
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    from torch.hub import load_state_dict_from_url
+
+    def load_url(*args: Any, **kwargs: Any) -> Any:
+        return load_state_dict_from_url(*args, **kwargs, weights_only=True)
+
+    mmengine_load_url = mmengine_checkpoint.load_url
+    mmengine_checkpoint.load_url = load_url  # what load_from_http downloads and loads with
+    try:
+        return _load_weights_only(
+            lambda: CheckpointLoader.load_checkpoint(filename, map_location=map_location),
+            filename, local=False)
+    finally:
+        mmengine_checkpoint.load_url = mmengine_load_url
 
 
 def strip_prefix(state_dict: Dict[str, Any], prefix: str,

@@ -15,7 +15,9 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.utils.dl_utils import load_url
 
 import mmfrozen  # noqa: F401  (installs the loader)
 from mmfrozen.checkpoint import (CheckpointMismatchError, model_state_dict, read_checkpoint,
@@ -122,6 +124,25 @@ def test_read_checkpoint_is_the_safe_loader(tmp_path):
         read_checkpoint(_save({'x': Evil()}, tmp_path / 'evil.pth'))
     with pytest.raises(FileNotFoundError, match='can not be found'):
         read_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_remote_runner_checkpoint_loads_and_evil_is_refused(tmp_path, monkeypatch):
+    """A URL (https://, and open-mmlab:// or torchvision:// which resolve to one) is read like a
+    local file: a Runner's checkpoint loads, a pickled payload is refused naming its type."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    cache = tmp_path / 'hub' / 'checkpoints'  # where mmengine's load_url keeps downloads
+    os.makedirs(cache)
+    buf = HistoryBuffer()
+    buf.update(2.0)
+    _save({'meta': {'seed': np.int64(3)}, 'state_dict': {'w': torch.ones(2)},
+           'message_hub': {'log_scalars': {'loss': buf}}}, cache / 'run.pth')
+    out = read_checkpoint('https://example.invalid/models/run.pth')
+    assert out['meta']['seed'] == 3 and out['message_hub']['log_scalars']['loss'].mean() == 2.0
+    _save({'state_dict': {}, 'x': Evil()}, cache / 'evil.pth')
+    with pytest.raises(pickle.UnpicklingError, match=r'evil\.pth holds an object of type '
+                                                     r'\w+\.system'):
+        read_checkpoint('https://example.invalid/models/evil.pth')
+    assert mmengine_checkpoint.load_url is load_url  # mmengine's own loads are left as they were
 
 
 def test_strip_prefix_takes_whole_module_paths():
