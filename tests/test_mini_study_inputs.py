@@ -75,3 +75,24 @@ def test_an_undefined_metric_is_named_in_the_twin_difference():
     large = next(c for c in summarize(results)['capacity_curve'] if c['capacity'] == LARGE)
     assert large['d_ap']['n'] == 2
     assert any(m.startswith('data0-seed2') for m in large['d_ap']['missing'])
+
+
+def test_the_capacity_plot_draws_what_is_defined(tmp_path):
+    """A decoder whose APr difference is undefined in every replicate (no APr in its runs' logs):
+    the plot draws the ΔAP points and leaves that ΔAPr point out (it raised, and the summary is
+    written after the plots)."""
+    from mmfrozen.mini_study.plots import plot_capacity
+    from mmfrozen.mini_study.results import summarize
+    results = _twins()
+    for r in results:
+        if r.variant.capacity == LARGE:
+            r.metrics['apr'] = None
+    summary = summarize(results)
+    large = next(c for c in summary['capacity_curve'] if c['capacity'] == LARGE)
+    assert large['d_apr']['mean'] is None and large['d_ap']['n'] == 3
+    path = plot_capacity(summary, str(tmp_path / 'capacity.png'))
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    from mmfrozen.mini_study.report import markdown
+    text = markdown(summary)
+    assert '| n/a | n/a (fewer than 2 replicates) |' in text  # the large decoder's ΔAPr, n 0

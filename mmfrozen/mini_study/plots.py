@@ -20,16 +20,22 @@ def plot_capacity(summary: dict, path: str) -> Optional[str]:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for metric, colour, label in (('d_ap', 'tab:blue', 'ΔAP'), ('d_apr', 'tab:red', 'ΔAPr')):
-        xs = [100 * c['trainable_share'] for c in points]
-        ys = [c[metric]['mean'] for c in points]
+        drawn = [c for c in points if c[metric]['mean'] is not None]  # undefined: not drawn
+        if not drawn:
+            continue
+        xs = [100 * c['trainable_share'] for c in drawn]
+        ys = [c[metric]['mean'] for c in drawn]
         lo = [c[metric]['mean'] - c[metric]['ci95'][0] if c[metric]['ci95'] else 0
-              for c in points]
+              for c in drawn]
         hi = [c[metric]['ci95'][1] - c[metric]['mean'] if c[metric]['ci95'] else 0
-              for c in points]
+              for c in drawn]
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt='o-', color=colour, capsize=4,
                     label=f'{label} mini-study (mean, 95% CI)')
     for c in points:  # one label per decoder, under the lower of its two points
-        y = min(c['d_ap']['mean'], c['d_apr']['mean'])
+        means = [c[m]['mean'] for m in ('d_ap', 'd_apr') if c[m]['mean'] is not None]
+        if not means:
+            continue
+        y = min(means)
         ax.annotate(f'{c["capacity"]} (n={c["d_ap"]["n"]})', (100 * c['trainable_share'], y),
                     fontsize=7, textcoords='offset points', xytext=(6, -12))
     ax.plot([100 * s for _, s, _ in PAPER_TABLE3], [d for _, _, d in PAPER_TABLE3], 's--',

@@ -16,7 +16,7 @@ def _pm(mean: Optional[float], std: Optional[float], digits: int = 1, sign=False
 
 
 def _ci(ci: Optional[Sequence[float]], digits: int = 1) -> str:
-    return f'[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]' if ci else 'n/a (one replicate)'
+    return f'[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]' if ci else 'n/a (fewer than 2 replicates)'
 
 
 def markdown(summary: dict, header: Sequence[str] = ()) -> str:
