@@ -96,3 +96,24 @@ def test_the_capacity_plot_draws_what_is_defined(tmp_path):
     from mmfrozen.mini_study.report import markdown
     text = markdown(summary)
     assert '| n/a | n/a (fewer than 2 replicates) |' in text  # the large decoder's ΔAPr, n 0
+
+
+def test_a_run_whose_convergence_cannot_be_judged_is_said(tmp_path):
+    """A run validated once (its last two validations cannot be compared) is not counted as
+    converged, and the warnings say why, as they do for a run that did not converge."""
+    from mmfrozen.analysis.results.table import ResultsTable
+    from mmfrozen.mini_study.results import run_results
+    from mmfrozen.mini_study.variants import VARIANTS
+
+    from .test_analysis.test_results._written_work_dirs import (config_text, training_logs,
+                                                                write_session)
+    work = str(tmp_path / 'run')
+    write_session(work, '20261201_100000', config_text('EpochBasedTrainLoop', 1, 1),
+                  'retinanet_r18-frozen_fpn_1x_coco',
+                  training_logs('EpochBasedTrainLoop', 1, per_epoch=4, val_interval=1,
+                                aps=[0.3], interval=2))
+    table = ResultsTable.from_work_dirs([work], params=False)
+    record = dict(variant=f'frozen-{LARGE}', seed=0, data_seed=0, work_dir=work)
+    (result,), warnings = run_results(table.rows, [record], {v.key: v for v in VARIANTS}, 0.5)
+    assert result.converged(0.5) is None
+    assert any(f'frozen-{LARGE} world 0 seed 0' in w and 'convergence' in w for w in warnings)

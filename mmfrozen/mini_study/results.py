@@ -98,7 +98,7 @@ def run_results(rows: Sequence, records: Sequence[dict], variants: Dict[str, Var
     Returns:
         The results, and a warning for every record the table has no row for, every run whose
         per-class AP was not logged, and (with ``converge_tol``) every run that did not converge
-        by the criterion.
+        by the criterion or has too few validations to tell.
     """
     by_dir = {}
     for row in rows:
@@ -121,10 +121,15 @@ def run_results(rows: Sequence, records: Sequence[dict], variants: Dict[str, Var
         if not result.per_class:
             warnings.append(f'{where}: no per-class AP in its log (classwise=False?); claim 3\'s '
                             'per-class statistic leaves it out')
-        if converge_tol is not None and result.converged(converge_tol) is False:
+        converged = None if converge_tol is None else result.converged(converge_tol)
+        if converged is False:
             a, b = result.evals[-2][1], result.evals[-1][1]
             warnings.append(f'{where}: not converged by the criterion (last two validations '
                             f'{a:.1f} and {b:.1f} AP differ by more than {converge_tol})')
+        elif converge_tol is not None and converged is None:
+            warnings.append(f'{where}: {len(result.evals)} validation(s) with a box AP: its '
+                            'convergence cannot be judged (the criterion compares the last two); '
+                            'not counted as converged')
         out.append(result)
     return out, warnings
 
