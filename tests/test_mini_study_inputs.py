@@ -117,3 +117,14 @@ def test_a_run_whose_convergence_cannot_be_judged_is_said(tmp_path):
     (result,), warnings = run_results(table.rows, [record], {v.key: v for v in VARIANTS}, 0.5)
     assert result.converged(0.5) is None
     assert any(f'frozen-{LARGE} world 0 seed 0' in w and 'convergence' in w for w in warnings)
+
+
+def test_a_world_without_class_counts_is_named_as_such():
+    """Claim 3 of a world whose training counts were not passed: the replicates are missing
+    for that reason, not for 'too few classes'."""
+    good = {k: 25.0 - math.log(n) for k, (n, _) in _COUNTS.items()}
+    by_rep = {(d, s): _runs(dict(good)) for d in (0, 1) for s in range(2)}
+    rare = next(c for c in judge(by_rep, {0: _COUNTS}) if c['claim'] == 'rare')
+    assert rare['n'] == 2
+    assert rare['missing'] == [f'data1-seed{s}: no training counts of world 1\'s classes'
+                               for s in range(2)]

@@ -166,7 +166,9 @@ def judge(by_replicate: Dict[Replicate, Runs], counts: Mapping[int, ClassCounts]
         values, missing = {}, []
         for rep, runs in sorted(by_replicate.items()):
             v = measure(rep, runs)
-            if v is None:
+            if v is None and claim is RARE and rep[0] not in counts:
+                missing.append(f'{_key(rep)}: no training counts of world {rep[0]}\'s classes')
+            elif v is None:
                 missing.append(f'{_key(rep)}: {_what_is_missing(claim, runs)}')
             else:
                 values[rep] = v
