@@ -27,7 +27,7 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
-from ...checkpoint import model_state_dict, read_checkpoint
+from ...checkpoint import model_state_dict, read_checkpoint, strip_prefix
 from ...freezing.fingerprint import EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint
 from ...freezing.spec import FROZEN_FORWARD_ATTR
 
@@ -386,6 +386,7 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     # the weights as the config's model holds them once loaded (float32: a half-precision copy
     # is verified and merged as a run loading it would)
     state = OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in state.items())
+    _check_lora_placement(state, ours['targets'], config, checkpoint)
     saved = {path: Fingerprint.from_dict(d)
              for path, d in (meta.get(FINGERPRINTS_KEY) or {}).items()}
     for fp in saved.values():  # the frozen weights the run recorded, before they change
@@ -402,6 +403,34 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
                                   for path, fp in saved.items()}
     save_checkpoint({'meta': meta, 'state_dict': state}, out)
     return merged
+
+
+def _check_lora_placement(state: Dict[str, torch.Tensor], targets: Tuple[str, ...], config: str,
+                          checkpoint: str) -> None:
+    """Refuse a detector state dict whose LoRA updates are not those ``targets`` place on its
+    backbone (:func:`attach_lora`: one on every linear layer, a 2-d ``weight``, whose name
+    matches): a run of ``config`` holds exactly those."""
+    backbone = strip_prefix(state, 'backbone')
+    adapted = {'backbone.' + k[:-len(_LORA_DOWN)] for k in backbone if k.endswith(_LORA_DOWN)}
+    linears = [k[:-len('.weight')] for k, v in backbone.items()
+               if k.endswith('.weight') and '.lora.' not in k and v.dim() == 2]
+    placed = ['backbone.' + n for n in linears if _matches(n, targets)]
+    lacking = [n for n in placed if n not in adapted]
+    if lacking:
+        raise ValueError(
+            f'merge_lora_checkpoint: the lora_cfg.targets of {config} ({list(targets)}) place an '
+            f'update on {lacking[0]}, but {checkpoint} holds none ({len(lacking)} of the '
+            f'{len(placed)} layers they place lack their update): the checkpoint is not one of a '
+            'run of this config (another config\'s targets, or LoRA weights removed from it). '
+            'Merge a checkpoint of the run as written, with the config it was trained with.')
+    others = sorted({k[:-len(_LORA_DOWN)] for k in state if k.endswith(_LORA_DOWN)}
+                    - set(placed))
+    if others:
+        raise ValueError(
+            f'merge_lora_checkpoint: {checkpoint} holds LoRA updates of {len(others)} layers '
+            f'that lora_cfg.targets of {config} ({list(targets)}) do not place (first: '
+            f'{others[0]}): it is not a checkpoint of a run of this config (its run adapted other '
+            'layers, or the file was edited). Merge with the config it was trained with.')
 
 
 def _merged_fingerprint(saved: Fingerprint, state: dict) -> dict:

@@ -12,7 +12,8 @@ from mmfrozen.freezing.spec import frozen_tensors
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)
-from mmfrozen.models.backbones.lora import lora_modules, merge_lora_state_dict
+from mmfrozen.models.backbones.lora import (lora_modules, merge_lora_checkpoint,
+                                            merge_lora_state_dict)
 
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 TINY_VIT = dict(arch=TINY_ARCH, img_size=64, patch_size=16, out_type='featmap',
@@ -116,6 +117,43 @@ def test_merging_the_state_dict_equals_merging_the_model(plain_cls, lora_cls, kw
     no_b = {k: v for k, v in state.items() if not k.endswith('.lora.up.weight')}
     with pytest.raises(ValueError, match=r'does not fit its linear layer \(no B\)'):
         merge_lora_state_dict(no_b, rank=4)
+
+
+@pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
+def test_checkpoint_merge_folds_exactly_the_updates_the_config_places(plain_cls, lora_cls, kwargs,
+                                                                      shape, tmp_path):
+    """merge_lora_checkpoint folds in the updates lora_cfg.targets place, on the layers only
+    (attn) or all of them (attn+mlp); a checkpoint lacking some of them (keys dropped) or holding
+    others (another config's run, an edited file) is refused instead of merged as it is."""
+    def checkpoint(targets, name, drop=None):
+        _, adapted = _plain_and_lora(plain_cls, lora_cls, kwargs, dict(rank=2, targets=targets))
+        _randomise(adapted.loras())
+        state = {f'backbone.{k}': v for k, v in adapted.state_dict().items()
+                 if drop is None or drop not in k}
+        torch.save({'state_dict': state}, tmp_path / name)
+        return str(tmp_path / name), adapted
+
+    def merge(targets, ckpt):
+        config = tmp_path / f'lora_{targets}.py'
+        config.write_text(f'model = dict(backbone=dict(lora_cfg=dict(rank=2, '
+                          f'targets={targets!r})))\n')
+        return merge_lora_checkpoint(str(config), ckpt, str(tmp_path / 'merged.pth'))
+
+    for targets in ('attn', 'attn+mlp'):
+        ckpt, adapted = checkpoint(targets, f'{targets}.pth')
+        assert merge(targets, ckpt) == adapted.num_lora == merge_lora(adapted)
+        merged = torch.load(tmp_path / 'merged.pth', weights_only=False)['state_dict']
+        assert merged.keys() == {f'backbone.{k}' for k in adapted.state_dict()}
+        assert all(torch.equal(merged[f'backbone.{k}'], v)
+                   for k, v in adapted.state_dict().items())
+    dropped, _ = checkpoint('attn', 'dropped.pth', drop='layers.1.attn.proj.lora.')
+    with pytest.raises(ValueError, match=r'lora_cfg.targets .*place an update on '
+                                         r'backbone.layers.1.attn.proj, .*dropped.pth holds none'):
+        merge('attn', dropped)
+    with pytest.raises(ValueError, match=r'attn\+mlp.pth holds LoRA updates of 4 layers that '
+                                         r'lora_cfg.targets .* do not place \(first: backbone.'
+                                         r'layers.0.(ffn|mlp)'):
+        merge('attn', str(tmp_path / 'attn+mlp.pth'))
 
 
 @pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
