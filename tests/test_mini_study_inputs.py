@@ -98,9 +98,8 @@ def test_the_capacity_plot_draws_what_is_defined(tmp_path):
     assert '| n/a | n/a (fewer than 2 replicates) |' in text  # the large decoder's ΔAPr, n 0
 
 
-def test_a_run_whose_convergence_cannot_be_judged_is_said(tmp_path):
-    """A run validated once (its last two validations cannot be compared) is not counted as
-    converged, and the warnings say why, as they do for a run that did not converge."""
+def _one_run(tmp_path, aps, nan_from=None):
+    """The results of one logged run of the large frozen decoder, and the warnings."""
     from mmfrozen.analysis.results.table import ResultsTable
     from mmfrozen.mini_study.results import run_results
     from mmfrozen.mini_study.variants import VARIANTS
@@ -108,15 +107,31 @@ def test_a_run_whose_convergence_cannot_be_judged_is_said(tmp_path):
     from .test_analysis.test_results._written_work_dirs import (config_text, training_logs,
                                                                 write_session)
     work = str(tmp_path / 'run')
-    write_session(work, '20261201_100000', config_text('EpochBasedTrainLoop', 1, 1),
+    epochs = len(aps)
+    write_session(work, '20261201_100000', config_text('EpochBasedTrainLoop', epochs, 1),
                   'retinanet_r18-frozen_fpn_1x_coco',
-                  training_logs('EpochBasedTrainLoop', 1, per_epoch=4, val_interval=1,
-                                aps=[0.3], interval=2))
+                  training_logs('EpochBasedTrainLoop', epochs, per_epoch=20, val_interval=1,
+                                aps=aps, interval=5, nan_from=nan_from))
     table = ResultsTable.from_work_dirs([work], params=False)
     record = dict(variant=f'frozen-{LARGE}', seed=0, data_seed=0, work_dir=work)
     (result,), warnings = run_results(table.rows, [record], {v.key: v for v in VARIANTS}, 0.5)
+    return result, warnings
+
+
+def test_a_run_whose_convergence_cannot_be_judged_is_said(tmp_path):
+    """A run validated once (its last two validations cannot be compared) is not counted as
+    converged, and the warnings say why, as they do for a run that did not converge."""
+    result, warnings = _one_run(tmp_path, [0.3])
     assert result.converged(0.5) is None
     assert any(f'frozen-{LARGE} world 0 seed 0' in w and 'convergence' in w for w in warnings)
+
+
+def test_a_diverged_run_is_said_beside_its_numbers(tmp_path):
+    """A run whose loss is non-finite to the end: its numbers enter the study as measured (the
+    rule has no exclusion), and the study's warnings name it (only the per-world results table
+    did, counted on the console)."""
+    result, warnings = _one_run(tmp_path, [0.30, 0.35], nan_from=25)
+    assert any(f'frozen-{LARGE} world 0 seed 0' in w and 'diverged' in w for w in warnings)
 
 
 def test_a_world_without_class_counts_is_named_as_such():

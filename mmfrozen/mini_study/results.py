@@ -97,9 +97,10 @@ def run_results(rows: Sequence, records: Sequence[dict], variants: Dict[str, Var
 
     Returns:
         The results, and a warning for every record the table has no row for, every run whose
-        per-class AP was not logged, and (with ``converge_tol``) every run that did not converge
+        per-class AP was not logged, every run that diverged, and (with ``converge_tol``) every run that did not converge
         by the criterion or has too few validations to tell.
     """
+    from ..analysis.results.run_summary import divergence
     by_dir = {}
     for row in rows:
         by_dir.setdefault(row.summary.run.work_dir.rstrip('/'), row)
@@ -121,6 +122,11 @@ def run_results(rows: Sequence, records: Sequence[dict], variants: Dict[str, Var
         if not result.per_class:
             warnings.append(f'{where}: no per-class AP in its log (classwise=False?); claim 3\'s '
                             'per-class statistic leaves it out')
+        diverged = divergence(row.summary.run.train)
+        if diverged is not None:
+            it, key, value = diverged
+            warnings.append(f'{where}: diverged ({key} {value} from iteration {it} to the end); '
+                            'its metrics enter the summary as measured')
         converged = None if converge_tol is None else result.converged(converge_tol)
         if converged is False:
             a, b = result.evals[-2][1], result.evals[-1][1]
