@@ -143,3 +143,13 @@ def test_a_world_without_class_counts_is_named_as_such():
     assert rare['n'] == 2
     assert rare['missing'] == [f'data1-seed{s}: no training counts of world 1\'s classes'
                                for s in range(2)]
+
+
+def test_the_headline_counts_the_runs_its_means_are_taken_over():
+    """A run without an AP: the headline's n for that variant counts the runs with one."""
+    from mmfrozen.mini_study.results import summarize
+    results = _twins()
+    results[2].metrics['ap'] = None  # ft-LARGE seed 0
+    (row,) = [h for h in summarize(results)['headline']
+              if h['capacity'] == LARGE and h['metric'] == 'ap']
+    assert (row['ft']['n'], row['frozen']['n']) == (2, 3)

@@ -186,7 +186,7 @@ def summarize(results: Sequence[RunResult],
                                          for r in runs if len(r.evals) > 1])['mean'])
         for m in METRICS:
             s = _stats([r.metrics[m] for r in runs])
-            entry[m], entry[f'{m}_std'] = s['mean'], s['std']
+            entry[m], entry[f'{m}_std'], entry[f'{m}_n'] = s['mean'], s['std'], s['n']
         variants[key] = entry
 
     # (data seed, seed) -> (mode, capacity, metric) -> value, for the paired differences
@@ -229,8 +229,8 @@ def summarize(results: Sequence[RunResult],
                 continue
             headline.append(dict(
                 capacity=cap, metric=m,
-                ft=dict(mean=ft[m], std=ft[f'{m}_std'], n=len(ft['replicates'])),
-                frozen=dict(mean=fr[m], std=fr[f'{m}_std'], n=len(fr['replicates'])),
+                ft=dict(mean=ft[m], std=ft[f'{m}_std'], n=ft[f'{m}_n']),
+                frozen=dict(mean=fr[m], std=fr[f'{m}_std'], n=fr[f'{m}_n']),
                 difference=twin_difference(cap, m)))
     per_class = []
     for rep, runs in sorted(by_rep.items()):
