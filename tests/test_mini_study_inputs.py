@@ -153,3 +153,11 @@ def test_the_headline_counts_the_runs_its_means_are_taken_over():
     (row,) = [h for h in summarize(results)['headline']
               if h['capacity'] == LARGE and h['metric'] == 'ap']
     assert (row['ft']['n'], row['frozen']['n']) == (2, 3)
+
+
+def test_a_timing_round_without_a_value_is_named():
+    """A round of claim 1's timing whose percent change is not finite (a step timed at 0 s):
+    the claim's n counts the others and its missing list names the round."""
+    cost = next(c for c in judge({}, {}, [-20.0, math.inf, -25.0, -30.0]) if c['claim'] == 'cost')
+    assert cost['n'] == 3 and set(cost['per_replicate']) == {'0', '2', '3'}
+    assert cost['missing'] == ['round 1: inf']

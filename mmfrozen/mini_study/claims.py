@@ -156,9 +156,10 @@ def judge(by_replicate: Dict[Replicate, Runs], counts: Mapping[int, ClassCounts]
         ``ci95``, ``half_width``, ``missing`` (replicates left out, and why) and ``verdict``.
     """
     out = []
-    rounds = {i: v for i, v in enumerate(cost_rounds or ())}
+    rounds = {i: v for i, v in enumerate(cost_rounds or ()) if defined(v)}
+    missing = [f'round {i}: {v}' for i, v in enumerate(cost_rounds or ()) if not defined(v)]
     cost = _judged(COST, rounds, min_n,
-                   [] if cost_rounds is not None else ['the round-robin timing did not run'])
+                   missing if cost_rounds is not None else ['the round-robin timing did not run'])
     out.append(cost)
     for claim, measure in ((CAPACITY, lambda rep, runs: capacity_effect(runs)),
                            (RARE, lambda rep, runs: per_class_rare_effect(
