@@ -161,3 +161,11 @@ def test_a_timing_round_without_a_value_is_named():
     cost = next(c for c in judge({}, {}, [-20.0, math.inf, -25.0, -30.0]) if c['claim'] == 'cost')
     assert cost['n'] == 3 and set(cost['per_replicate']) == {'0', '2', '3'}
     assert cost['missing'] == ['round 1: inf']
+
+
+def test_a_non_finite_interval_is_refused_not_judged():
+    """The rule reads an interval's ends; NaN ends compare False with everything and read as
+    'smaller than the paper's'."""
+    from mmfrozen.mini_study.stats import verdict
+    with pytest.raises(ValueError, match='not finite'):
+        verdict((math.nan, math.nan), +1, 2.8, 3)

@@ -89,6 +89,9 @@ def verdict(interval: Optional[Tuple[float, float]], direction: int,
     if interval is None:
         return INCONCLUSIVE
     lo, hi = interval
+    if not (defined(lo) and defined(hi)):
+        raise ValueError(f'the interval {interval} is not finite: take it with paired(), which '
+                         'leaves out undefined differences')
     if lo > 0 or hi < 0:
         return HELD if (lo > 0) == (direction > 0) else CONTRADICTED
     if reference is not None and not lo <= reference <= hi:
