@@ -273,14 +273,16 @@ class LoRAMixin:
 
 def _lora_settings(lora_cfg: dict) -> dict:
     """What a ``lora_cfg`` makes of the merged weights, defaults filled in: ``rank``, ``alpha``
-    (the update is scaled by ``alpha / rank``) and the ``targets`` patterns."""
+    (the update is scaled by ``alpha / rank``) and the ``targets`` patterns (sorted: a layer is
+    adapted when it matches any of them, in whatever order they are written)."""
     defaults = inspect.signature(attach_lora).parameters
     rank = lora_cfg.get('rank', defaults['rank'].default)
     alpha = lora_cfg.get('alpha', defaults['alpha'].default)
     targets = lora_cfg.get('targets', 'attn')
     if isinstance(targets, str):
         targets = LoRAMixin._TARGET_SETS.get(targets, (targets, ))
-    return dict(rank=rank, alpha=float(rank if alpha is None else alpha), targets=tuple(targets))
+    return dict(rank=rank, alpha=float(rank if alpha is None else alpha),
+                targets=tuple(sorted(set(targets))))
 
 
 @torch.no_grad()

@@ -12,8 +12,8 @@ from mmfrozen.freezing.spec import frozen_tensors
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)
-from mmfrozen.models.backbones.lora import (lora_modules, merge_lora_checkpoint,
-                                            merge_lora_state_dict)
+from mmfrozen.models.backbones.lora import (ATTENTION_TARGETS, lora_modules,
+                                            merge_lora_checkpoint, merge_lora_state_dict)
 
 TINY_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
 TINY_VIT = dict(arch=TINY_ARCH, img_size=64, patch_size=16, out_type='featmap',
@@ -134,7 +134,7 @@ def test_checkpoint_merge_folds_exactly_the_updates_the_config_places(plain_cls,
         return str(tmp_path / name), adapted
 
     def merge(targets, ckpt):
-        config = tmp_path / f'lora_{targets}.py'
+        config = tmp_path / 'lora.py'
         config.write_text(f'model = dict(backbone=dict(lora_cfg=dict(rank=2, '
                           f'targets={targets!r})))\n')
         return merge_lora_checkpoint(str(config), ckpt, str(tmp_path / 'merged.pth'))
@@ -154,6 +154,11 @@ def test_checkpoint_merge_folds_exactly_the_updates_the_config_places(plain_cls,
                                          r'lora_cfg.targets .* do not place \(first: backbone.'
                                          r'layers.0.(ffn|mlp)'):
         merge('attn', str(tmp_path / 'attn+mlp.pth'))
+    # the patterns the run recorded (meta['cfg']), written in another order: the same placement
+    ckpt = torch.load(tmp_path / 'attn.pth', weights_only=False)
+    ckpt['meta'] = dict(cfg="model = dict(backbone=dict(lora_cfg=dict(rank=2, targets='attn')))")
+    torch.save(ckpt, tmp_path / 'recorded.pth')
+    assert merge(list(reversed(ATTENTION_TARGETS)), str(tmp_path / 'recorded.pth')) == 2 * 2
 
 
 @pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
