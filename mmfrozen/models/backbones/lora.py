@@ -28,7 +28,8 @@ from torch import nn
 from mmdet.registry import MODELS
 
 from ...checkpoint import model_state_dict, read_checkpoint, strip_prefix
-from ...freezing.fingerprint import EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint
+from ...freezing.fingerprint import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint,
+                                     FrozenModuleChanged)
 from ...freezing.spec import FROZEN_FORWARD_ATTR
 
 #: Linear layers adapted by default: the attention's input and output projections of
@@ -388,16 +389,20 @@ def merge_lora_checkpoint(config: str, checkpoint: str, out: str) -> int:
     # the weights as the config's model holds them once loaded (float32: a half-precision copy
     # is verified and merged as a run loading it would)
     state = OrderedDict((k, v.float() if v.is_floating_point() else v) for k, v in state.items())
-    _check_lora_placement(state, ours['targets'], config, checkpoint)
     saved = {path: Fingerprint.from_dict(d)
              for path, d in (meta.get(FINGERPRINTS_KEY) or {}).items()}
     for fp in saved.values():  # the frozen weights the run recorded, before they change
         prefix = f'{fp.path}.' if fp.path else ''
-        # only tensors both the fingerprint and the checkpoint hold are compared
-        frozen = {n: state[prefix + n] for n in fp.digests if prefix + n in state}
-        fp.check_tensors(frozen, fp.trainable or (),
+        missing = [prefix + n for n in fp.digests if prefix + n not in state]
+        if missing:  # the fingerprint covers the persistent tensors: a run's file holds them all
+            raise FrozenModuleChanged(
+                f'mmfrozen: frozen tensor {missing[0]!r} is not in {checkpoint}, given to '
+                f'merge_lora_checkpoint ({len(missing)} of the {len(fp.digests)} frozen tensors '
+                f'the run fingerprinted are missing). {EDITED_CHECKPOINT}')
+        fp.check_tensors({n: state[prefix + n] for n in fp.digests}, fp.trainable or (),
                          f'in {checkpoint}, given to merge_lora_checkpoint',
                          cause=EDITED_CHECKPOINT, other_coverage=True, half_copy=True)
+    _check_lora_placement(state, ours['targets'], config, checkpoint)
     state, merged = merge_lora_state_dict(state, ours['rank'], ours['alpha'])
     meta[LORA_MERGED_KEY] = merged
     if saved:

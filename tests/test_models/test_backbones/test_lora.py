@@ -9,7 +9,8 @@ from mmpretrain.models.backbones import VisionTransformer, ViTEVA02
 import mmfrozen  # noqa: F401
 from mmfrozen.freezing import FreezeSpec, freeze_module
 from mmfrozen.freezing.spec import frozen_tensors
-from mmfrozen.freezing import Fingerprint
+from mmfrozen.freezing import Fingerprint, FrozenModuleChanged
+from mmfrozen.freezing.fingerprint import FINGERPRINTS_KEY
 from mmfrozen.models import (LoRA, LoRAVisionTransformer, LoRAViTEVA02, ViTEVA02Det, attach_lora,
                              merge_lora)
 from mmfrozen.models.backbones.lora import (ATTENTION_TARGETS, lora_modules,
@@ -159,6 +160,28 @@ def test_checkpoint_merge_folds_exactly_the_updates_the_config_places(plain_cls,
     ckpt['meta'] = dict(cfg="model = dict(backbone=dict(lora_cfg=dict(rank=2, targets='attn')))")
     torch.save(ckpt, tmp_path / 'recorded.pth')
     assert merge(list(reversed(ATTENTION_TARGETS)), str(tmp_path / 'recorded.pth')) == 2 * 2
+
+
+def test_checkpoint_merge_refuses_a_checkpoint_without_a_fingerprinted_weight(tmp_path):
+    """A frozen weight the run fingerprinted and the checkpoint lacks (removed from the file) is
+    refused before anything is merged, as an edited checkpoint, naming the weight; a weight an
+    update is folded into is named as such, not as an update the config does not place."""
+    _, adapted = _plain_and_lora(VisionTransformer, LoRAVisionTransformer, TINY_VIT,
+                                 dict(rank=2))
+    frozen = {k: v for k, v in adapted.state_dict().items() if '.lora.' not in k}
+    fingerprint = Fingerprint.of_tensors('backbone', frozen, ())
+    meta = {FINGERPRINTS_KEY: {'backbone': fingerprint.to_dict()}}
+    config = tmp_path / 'lora.py'
+    config.write_text('model = dict(backbone=dict(lora_cfg=dict(rank=2)))\n')
+    for weight in ('layers.0.ln1.weight', 'layers.0.attn.qkv.weight'):
+        state = {f'backbone.{k}': v for k, v in adapted.state_dict().items() if k != weight}
+        torch.save({'meta': meta, 'state_dict': state}, tmp_path / 'edited.pth')
+        with pytest.raises(FrozenModuleChanged,
+                           match=rf"frozen tensor 'backbone.{weight}' is not in .*edited.pth, "
+                                 r'.*were changed after it was written'):
+            merge_lora_checkpoint(str(config), str(tmp_path / 'edited.pth'),
+                                  str(tmp_path / 'merged.pth'))
+        assert not (tmp_path / 'merged.pth').exists()
 
 
 @pytest.mark.parametrize('plain_cls,lora_cls,kwargs,shape', CASES, ids=['vit', 'eva02'])
