@@ -223,4 +223,6 @@ def test_mini_study_quick_writes_to_the_working_folder(installed, tmp_path):
     study = work / 'work_dirs' / 'mini_study'
     summary = json.loads((study / 'summary.json').read_text())
     assert set(summary['variants']) == {'ft-fpn', 'frozen-fpn'}
-    assert (study / 'report' / 'results.md').is_file()
+    # one results table per world (data seed 0 by default)
+    assert summary['data_seeds'] == [0]
+    assert (study / 'report' / 'world0' / 'results.md').is_file()
