@@ -167,9 +167,8 @@ def run_study(args: argparse.Namespace) -> dict:
     os.makedirs(cache_root, exist_ok=True)
     variants = select(args.variants or design.variants)
     data_seeds = list(range(args.data_seed, args.data_seed + design.worlds))
-    runs = [(d, v, s) for d in data_seeds for v, s in plan_runs(variants, design.seeds)]
     # the costliest runs first over every world, so the last runs to finish are short ones
-    runs.sort(key=lambda r: plan_runs(variants, design.seeds).index((r[1], r[2])))
+    runs = [(d, v, s) for v, s in plan_runs(variants, design.seeds) for d in data_seeds]
     progress = Progress(num_stages=len(STAGES) + 2 * (design.worlds - 1))
     t_start = time.time()
     stage_seconds: Dict[str, float] = {}
