@@ -8,7 +8,10 @@ import re
 import pytest
 import torch
 
+from mmfrozen.datasets.shapes_detection import ShapesDetection
 from mmfrozen.mini_study import QUICK
+from mmfrozen.mini_study.design import FULL, LONG
+from mmfrozen.mini_study.detectors import detection_config
 from mmfrozen.mini_study.claims import judge
 from mmfrozen.mini_study.pipeline import parse_args, run_study
 from mmfrozen.mini_study.report import markdown
@@ -44,6 +47,23 @@ def test_plan_runs_seeds_the_headline_twins_and_pairs_twins():
     assert runs[0][0].capacity == CAPACITIES[-1]
     for (a, sa), (b, sb) in zip(runs[::2], runs[1::2]):
         assert (a.mode, b.mode, a.capacity, sa) == ('ft', 'frozen', b.capacity, sb)
+
+
+def test_each_profile_trains_its_runs_as_its_design_says(tmp_path):
+    """The default trains as the configs say; the long profile as its published run did
+    (batches of 16, 800 iterations, a validation every 100, the backbone at the decoder's rate)."""
+    data = ShapesDetection(root=str(tmp_path), classes=('a', 'b'), image_size=128)
+    config = osp.join(CONFIGS, 'mini_study', VARIANTS[0].config)
+    default = detection_config(config, data, 'up.pth', str(tmp_path), FULL.run_schedule)
+    assert default.train_dataloader.batch_size == 8 and default.train_cfg.max_iters == 450
+    assert default.train_cfg.val_interval == 90
+    assert default.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
+    long = detection_config(config, data, 'up.pth', str(tmp_path), LONG.run_schedule, seed=2)
+    assert long.train_dataloader.batch_size == 16 and long.train_cfg.max_iters == 800
+    assert long.train_cfg.val_interval == 100 and long.randomness.seed == 2
+    assert long.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 1.0
+    assert [(s.begin, s.end) for s in long.param_scheduler] == [(0, 80), (80, 800)]
+    assert long.model.bbox_head.num_classes == 2
 
 
 def test_bad_arguments_are_refused():

@@ -14,7 +14,7 @@ from .conftest import CONFIGS
 
 
 def _twin(mode: str) -> str:
-    return osp.join(CONFIGS, 'mini_study', f'fcos_r18-{mode}_fpn_225it_shapes.py')
+    return osp.join(CONFIGS, 'mini_study', f'fcos_r18-{mode}_fpn_1xb8-450it_shapes.py')
 
 
 @pytest.fixture(scope='module')
@@ -29,12 +29,12 @@ def test_cost_claim_times_the_twins_round_robin_on_the_study_data(quick_data):
     import torch
     threads = torch.get_num_threads()
     out = cost_claim(_twin('ft'), _twin('frozen'), quick_data, rounds=2, iters=2, warmup=1,
-                     threads=1, flops=True)
+                     threads=1, flops=True, batch_size=4)  # the configs': 8
     assert torch.get_num_threads() == threads  # restored
-    assert out['configs'] == dict(ft='fcos_r18-ft_fpn_225it_shapes',
-                                  frozen='fcos_r18-frozen_fpn_225it_shapes')
+    assert out['configs'] == dict(ft='fcos_r18-ft_fpn_1xb8-450it_shapes',
+                                  frozen='fcos_r18-frozen_fpn_1xb8-450it_shapes')
     assert (out['rounds'], out['iters'], out['warmup'], out['threads']) == (2, 2, 1, 1)
-    assert out['batch_size'] == 16 and out['device'] == 'cpu'
+    assert out['batch_size'] == 4 and out['device'] == 'cpu'
     for twin in ('ft', 'frozen'):
         steps = out['steps_sec'][twin]
         assert len(steps) == 2 and all(len(s) == 2 for s in steps)

@@ -28,6 +28,7 @@ from ..analysis.cost.measure import (Bench, CostRequest, optimizer_state_bytes, 
                                      summarise)
 from ..analysis.cost.settings import training_batch_size, training_image_size
 from ..datasets import ShapesDetection
+from .design import RunSchedule
 from .detectors import detection_config
 from .stats import paired
 
@@ -39,7 +40,8 @@ _TWINS = ('ft', 'frozen')
 
 def cost_claim(ft_config: str, frozen_config: str, data: ShapesDetection, rounds: int = 5,
                iters: int = 5, warmup: int = 2, device: str = 'cpu',
-               threads: Optional[int] = None, seed: int = 0, flops: bool = True) -> Dict[str, Any]:
+               threads: Optional[int] = None, seed: int = 0, flops: bool = True,
+               batch_size: Optional[int] = None) -> Dict[str, Any]:
     """Time the twins' training steps round-robin in this process; their cost side by side.
 
     Args:
@@ -54,6 +56,7 @@ def cost_claim(ft_config: str, frozen_config: str, data: ShapesDetection, rounds
             after it.
         seed: Seed of the weights and of the data order.
         flops: Also count the FLOPs of a training step of each twin (one trace each).
+        batch_size: Images per step (``None``: the configs'), as the study's runs train.
 
     Returns:
         ``configs`` (the twins' config names), ``device``, ``threads``, ``batch_size``,
@@ -80,7 +83,7 @@ def cost_claim(ft_config: str, frozen_config: str, data: ShapesDetection, rounds
         with tempfile.TemporaryDirectory(prefix='mmfrozen_cost_claim_') as tmp:
             for twin, config in zip(_TWINS, (ft_config, frozen_config)):
                 cfg = detection_config(config, data, _WEIGHTS_NOT_LOADED, osp.join(tmp, twin),
-                                       seed=seed)
+                                       RunSchedule(batch_size=batch_size), seed=seed)
                 path = osp.join(tmp, f'{twin}.py')  # the cost tool measures a config file
                 cfg.dump(path)
                 bench = benches[twin] = Bench(CostRequest(

@@ -8,21 +8,20 @@ from mmengine.config import Config
 from ..config.edits import (innermost_dataset, rescale_schedule, set_image_scale,
                                      set_num_classes)
 from ..datasets import ShapesDetection
+from .design import RunSchedule
 from .progress import Progress
 from .runner_utils import train_and_validate
 
 
 def detection_config(config: str, data: ShapesDetection, pretrained: Optional[str],
-                     work_dir: str, max_iters: Optional[int] = None,
-                     val_interval: Optional[int] = None, seed: int = 0,
-                     score_thr: Optional[float] = None,
-                     backbone_lr_mult: Optional[float] = None) -> Config:
+                     work_dir: str, schedule: RunSchedule = RunSchedule(),
+                     seed: int = 0) -> Config:
     """The detection config pointed at ``data`` and the upstream checkpoint ``pretrained``.
 
-    Only paths, classes, the image size, the iteration budget (schedule shape kept), the
-    validation interval, the score threshold, the seed and (``backbone_lr_mult``) the learning
-    rate multiplier of a trained backbone change; a backbone without a Pretrained ``init_cfg``
-    (from scratch) stays without one.
+    Only paths, classes, the image size, the seed and what ``schedule`` sets (the iteration
+    budget with the schedule's shape kept, the validation interval, the batch size, the score
+    threshold, the learning-rate multiplier of a trained backbone) change; a backbone without a
+    Pretrained ``init_cfg`` (from scratch) stays without one.
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
@@ -42,30 +41,29 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
         if pretrained is None:
             raise ValueError(f'{config} loads a pretrained backbone; pass the upstream export')
         init_cfg.checkpoint = pretrained
-    interval = val_interval or cfg.train_cfg.val_interval
-    if max_iters is not None:
-        rescale_schedule(cfg, max_iters)
+    interval = schedule.val_interval or cfg.train_cfg.val_interval
+    if schedule.max_iters is not None:
+        rescale_schedule(cfg, schedule.max_iters)
     cfg.train_cfg.val_interval = min(interval, cfg.train_cfg.max_iters)
-    if score_thr is not None:
-        cfg.model.test_cfg.score_thr = score_thr
-    if backbone_lr_mult is not None:
+    if schedule.batch_size is not None:
+        cfg.train_dataloader.batch_size = schedule.batch_size
+    if schedule.score_thr is not None:
+        cfg.model.test_cfg.score_thr = schedule.score_thr
+    if schedule.backbone_lr_mult is not None:
         keys = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
         if 'backbone' not in keys:
             raise ValueError(f'{config} sets no backbone learning-rate multiplier '
                              '(optim_wrapper.paramwise_cfg.custom_keys.backbone) to change')
-        keys['backbone']['lr_mult'] = backbone_lr_mult
+        keys['backbone']['lr_mult'] = schedule.backbone_lr_mult
     cfg.randomness = dict(seed=seed, deterministic=False)
     return cfg
 
 
 def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
-                   progress: Progress, label: str, max_iters: Optional[int] = None,
-                   val_interval: Optional[int] = None, seed: int = 0,
-                   score_thr: Optional[float] = None, verbose: bool = False,
-                   backbone_lr_mult: Optional[float] = None) -> Dict[str, float]:
+                   progress: Progress, label: str, schedule: RunSchedule = RunSchedule(),
+                   seed: int = 0, verbose: bool = False) -> Dict[str, float]:
     """Train and evaluate one detector variant; returns its last validation metrics."""
-    cfg = detection_config(config, data, pretrained, work_dir, max_iters, val_interval, seed,
-                           score_thr, backbone_lr_mult)
+    cfg = detection_config(config, data, pretrained, work_dir, schedule, seed)
     metrics = train_and_validate(cfg, label, progress, verbose)
     if 'coco/bbox_mAP' not in metrics:
         raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
@@ -74,10 +72,8 @@ def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str]
 
 
 def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
-                 label: str, max_iters: Optional[int], val_interval: Optional[int], seed: int,
-                 score_thr: Optional[float], verbose: bool, threads: int,
-                 study_start: Optional[float] = None, backbone_lr_mult: Optional[float] = None,
-                 device: str = 'cpu') -> dict:
+                 label: str, schedule: RunSchedule, seed: int, verbose: bool, threads: int,
+                 study_start: Optional[float] = None, device: str = 'cpu') -> dict:
     """One detector run in a worker process; returns its metrics and wall-clock seconds.
 
     ``study_start`` (``time.time()`` of the study's start) makes its progress lines show the
@@ -96,7 +92,5 @@ def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], 
     torch.set_num_threads(threads)
     t0 = time.time()
     metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0, start=study_start),
-                             label, max_iters=max_iters, val_interval=val_interval, seed=seed,
-                             score_thr=score_thr, verbose=verbose,
-                             backbone_lr_mult=backbone_lr_mult)
+                             label, schedule=schedule, seed=seed, verbose=verbose)
     return dict(metrics=metrics, seconds=time.time() - t0)

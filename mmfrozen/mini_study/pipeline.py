@@ -120,8 +120,7 @@ def train_runs(runs: List[tuple], worlds: Dict[int, tuple], runs_dir: str,
         det_data, pretrained = worlds[data_seed]
         return (config_path(f'mini_study/{variant.config}'), det_data,
                 pretrained if variant.mode != 'scratch' else None, run_dir, label,
-                design.detector_iters, design.detector_val_interval, seed, design.score_thr,
-                args.verbose, args.threads, progress.start, design.backbone_lr_mult,
+                design.run_schedule, seed, args.verbose, args.threads, progress.start,
                 args.device)
 
     if args.jobs == 1:
@@ -286,7 +285,7 @@ def run_study(args: argparse.Namespace) -> dict:
         quick=args.quick, data_seed=args.data_seed, data_seeds=data_seeds, seeds=design.seeds,
         replicates=design.replicates, design=design.data_dict(), schedule=dict(
             detector_iters=design.detector_iters, detector_val_interval=design.detector_val_interval,
-            upstream_iters=design.upstream_iters, backbone_lr_mult=design.backbone_lr_mult,
+            detector_batch_size=design.detector_batch_size, upstream_iters=design.upstream_iters, backbone_lr_mult=design.backbone_lr_mult,
             converge_tol=design.converge_tol, cost_rounds=design.cost_rounds,
             cost_iters=design.cost_iters),
         worlds={str(d): {k: v for k, v in w.items() if k != 'class_counts'}
@@ -362,7 +361,7 @@ def cost_claim_of(cost_claim, variants: Sequence[Variant], world: tuple, design:
     timing = cost_claim(config_path(f'mini_study/{twins["ft"].config}'),
                         config_path(f'mini_study/{twins["frozen"].config}'), det_data,
                         rounds=design.cost_rounds, iters=design.cost_iters, device=args.device,
-                        threads=args.threads)
+                        threads=args.threads, batch_size=design.detector_batch_size)
     ratios = timing['ratio']['per_round']
     return dict(percent_change=[100 * (r - 1) for r in ratios], ratio_mean=timing['ratio']['mean'],
                 trainable_params={t: timing['twins'][t]['trainable_params'] for t in timing['twins']},

@@ -32,7 +32,7 @@ class Variant:
     @property
     def config(self) -> str:
         """The config file under ``configs/mini_study/``."""
-        return f'fcos_r18-{self.mode}_{self.capacity}_225it_shapes.py'
+        return f'fcos_r18-{self.mode}_{self.capacity}_1xb8-450it_shapes.py'
 
     @property
     def stem(self) -> str:

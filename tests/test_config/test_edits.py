@@ -9,15 +9,15 @@ from mmfrozen.config.edits import (disable_pretrained, innermost_dataset, rescal
 
 from ..conftest import CONFIGS
 
-MINI = osp.join(CONFIGS, 'mini_study', 'fcos_r18-ft_fpn_225it_shapes.py')
+MINI = osp.join(CONFIGS, 'mini_study', 'fcos_r18-ft_fpn_1xb8-450it_shapes.py')
 LVIS_CASCADE = osp.join(CONFIGS, 'lvis', 'cascade-mask-rcnn_r50-frozen_nasfpn_rfs-ms-1x_lvis-v1.py')
 
 
 def test_rescale_schedule_keeps_its_shape():
     cfg = Config.fromfile(MINI)
-    assert cfg.train_cfg.max_iters == 225 and cfg.default_hooks.logger.interval == 15
+    assert cfg.train_cfg.max_iters == 450 and cfg.default_hooks.logger.interval == 15
     (warmup, cosine) = cfg.param_scheduler
-    assert (warmup.end, cosine.begin, cosine.end) == (22, 22, 225)
+    assert (warmup.end, cosine.begin, cosine.end) == (45, 45, 450)
     rescale_schedule(cfg, 40)
     assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 40
     assert cfg.default_hooks.checkpoint.interval == 40
@@ -28,8 +28,8 @@ def test_rescale_schedule_keeps_its_shape():
     assert cfg.default_hooks.logger.interval == 8  # logs at least once
     assert (cfg.param_scheduler[0].end, cfg.param_scheduler[1].end) == (1, 8)  # 10 %, as before
     step = Config.fromfile(MINI)
-    step.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=225,
-                                 milestones=[180])]
+    step.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=450,
+                                 milestones=[360])]
     rescale_schedule(step, 12)
     assert step.param_scheduler[0].milestones == [10]  # 80 % of the run, as before
 

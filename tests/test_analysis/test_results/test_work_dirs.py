@@ -266,7 +266,7 @@ def test_real_runners_of_one_process_share_a_visualizer(tmp_path):
 
 @pytest.mark.parametrize('config, loop', [
     ('faster_rcnn/faster-rcnn_r50-frozen_fpn_1x_coco.py', ('EpochBasedTrainLoop', True, 12, None)),
-    ('mini_study/fcos_r18-ft_fpn_225it_shapes.py', ('IterBasedTrainLoop', False, None, 225)),
+    ('mini_study/fcos_r18-ft_fpn_1xb8-450it_shapes.py', ('IterBasedTrainLoop', False, None, 450)),
     ('mini_study/upstream/resnet18-w16_1xb64-1000it_shapes-cls.py', ('', False, None, 1000)),
 ])
 def test_training_loop_of_dumped_package_configs(config, loop, tmp_path):

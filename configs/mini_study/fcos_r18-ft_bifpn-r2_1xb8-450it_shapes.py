@@ -1,7 +1,7 @@
 # More decoder capacity: two stacked BiFPN stages (the package's StackedBiFPN) instead of the
 # FPN, same width and head; 28% of the parameters are trainable when the backbone is frozen
 # (FPN 20%, three stages 34%; mmfrozen-count-params counts them).
-_base_ = './fcos_r18-ft_fpn_225it_shapes.py'
+_base_ = './fcos_r18-ft_fpn_1xb8-450it_shapes.py'
 
 num_repeats = 2
 model = dict(

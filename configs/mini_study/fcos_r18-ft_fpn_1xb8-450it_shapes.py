@@ -9,9 +9,9 @@ _base_ = 'mmdet::fcos/fcos_r18_fpn_gn-head-center-normbbox-centeronreg-giou_8xb8
 data_root = 'work_dirs/mini_study/data/detection/'  # written by the mini-study
 pretrained = 'work_dirs/mini_study/upstream/backbone.pth'  # exported by the mini-study
 image_size = 128  # px, square; objects are 23-51 px wide
-max_iters = 225  # the same for every variant: 225 x 16 = 3600 images, about 5 epochs
-val_interval = 45  # 5 validations per run: AP against training time
-batch_size = 16
+max_iters = 450  # the same for every variant: 450 x 8 = 3600 images, about 5 epochs
+val_interval = 90  # 5 validations per run: AP against training time
+batch_size = 8
 lr = 2e-3  # AdamW, linear warm-up over 10% then cosine decay to 1%
 backbone_lr_mult = 0.1  # a fine-tuned backbone learns at 0.1x the decoder's rate
 base_channels = 16  # ResNet-18 at quarter width (16-32-64-128), as pretrained upstream
