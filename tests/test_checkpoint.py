@@ -57,6 +57,45 @@ def test_arbitrary_code_is_refused(tmp_path):
         _load_checkpoint(path)
 
 
+class Touch:
+    """A pickle that creates a file when it is loaded: proof that the loader ran its code."""
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+def test_each_stacks_own_local_loader_is_why_ours_stays_registered(tmp_path):
+    """What mmengine's own local loader does on the stack installed here, and ours instead.
+    Upstream mmengine 0.10.7 cannot load a Runner's checkpoint on torch >= 2.6; the fork's
+    0.10.12 loads it, but loads any file it refuses again with ``weights_only=False``, running
+    the pickled code. If a stack ever does both right, this test fails and ours can step aside."""
+    from mmfrozen.checkpoint import load_local_checkpoint
+    from mmfrozen.version import installed_distributions
+    assert mmengine_checkpoint.CheckpointLoader._schemes[''] is load_local_checkpoint
+    line = next(iter(installed_distributions()))
+    buf = HistoryBuffer()
+    buf.update(2.0)
+    runner_like = _save({'meta': {'seed': np.int64(1)}, 'message_hub': {'log_scalars': {'l': buf}}},
+                        tmp_path / 'runner.pth')
+    ran = tmp_path / 'the_pickle_ran'
+    evil = _save({'state_dict': {}, 'x': Touch(ran)}, tmp_path / 'touch.pth')
+    own = mmengine_checkpoint.load_from_local
+    if line == 'upstream':
+        with pytest.raises(pickle.UnpicklingError):
+            own(runner_like, map_location='cpu')
+    else:
+        assert own(runner_like, map_location='cpu')['message_hub']['log_scalars']['l'].mean() == 2
+        own(evil, map_location='cpu')
+        assert ran.exists()  # the fork's fallback ran the pickle
+        ran.unlink()
+    assert _load_checkpoint(runner_like)['message_hub']['log_scalars']['l'].mean() == 2  # ours
+    with pytest.raises(pickle.UnpicklingError, match='mmfrozen: '):
+        _load_checkpoint(evil)
+    assert not ran.exists()
+
+
 def test_getattr_is_only_for_history_buffer_statistics(tmp_path):
     """A pickle that reaches another attribute through getattr is refused."""
     class Sneaky:
