@@ -6,14 +6,15 @@ VENV := $(if $(filter onedl,$(STACK)),.venv-onedl,.venv)
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 # What `make test-stack` runs: the set-up, version checks and the wheel's install, the freeze, the
-# runner, the checkpoint loader, sweeps, LoRA, the LVIS metric, the results table, the
-# mini-study's quick run.
+# runner, the checkpoint loader, sweeps, LoRA, the LVIS metric, the results table, `mim train` and
+# the tools from the installed wheel, the mini-study's quick run.
 STACK_TESTS ?= tests/test_version.py tests/test_tools/test_setup_env.py tests/test_freezing.py \
 	tests/test_checkpoint.py tests/test_engine/test_frozen_runner.py \
 	tests/test_engine/test_freeze_backbone_hook.py tests/test_sweep/test_detector_sweep.py \
 	tests/test_models/test_backbones/test_lora.py tests/test_evaluation/test_lvis_metric.py \
 	tests/test_analysis/test_results/test_table.py \
 	tests/test_package.py::test_wheel_installs_into_either_stack_leaving_it_as_it_is \
+	tests/test_package.py::test_mim_train_and_the_tools_run_outside_the_checkout \
 	tests/test_mini_study.py::test_quick_run_produces_every_artefact
 
 .PHONY: setup test test-fast test-stack demo clean-venv
