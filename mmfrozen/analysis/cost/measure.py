@@ -16,9 +16,16 @@ The *limit* of a frozen step is measured as its parts on the same model: the dat
 the frozen backbone's forward under ``torch.no_grad()``, and the forward, backward and optimizer
 step of the trainable rest on the backbone's detached features.
 
+Peak memory on the CPU is measured twice, in two fresh processes running the same steps: as the
+process's peak RSS (what the machine gives; the C allocator's reuse of freed memory moves it by
+tens of MB between processes running the same code), and, with ``tensor_peak=True``, as the peak
+of the live tensor bytes of c10's CPU allocator (:class:`TensorPeak`), which that reuse does not
+move. On CUDA the caching allocator's peak already is the second figure.
+
 Run as ``python -m mmfrozen.analysis.cost.measure REQUEST.json RESULT.json``: a request object
-is measured alone (time, peak memory, parameters, optimizer state, FLOPs); a list of requests is
-timed interleaved in one process (:func:`time_interleaved`).
+is measured alone (time, peak memory, parameters, optimizer state, FLOPs; or, with
+``tensor_peak``, only the tensor peak); a list of requests is timed interleaved in one process
+(:func:`time_interleaved`).
 """
 import copy
 import gc
@@ -60,6 +67,8 @@ class CostRequest:
         cfg_options: mmengine ``--cfg-options`` applied to the config.
         ema_share: With an ``EMAHook`` in a frozen config: its averaged model shares the frozen
             tensors (as in a FrozenRunner run); False: it copies them (mmengine's hook alone).
+        tensor_peak: Measure only the peak of live tensor bytes (CPU) over the steps, untimed,
+            under :class:`TensorPeak`; the other figures come from a process without it.
     """
     config: str
     label: str = 'as-config'
@@ -78,6 +87,7 @@ class CostRequest:
     threads: Optional[int] = None
     cfg_options: Dict[str, Any] = field(default_factory=dict)
     ema_share: bool = True
+    tensor_peak: bool = False
 
 
 def load_config(request: CostRequest):
@@ -244,6 +254,52 @@ class _Memory:
         return (self._status('VmHWM') - self.base) / _MB
 
 
+class TensorPeak:
+    """Peak of the live tensor bytes of c10's CPU allocator between :meth:`start` and
+    :meth:`stop`, above the level at :meth:`start`.
+
+    torch has no allocator statistics for the CPU; its profiler, with ``profile_memory=True``,
+    records every allocation and free of the CPU allocator as a ``[memory]`` event of signed
+    bytes, and their running sum in time order is the live tensor bytes above the start. The
+    profiler also records every op, which adds work to the steps and its records to the
+    process's memory, so the tool measures this peak in a process of its own, untimed. A tensor
+    allocated before :meth:`start` and freed after it is not seen (the allocator's reporter does
+    not know its size), so such a free cannot lower the figure: it is an upper bound of the true
+    peak, exact when the steps free nothing that existed before them. Memory that kernels take
+    past c10's allocator (oneDNN's own scratch buffers) is not counted.
+    """
+
+    def __init__(self) -> None:
+        self._profiler = None
+        self.peak = 0
+        self.end = 0
+
+    def start(self) -> None:
+        from torch.profiler import ProfilerActivity, profile
+        self._profiler = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+        self._profiler.start()
+
+    def stop(self) -> Tuple[int, int]:
+        """(peak, end): the highest live tensor bytes above the start, and those at the end."""
+        from torch._C._autograd import DeviceType
+        self._profiler.stop()
+        events = [e for e in self._profiler.profiler.kineto_results.events()
+                  if e.name() == '[memory]' and e.device_type() == DeviceType.CPU]
+        self._profiler = None
+        self.peak, self.end = running_peak(
+            e.nbytes() for e in sorted(events, key=lambda e: e.start_ns()))
+        return self.peak, self.end
+
+
+def running_peak(deltas: Iterable[int]) -> Tuple[int, int]:
+    """(peak, end) of the running sum of ``deltas`` from 0 (the peak is at least 0)."""
+    live = peak = 0
+    for delta in deltas:
+        live += delta
+        peak = max(peak, live)
+    return peak, live
+
+
 def _sync(device: str) -> None:
     if device == 'cuda':
         torch.cuda.synchronize()
@@ -353,6 +409,8 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
     set_threads([request])
     bench = Bench(request)
+    if request.tensor_peak:
+        return measure_tensor_peak(bench)
     model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
     memory.start()
@@ -375,6 +433,9 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         warmup=request.warmup,
         threads=torch.get_num_threads(),
         peak_memory_mb=peak,
+        # CUDA: the caching allocator's peak is that of the live tensor bytes; CPU: measured by
+        # measure_tensor_peak in a process of its own (plan.run adds it)
+        peak_tensor_mb=peak if request.device == 'cuda' else None,
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         total_params=sum(p.numel() for p in model.parameters()),
         optimizer_state_mb=optimizer_state_bytes(optim_wrapper) / _MB,
@@ -389,6 +450,24 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         result['train_flops'] = flops['total']
         result['flops'] = flops
     return result
+
+
+def measure_tensor_peak(bench: Bench) -> Dict[str, Any]:
+    """The peak of live tensor bytes over the bench's ``warmup + iters`` steps, above the level
+    before the first (CPU: :class:`TensorPeak`; the steps are not timed), and the tensor bytes
+    the steps left alive (the optimizer's state, ...)."""
+    request = bench.request
+    if request.device != 'cpu':
+        raise ValueError('the tensor peak is measured on the CPU; on CUDA the allocator peak '
+                         'is peak_memory_mb')
+    tracker = TensorPeak()
+    gc.collect()
+    tracker.start()
+    for i in range(request.warmup + request.iters):
+        bench.step(i)
+    peak, end = tracker.stop()
+    return dict(variant=request.label, peak_tensor_mb=peak / _MB,
+                tensor_mb_after_steps=end / _MB)
 
 
 def time_interleaved(requests: List[CostRequest]) -> Dict[str, Dict[str, Any]]:

@@ -153,7 +153,7 @@ def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any
 
 
 def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
-        log=sys.stderr) -> Dict[str, Any]:
+        log=sys.stderr, tensor_peak: bool = True) -> Dict[str, Any]:
     """Measure every planned request; return the JSON document.
 
     Every request is measured in a fresh process of its own (peak memory, parameters,
@@ -161,6 +161,9 @@ def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
     only 1 warm-up + 1 timed step, and the seconds per iteration come from one more process per
     config that steps all its variants round-robin for ``warmup + iters`` rounds, so every
     variant sees the same machine load; the isolated time is kept as ``sec_per_iter_isolated``.
+    On the CPU, with ``tensor_peak``, one more fresh process per request runs the same steps
+    untimed under :class:`~mmfrozen.analysis.cost.measure.TensorPeak` for ``peak_tensor_mb``
+    (without it, the field is None); on CUDA it is the allocator's peak.
     """
     import torch
     if timing not in ('interleaved', 'isolated'):
@@ -177,6 +180,13 @@ def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
             raise RuntimeError(f'measurement result lacks {missing}')
         print(f'    {row["sec_per_iter"]:.3f} s/iter, {row["peak_memory_mb"]:.0f} MB peak',
               file=log, flush=True)
+        if tensor_peak and request.device == 'cpu':
+            print(f'[{i}/{len(planned)}] {group}: {request.label} tensor peak (fresh process, '
+                  'untimed)', file=log, flush=True)
+            tensors = run_request(replace(alone, tensor_peak=True))
+            row.update(peak_tensor_mb=tensors['peak_tensor_mb'],
+                       tensor_mb_after_steps=tensors['tensor_mb_after_steps'])
+            print(f'    {row["peak_tensor_mb"]:.0f} MB tensor peak', file=log, flush=True)
         row['timing'] = 'isolated'
         results.append(row)
     if timing == 'interleaved':

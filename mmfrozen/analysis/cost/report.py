@@ -26,9 +26,13 @@ def add_ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 ratios['time_vs_ema_copy'] = _ratio(row['sec_per_iter'], ema_copy['sec_per_iter'])
                 ratios['memory_vs_ema_copy'] = _ratio(row['peak_memory_mb'],
                                                       ema_copy['peak_memory_mb'])
+                ratios['tensor_memory_vs_ema_copy'] = _ratio(row.get('peak_tensor_mb'),
+                                                             ema_copy.get('peak_tensor_mb'))
             if ft is not None and row is not ft:
                 ratios['time_vs_ft'] = _ratio(row['sec_per_iter'], ft['sec_per_iter'])
                 ratios['memory_vs_ft'] = _ratio(row['peak_memory_mb'], ft['peak_memory_mb'])
+                ratios['tensor_memory_vs_ft'] = _ratio(row.get('peak_tensor_mb'),
+                                                       ft.get('peak_tensor_mb'))
                 ratios['flops_vs_ft'] = _ratio(row['train_flops'], ft['train_flops'])
                 ratios['trainable_params_vs_ft'] = _ratio(row['trainable_params'],
                                                           ft['trainable_params'])
@@ -36,6 +40,8 @@ def add_ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 ratios['time_vs_stock'] = _ratio(row['sec_per_iter'], stock['sec_per_iter'])
                 ratios['memory_vs_stock'] = _ratio(row['peak_memory_mb'],
                                                    stock['peak_memory_mb'])
+                ratios['tensor_memory_vs_stock'] = _ratio(row.get('peak_tensor_mb'),
+                                                          stock.get('peak_tensor_mb'))
             if not row['variant'].startswith('limit'):
                 suffix = row['variant'][len('frozen'):] if row['variant'].startswith(
                     'frozen-') else ''
@@ -78,13 +84,24 @@ def _fmt(value: Optional[float], spec: str) -> str:
     return '-' if value is None else format(value, spec)
 
 
+def _stock_memory(q: Dict[str, Optional[float]]) -> str:
+    if 'memory_vs_stock' not in q:
+        return '-'
+    return (f"{_fmt(q['memory_vs_stock'], '.3f')} / "
+            f"{_fmt(q.get('tensor_memory_vs_stock'), '.3f')}")
+
+
 def markdown(results: List[Dict[str, Any]]) -> str:
-    """The results as markdown: one row per measurement, then the limits' parts."""
+    """The results as markdown: one row per measurement, then the limits' parts.
+
+    ``peak MB`` is the peak RSS on the CPU (the allocator's peak on CUDA), ``tensor peak MB``
+    the peak of live tensor bytes; ``mem x stock`` gives both against stock's, RSS / tensors.
+    """
     lines = [
         '| config | variant | mode | frozen precision | s/iter | x ft | x stock | x limit '
-        '| peak MB | mem x ft | trainable | total | optim. state MB (backbone) '
-        '| train GFLOPs | FLOPs x ft |',
-        '|' + '---|' * 15,
+        '| peak MB | tensor peak MB | mem x ft | mem x stock (RSS / tensors) | trainable '
+        '| total | optim. state MB (backbone) | train GFLOPs | FLOPs x ft |',
+        '|' + '---|' * 17,
     ]
     for r in results:
         q = r.get('ratios', {})
@@ -93,7 +110,9 @@ def markdown(results: List[Dict[str, Any]]) -> str:
             f"| {r['config']} | {r['variant']} | {r['mode']} | {r['precision'] or '-'} "
             f"| {r['sec_per_iter']:.3f} | {_fmt(q.get('time_vs_ft'), '.2f')} "
             f"| {_fmt(q.get('time_vs_stock'), '.3f')} | {_fmt(q.get('time_vs_limit'), '.3f')} "
-            f"| {r['peak_memory_mb']:.0f} | {_fmt(q.get('memory_vs_ft'), '.2f')} "
+            f"| {r['peak_memory_mb']:.0f} | {_fmt(r.get('peak_tensor_mb'), '.0f')} "
+            f"| {_fmt(q.get('memory_vs_ft'), '.2f')} "
+            f"| {_stock_memory(q)} "
             f"| {r['trainable_params'] / 1e6:.2f}M | {r['total_params'] / 1e6:.2f}M "
             f"| {r['optimizer_state_mb']:.1f} ({r['backbone_optimizer_state_mb']:.1f}) "
             f"| {_fmt(flops, '.1f')} | {_fmt(q.get('flops_vs_ft'), '.2f')} |")

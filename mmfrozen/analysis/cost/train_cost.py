@@ -63,6 +63,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-boxes', type=int, default=8, help='boxes per synthetic image')
     parser.add_argument('--no-flops', dest='flops', action='store_false',
                         help='skip the FLOP count')
+    parser.add_argument('--no-tensor-peak', dest='tensor_peak', action='store_false',
+                        help='CPU: skip the peak of live tensor bytes (one more fresh process '
+                        'per variant, its steps untimed under the profiler)')
     parser.add_argument('--out', default=None,
                         help='JSON output (default: work_dirs/train_cost/<date>.json)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -81,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    warmup=args.warmup, flops=args.flops, num_boxes=args.num_boxes,
                    threads=args.threads,
                    cfg_options=args.cfg_options)
-    doc = run(planned, timing=args.timing)
+    doc = run(planned, timing=args.timing, tensor_peak=args.tensor_peak)
     out = args.out or osp.join('work_dirs', 'train_cost',
                                doc['date'].replace(':', '') + '.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)

@@ -11,8 +11,9 @@ from mmfrozen.config.edits import stock_frozen_stages
 from mmfrozen.analysis.cost import plan as plan_module
 from mmfrozen.analysis.cost import train_cost
 from mmfrozen.analysis.cost.batch import synthetic_batch
-from mmfrozen.analysis.cost.measure import (CostRequest, build_for_training, load_config,
-                                            measure, time_interleaved)
+from mmfrozen.analysis.cost.measure import (Bench, CostRequest, TensorPeak, build_for_training,
+                                            load_config, measure, measure_tensor_peak,
+                                            running_peak, time_interleaved)
 from mmfrozen.analysis.cost.plan import plan
 from mmfrozen.analysis.cost.report import add_ratios, markdown
 from mmfrozen.analysis.cost.settings import (parse_precision_variant, training_batch_size,
@@ -129,7 +130,8 @@ def test_build_matches_the_frozen_runner_and_reduced_precision_stays_close(tiny_
 
 @pytest.mark.slow
 def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
-    """Six fresh measurement processes: ft twin, stock frozen_stages, ours, its limit, bf16."""
+    """Six variants, each measured in two fresh processes (peak RSS, then tensor peak): ft twin,
+    stock frozen_stages, ours, its limit, bf16."""
     ft, frozen = tiny_configs
     out = tmp_path / 'cost.json'
     train_cost.main([frozen, '--twin', '--stock', '--frozen-precision', 'bf16-cl',
@@ -152,6 +154,9 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
         assert r['threads'] == 1 and r['timing'] == 'interleaved' and r['iters'] == 2
         assert len(r['sec_per_iter_all']) == 2 and r['sec_per_iter_isolated'] > 0
         assert r['sec_per_iter'] > 0 and r['peak_memory_mb'] > 0
+        # from one more fresh process per row, running the same steps under the profiler
+        assert isinstance(r['peak_tensor_mb'], float) and r['peak_tensor_mb'] > 0
+        assert 0 < r['tensor_mb_after_steps'] <= r['peak_tensor_mb']
         # one SGD momentum buffer (float32) per trainable parameter, nothing for frozen ones
         assert r['optimizer_state_mb'] * MB == pytest.approx(r['trainable_params'] * 4)
         assert f"| {r['config']} | {r['variant']} |" in stdout
@@ -196,10 +201,69 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
     assert q['time_vs_limit'] == pytest.approx(ours['sec_per_iter'] /
                                                rows['limit']['sec_per_iter'])
     assert q['memory_vs_ft'] == pytest.approx(ours['peak_memory_mb'] / ft_row['peak_memory_mb'])
+    assert q['tensor_memory_vs_stock'] == pytest.approx(
+        ours['peak_tensor_mb'] / stock['peak_tensor_mb'])
+    assert (f"| {ours['peak_memory_mb']:.0f} | {ours['peak_tensor_mb']:.0f} "
+            f"| {q['memory_vs_ft']:.2f} | {q['memory_vs_stock']:.3f} / "
+            f"{q['tensor_memory_vs_stock']:.3f} |") in stdout
     assert rows['frozen-bf16-cl']['ratios']['time_vs_limit'] == pytest.approx(
         rows['frozen-bf16-cl']['sec_per_iter'] / rows['limit-bf16-cl']['sec_per_iter'])
     assert rows['frozen-bf16-cl']['precision'] == 'bf16-cl' and ours['precision'] == 'fp32'
     assert 'time_vs_ft' not in ft_row['ratios']
+
+
+def test_tensor_peak_is_the_peak_of_live_tensor_bytes():
+    """Allocations and frees inside the window are summed in time order; a tensor freed before
+    the next is allocated does not accumulate; one from before the window is not seen."""
+    assert running_peak([5, -5, 3, 4, -7, 2]) == (7, 2)
+    assert running_peak([-3, 2]) == (0, -1)
+    before = torch.ones(2 ** 20)  # 4 MB, allocated before the window, freed in it
+    tracker = TensorPeak()
+    tracker.start()
+    for _ in range(5):
+        x = torch.empty(16 * 2 ** 20, dtype=torch.uint8)
+        del x
+    kept = torch.empty(3 * 2 ** 20, dtype=torch.uint8)
+    del before
+    peak, end = tracker.stop()
+    assert (peak, end) == (16 * 2 ** 20, 3 * 2 ** 20)
+    assert kept.numel() == 3 * 2 ** 20
+
+
+def test_tensor_peak_of_the_measured_steps(tiny_configs):
+    """In the tool's steps: an allocation of N MB inside every step raises the peak by at least
+    N MB and, freed in the step, not more than once; kept across the steps, it accumulates.
+    What the steps leave alive is mostly the optimizer's momentum, created in the first step."""
+    _, frozen = tiny_configs
+    n_mb = 64
+    request = CostRequest(frozen, image_size=(64, 64), iters=2, warmup=1, flops=False,
+                          threads=1, tensor_peak=True)
+    plain = measure(request)
+    assert set(plain) == {'variant', 'peak_tensor_mb', 'tensor_mb_after_steps'}
+    assert 0 < plain['peak_tensor_mb'] < n_mb / 4  # the tiny model's own peak
+    results = {}
+    for keep in (False, True):
+        bench = Bench(request)
+        held = []
+
+        def allocate(module, args, output, held=held, keep=keep):
+            block = torch.empty(n_mb * 2 ** 20, dtype=torch.uint8)
+            if keep:
+                held.append(block)
+
+        bench.model.neck.register_forward_hook(allocate)
+        results[keep] = measure_tensor_peak(bench)
+        momentum = sum(t.numel() * t.element_size()
+                       for state in bench.optim_wrapper.optimizer.state.values()
+                       for t in state.values() if isinstance(t, torch.Tensor)) / MB
+        assert momentum > 0
+        if not keep:  # the momentum and little else (the last step's few small tensors)
+            assert momentum <= results[keep]['tensor_mb_after_steps'] < momentum + 0.1
+    freed, kept = results[False], results[True]
+    assert n_mb <= freed['peak_tensor_mb'] < n_mb + plain['peak_tensor_mb'] + 1
+    assert kept['peak_tensor_mb'] >= 3 * n_mb
+    assert kept['tensor_mb_after_steps'] == pytest.approx(
+        freed['tensor_mb_after_steps'] + 3 * n_mb, rel=0.01)
 
 
 def _tiny_sweep(tiny_configs):
