@@ -374,6 +374,21 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys, monkeypatch):
     for plot in ('capacity', 'ap_vs_time'):
         assert osp.getsize(saved['plots'][plot]) > 0
     assert '## The paper\'s claims' in (work / 'summary.md').read_text()
+    # how the runs trained, read from the configs they trained with (the names say 1xb8-450it),
+    # in the summary and in the results table, whose Config column and metafile then give the
+    # dumped configs, not the files under configs/ that train otherwise
+    for r in saved['runs']:
+        assert (r['trained']['max_iters'], r['trained']['batch_size']) == (10, 8), r
+    assert saved['schedule']['trained']['ft-fpn']['score_thr'] == 0.0
+    # claim 1 timed the twins at the batch their runs trained with
+    assert saved['cost']['timing']['batch_size'] == 8
+    assert 'Detectors trained 10 iterations of 8 images' in (work / 'summary.md').read_text()
+    assert 'The runs trained 10 iterations of 8 images (80 images seen)' in table
+    assert 'the Schedule column is the config names\' and does not say' in table
+    import yaml
+    meta = yaml.safe_load((work / 'report' / 'world7' / 'metafile.yml').read_text())
+    assert meta['Models'] and all(
+        osp.abspath(m['Config']).startswith(str(work / 'runs' / 'world7')) for m in meta['Models'])
     # a second run reuses the data and the upstream backbone, and says so; a failing timing of
     # claim 1 loses none of the trained runs: the report is written, the failure said in it
     import mmfrozen.mini_study.cost as cost_module

@@ -169,3 +169,66 @@ def test_a_non_finite_interval_is_refused_not_judged():
     from mmfrozen.mini_study.stats import verdict
     with pytest.raises(ValueError, match='not finite'):
         verdict((math.nan, math.nan), +1, 2.8, 3)
+
+
+def test_how_each_profile_trains_is_read_from_its_configs_and_said(tmp_path):
+    """The config names say 1xb8-450it; the long profile trains 800 x 16 and the quick one
+    10 x 8: what the summary and the results tables state is read from the configs the runs
+    train with, not from the names, and a scratch backbone's own lr multiplier is named."""
+    import os.path as osp
+
+    from mmfrozen.datasets.shapes_detection import ShapesDetection
+    from mmfrozen.mini_study.design import FULL, LONG, QUICK
+    from mmfrozen.mini_study.detectors import detection_config, trained_schedule
+    from mmfrozen.mini_study.report import trained_words
+    from mmfrozen.mini_study.variants import VARIANTS
+
+    from .conftest import CONFIGS
+    data = ShapesDetection(root=str(tmp_path), classes=('a', 'b'), image_size=128)
+
+    def trained(design, key):
+        v = next(v for v in VARIANTS if v.key == key)
+        return trained_schedule(detection_config(osp.join(CONFIGS, 'mini_study', v.config),
+                                                 data, 'up.pth', str(tmp_path),
+                                                 design.run_schedule))
+    assert trained(FULL, 'ft-fpn') == dict(
+        max_iters=450, batch_size=8, images=3600, warmup_iters=45, val_interval=90, lr=2e-3,
+        backbone_lr_mult=0.1, score_thr=0.05)
+    assert trained(LONG, 'ft-bifpn-r3') == dict(
+        max_iters=800, batch_size=16, images=12800, warmup_iters=80, val_interval=100, lr=2e-3,
+        backbone_lr_mult=1.0, score_thr=0.05)
+    assert trained(QUICK, 'frozen-fpn')['max_iters'] == 10
+    assert trained(QUICK, 'frozen-fpn')['batch_size'] == 8
+    words = trained_words({k: trained(LONG, k) for k in ('ft-fpn', 'frozen-fpn')})
+    assert words.startswith('800 iterations of 16 images (12800 images seen), warm-up 80')
+    words = trained_words({k: trained(FULL, k) for k in ('ft-fpn', 'scratch-fpn')})
+    assert '450 iterations of 8 images' in words
+    assert words.endswith('; backbone lr 0.1x (ft-fpn); backbone lr 1x (scratch-fpn)')
+
+
+def test_runs_of_one_variant_that_trained_otherwise_are_named():
+    from mmfrozen.mini_study.pipeline import trained_by_variant
+    a = dict(max_iters=450, batch_size=8)
+    records = [dict(variant='ft-fpn', seed=0, work_dir='s0', trained=a),
+               dict(variant='ft-fpn', seed=1, work_dir='s1', trained=dict(a))]
+    assert trained_by_variant(records) == ({'ft-fpn': a}, [])
+    records.append(dict(variant='ft-fpn', seed=2, work_dir='s2', trained=dict(a, batch_size=16)))
+    trained, warnings = trained_by_variant(records)
+    assert trained == {'ft-fpn': a} and len(warnings) == 1
+    assert 'seed 2 (s2)' in warnings[0] and 'batch_size 16 against 8' in warnings[0]
+    assert 'not replicates' in warnings[0]
+
+
+def test_a_schedule_no_run_could_train_with_is_refused_when_the_design_is_made():
+    """A detector batch or interval of 0 was taken (a batch of 0 failed in every run's
+    dataloader after the data and upstream stages; an interval of 0 silently kept the
+    config's); refused when the design is made."""
+    from mmfrozen.mini_study.design import FULL, RunSchedule
+    for bad in (dict(detector_batch_size=0), dict(detector_val_interval=0),
+                dict(detector_iters=-5), dict(detector_batch_size=8.0),
+                dict(backbone_lr_mult=-0.1), dict(score_thr=float('nan'))):
+        with pytest.raises(ValueError, match='must be'):
+            FULL.with_(**bad)
+    with pytest.raises(ValueError, match='batch_size must be'):
+        RunSchedule(batch_size=0)
+    assert FULL.with_(detector_batch_size=16).run_schedule.batch_size == 16

@@ -30,6 +30,19 @@ class RunSchedule:
     score_thr: Optional[float] = None
     backbone_lr_mult: Optional[float] = None
 
+    def __post_init__(self) -> None:
+        # a 0 would not keep the config's value: an interval of 0 read as "the config's", a
+        # batch of 0 failing in the dataloader of every run after the data and upstream stages
+        for name in ('max_iters', 'val_interval', 'batch_size'):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f'{name} must be an integer >= 1 or None (the config\'s), got '
+                                 f'{value!r}')
+        for name in ('score_thr', 'backbone_lr_mult'):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ValueError(f'{name} must be >= 0 or None (the config\'s), got {value!r}')
+
 
 @dataclass(frozen=True)
 class StudyDesign:
@@ -96,6 +109,7 @@ class StudyDesign:
         if self.cost_rounds < 1 or self.cost_iters < 1:
             raise ValueError(f'cost_rounds and cost_iters must be >= 1, got '
                              f'{self.cost_rounds}, {self.cost_iters}')
+        _ = self.run_schedule  # refuses a schedule no run could train with, before any stage
 
     @property
     def replicates(self) -> int:

@@ -1,7 +1,7 @@
 """Stage 3: one detector variant trained and evaluated on the long-tailed shapes set."""
 import os.path as osp
 import time
-from typing import Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -59,22 +59,46 @@ def detection_config(config: str, data: ShapesDetection, pretrained: Optional[st
     return cfg
 
 
+def trained_schedule(cfg: Config) -> Dict[str, Any]:
+    """How a detection config trains, read from the config itself (whatever set it: the file,
+    the study's :class:`RunSchedule`): ``max_iters``, ``batch_size``, ``images`` (their product),
+    ``warmup_iters`` (the end of a leading ``LinearLR``; 0 without one), ``val_interval``,
+    ``lr``, ``backbone_lr_mult`` (None without one) and ``score_thr``."""
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    first = schedulers[0] if schedulers else {}
+    keys = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
+    backbone = keys.get('backbone', {}).get('lr_mult') if 'backbone' in keys else None
+    max_iters, batch = int(cfg.train_cfg.max_iters), int(cfg.train_dataloader.batch_size)
+    return dict(max_iters=max_iters, batch_size=batch, images=max_iters * batch,
+                warmup_iters=int(first.get('end', 0)) if first.get('type') == 'LinearLR' else 0,
+                val_interval=int(cfg.train_cfg.val_interval),
+                lr=float(cfg.optim_wrapper.optimizer.lr),
+                backbone_lr_mult=None if backbone is None else float(backbone),
+                score_thr=cfg.model.get('test_cfg', {}).get('score_thr'))
+
+
 def train_detector(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                    progress: Progress, label: str, schedule: RunSchedule = RunSchedule(),
-                   seed: int = 0, verbose: bool = False) -> Dict[str, float]:
-    """Train and evaluate one detector variant; returns its last validation metrics."""
+                   seed: int = 0, verbose: bool = False
+                   ) -> Tuple[Dict[str, float], Dict[str, Any]]:
+    """Train and evaluate one detector variant; returns its last validation metrics and how it
+    trained (:func:`trained_schedule` of the config it trained with)."""
     cfg = detection_config(config, data, pretrained, work_dir, schedule, seed)
+    trained = trained_schedule(cfg)
     metrics = train_and_validate(cfg, label, progress, verbose)
     if 'coco/bbox_mAP' not in metrics:
         raise RuntimeError(f'mmfrozen mini-study: run {label!r} logged no coco/bbox_mAP (got '
                            f'{sorted(metrics)}); see the log under {work_dir}')
-    return metrics
+    return metrics, trained
 
 
 def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], work_dir: str,
                  label: str, schedule: RunSchedule, seed: int, verbose: bool, threads: int,
                  study_start: Optional[float] = None, device: str = 'cpu') -> dict:
-    """One detector run in a worker process; returns its metrics and wall-clock seconds.
+    """One detector run in a worker process; returns its metrics, wall-clock seconds and how it
+    trained (``trained``: :func:`trained_schedule`).
 
     ``study_start`` (``time.time()`` of the study's start) makes its progress lines show the
     study's clock; ``device`` is ``cpu`` (CUDA hidden from the process) or ``cuda``.
@@ -91,6 +115,7 @@ def detector_job(config: str, data: ShapesDetection, pretrained: Optional[str], 
     import mmfrozen  # noqa: F401  (registers the metric, hooks, runner and models)
     torch.set_num_threads(threads)
     t0 = time.time()
-    metrics = train_detector(config, data, pretrained, work_dir, Progress(num_stages=0, start=study_start),
-                             label, schedule=schedule, seed=seed, verbose=verbose)
-    return dict(metrics=metrics, seconds=time.time() - t0)
+    metrics, trained = train_detector(config, data, pretrained, work_dir,
+                                      Progress(num_stages=0, start=study_start), label,
+                                      schedule=schedule, seed=seed, verbose=verbose)
+    return dict(metrics=metrics, seconds=time.time() - t0, trained=trained)

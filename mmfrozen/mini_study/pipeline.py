@@ -16,7 +16,8 @@ import os.path as osp
 import shutil
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from dataclasses import asdict
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..mim import CONFIG_ROOT, config_path
 from .design import PROFILES, StudyDesign
@@ -107,7 +108,8 @@ def train_runs(runs: List[tuple], worlds: Dict[int, tuple], runs_dir: str,
     def finished(data_seed: int, variant: Variant, seed: int, run_dir: str, out: dict,
                  label: str) -> None:
         records.append(dict(variant=variant.key, config=variant.stem, data_seed=data_seed,
-                            seed=seed, work_dir=run_dir, seconds=round(out['seconds'], 1)))
+                            seed=seed, work_dir=run_dir, seconds=round(out['seconds'], 1),
+                            trained=out.get('trained')))
         m = {k: 100 * out['metrics'].get(f'coco/bbox_{k}', float('nan'))
              for k in ('mAP', 'APr', 'APc', 'APf')}
         left = len(jobs) - len(records)  # runs go costliest first: an upper bound
@@ -150,7 +152,7 @@ def run_study(args: argparse.Namespace) -> dict:
     from .cost import cost_claim
     from .data import data_key, study_data
     from .plots import plot_ap_vs_time, plot_capacity
-    from .report import headline_lines, markdown, write_json
+    from .report import headline_lines, markdown, trained_words, write_json
     from .results import class_counts, run_results, summarize
     from .runner_utils import use_device
     from .upstream import cached_backbone
@@ -250,6 +252,10 @@ def run_study(args: argparse.Namespace) -> dict:
     date = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     machine = machine_description()
     rows, table_files, table_warnings = [], {}, []
+    trained, trained_warnings = trained_by_variant(records)
+    # the study changed the configs' schedule: the config names' schedule (the results table's
+    # Schedule column) and the files under configs/ do not say how the runs trained
+    changed = {k: v for k, v in asdict(design.run_schedule).items() if v is not None}
     for data_seed in data_seeds:
         mine = [r['work_dir'] for r in records if r['data_seed'] == data_seed]
         if not mine:
@@ -257,14 +263,25 @@ def run_study(args: argparse.Namespace) -> dict:
         table = ResultsTable.from_work_dirs(mine)
         notes = [f'{label}, {date}, {machine}; data seed {data_seed}; training seeds '
                  f'0-{design.seeds - 1} for the twins of the smallest and largest decoder, 0 for '
-                 'the others; frozen-minus-fine-tuned differences paired by seed.']
+                 'the others; frozen-minus-fine-tuned differences paired by seed.',
+                 f'The runs trained {trained_words(trained)} (read from the configs they '
+                 'trained with).']
+        if changed:
+            edits = ', '.join(f'{k}={v}' for k, v in changed.items())
+            notes.append(
+                f'The study changed the configs\' schedule ({edits}): the Schedule column is '
+                'the config names\' and does not say how these runs trained, nor do the files '
+                'under configs/ (the Config column is not linked to them); metafile.yml and '
+                'results.csv (config_path) give each run\'s dumped config.')
         table_files[f'world{data_seed}'] = table.write(
-            osp.join(report_dir, f'world{data_seed}'), config_root=CONFIG_ROOT,
+            osp.join(report_dir, f'world{data_seed}'),
+            config_root=None if changed else CONFIG_ROOT,
             title=f'mmfrozen mini-study, world {data_seed}', notes=notes)
         rows += table.rows
         table_warnings += table.warnings
     results, warnings = run_results(rows, records, {v.key: v for v in VARIANTS},
                                     design.converge_tol)
+    warnings = trained_warnings + warnings
     for w in warnings:
         progress.print(f'   warning: {w}')
     if table_warnings:  # e.g. that a config has several runs (its seeds): in the report's notes
@@ -285,9 +302,10 @@ def run_study(args: argparse.Namespace) -> dict:
         quick=args.quick, data_seed=args.data_seed, data_seeds=data_seeds, seeds=design.seeds,
         replicates=design.replicates, design=design.data_dict(), schedule=dict(
             detector_iters=design.detector_iters, detector_val_interval=design.detector_val_interval,
-            detector_batch_size=design.detector_batch_size, upstream_iters=design.upstream_iters, backbone_lr_mult=design.backbone_lr_mult,
+            detector_batch_size=design.detector_batch_size, score_thr=design.score_thr,
+            upstream_iters=design.upstream_iters, backbone_lr_mult=design.backbone_lr_mult,
             converge_tol=design.converge_tol, cost_rounds=design.cost_rounds,
-            cost_iters=design.cost_iters),
+            cost_iters=design.cost_iters, trained=trained),
         worlds={str(d): {k: v for k, v in w.items() if k != 'class_counts'}
                 for d, w in world_info.items()},
         upstream_top1=first['upstream_top1'], upstream_top5=first['upstream_top5'],
@@ -302,7 +320,8 @@ def run_study(args: argparse.Namespace) -> dict:
               f' upstream top-1 {tops} on {design.world.num_classes} classes; wall time '
               f'{fmt_seconds(summary["wall_seconds"])} (' + ', '.join(
                   f'{k} {fmt_seconds(v)}' for k, v in stage_seconds.items()) + '). AP in percent '
-              'on the validation split; buckets by training-image count as in LVIS.', '']
+              'on the validation split; buckets by training-image count as in LVIS.', '',
+              f'Detectors trained {trained_words(trained)}.', '']
     with open(osp.join(work_dir, 'summary.md'), 'w') as f:
         f.write(markdown(summary, header))
     write_json(summary, osp.join(work_dir, 'summary.json'))
@@ -315,6 +334,25 @@ def run_study(args: argparse.Namespace) -> dict:
     progress.print(f'done in {fmt_seconds(time.time() - t_start)} (' + ', '.join(
         f'{k} {fmt_seconds(v)}' for k, v in stage_seconds.items()) + ')')
     return summary
+
+
+def trained_by_variant(records: Sequence[dict]) -> Tuple[Dict[str, dict], List[str]]:
+    """variant -> how its first run trained (the records' ``trained``), and a warning for every
+    run of a variant that trained otherwise than its first (then they are not replicates)."""
+    out: Dict[str, dict] = {}
+    warnings = []
+    for r in records:
+        mine = r.get('trained')
+        if mine is None:
+            continue
+        first = out.setdefault(r['variant'], mine)
+        differ = [f'{k} {mine.get(k)} against {first.get(k)}'
+                  for k in sorted(set(first) | set(mine)) if first.get(k) != mine.get(k)]
+        if differ:
+            warnings.append(f'run {r["variant"]} world {r.get("data_seed", 0)} seed {r["seed"]} '
+                            f'({r["work_dir"]}) trained otherwise than the variant\'s first run '
+                            f'({", ".join(differ)}): not replicates of one experiment')
+    return out, warnings
 
 
 #: What a profile costs on a 2-core CPU, measured (docs/mini_study.md), said before it starts.

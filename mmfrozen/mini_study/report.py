@@ -1,6 +1,6 @@
 """Stage 5b: the study's summary as markdown and console lines, and as JSON."""
 import json
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from .claims import LARGE
 from .results import METRICS
@@ -17,6 +17,51 @@ def _pm(mean: Optional[float], std: Optional[float], digits: int = 1, sign=False
 
 def _ci(ci: Optional[Sequence[float]], digits: int = 1) -> str:
     return f'[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]' if ci else 'n/a (fewer than 2 replicates)'
+
+
+def _g(value: Any) -> str:
+    return 'n/a' if value is None else f'{value:g}'
+
+
+#: How a run trained, in words, field by field (:func:`.detectors.trained_schedule`).
+_TRAINED_WORDS = (
+    ('max_iters', lambda v: f'{v} iterations'), ('batch_size', lambda v: f'of {v} images'),
+    ('images', lambda v: f'({v} images seen)'), ('warmup_iters', lambda v: f'warm-up {v}'),
+    ('val_interval', lambda v: f'a validation every {v}'), ('lr', lambda v: f'lr {_g(v)}'),
+    ('backbone_lr_mult', lambda v: 'no backbone lr multiplier' if v is None else
+     f'backbone lr {_g(v)}x'), ('score_thr', lambda v: f'score threshold {_g(v)}'))
+_BUDGET = ('max_iters', 'batch_size', 'images')
+
+
+def _phrase(trained: Dict[str, Any], keys: Sequence[str]) -> str:
+    """Fields ``keys`` of one run's :func:`.detectors.trained_schedule`, in words."""
+    named = dict(_TRAINED_WORDS)
+    budget = ' '.join(named[k](trained.get(k)) for k in _BUDGET if k in keys)
+    rest = [named[k](trained.get(k)) for k, _ in _TRAINED_WORDS if k in keys and k not in _BUDGET]
+    return ', '.join(([budget] if budget else []) + rest)
+
+
+def trained_words(trained: Dict[str, Dict[str, Any]]) -> str:
+    """How the runs trained (variant -> :func:`.detectors.trained_schedule`), in words: what
+    every variant shares, then what differs, with the variants of each value."""
+    if not trained:
+        return 'no run trained'
+    values = list(trained.values())
+
+    def same(k: str) -> bool:
+        return all(v.get(k) == values[0].get(k) for v in values)
+    budget_shared = all(same(k) for k in _BUDGET)  # iterations x batch, said as one phrase
+    shared = [k for k, _ in _TRAINED_WORDS if same(k) and (k not in _BUDGET or budget_shared)]
+    differing = [k for k, _ in _TRAINED_WORDS if k not in shared]
+    groups: Dict[str, List[str]] = {}
+    for key, t in trained.items():
+        if differing:
+            groups.setdefault(_phrase(t, differing), []).append(key)
+    text = _phrase(values[0], shared)
+    if groups:
+        text += ('; ' if text else '') + '; '.join(
+            f'{words} ({", ".join(keys)})' for words, keys in groups.items())
+    return text
 
 
 def markdown(summary: dict, header: Sequence[str] = ()) -> str:
