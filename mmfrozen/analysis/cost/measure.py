@@ -255,22 +255,28 @@ class _Memory:
 
 
 class TensorPeak:
-    """Peak of the live tensor bytes of c10's CPU allocator between :meth:`start` and
-    :meth:`stop`, above the level at :meth:`start`.
+    """Peak of the live tensor bytes of c10's CPU allocator over a window, above the level at
+    the window's start: from :meth:`begin` (or :meth:`start`, without it) to :meth:`stop`.
 
     torch has no allocator statistics for the CPU; its profiler, with ``profile_memory=True``,
     records every allocation and free of the CPU allocator as a ``[memory]`` event of signed
     bytes, and their running sum in time order is the live tensor bytes above the start. The
     profiler also records every op, which adds work to the steps and its records to the
-    process's memory, so the tool measures this peak in a process of its own, untimed. A tensor
-    allocated before :meth:`start` and freed after it is not seen (the allocator's reporter does
-    not know its size), so such a free cannot lower the figure: it is an upper bound of the true
-    peak, exact when the steps free nothing that existed before them. Memory that kernels take
-    past c10's allocator (oneDNN's own scratch buffers) is not counted.
+    process's memory, so the tool measures this peak in a process of its own, untimed. The
+    profiler knows the size of a tensor only if it saw its allocation: a tensor allocated before
+    :meth:`start` and freed in the window is not seen (the profiler warns once on stderr,
+    ``Memory block of unknown size``), so such a free cannot lower the figure, an upper bound
+    then. Starting the profiler before what the window frees is built (:meth:`start` before
+    building the model, :meth:`begin` before the steps) makes those frees seen: the window's
+    figure is then exact. Memory that kernels take past c10's allocator (oneDNN's own scratch
+    buffers) is not counted.
     """
+
+    _WINDOW = 'mmfrozen::tensor_peak_window'
 
     def __init__(self) -> None:
         self._profiler = None
+        self._window = None
         self.peak = 0
         self.end = 0
 
@@ -279,15 +285,34 @@ class TensorPeak:
         self._profiler = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
         self._profiler.start()
 
+    def begin(self) -> None:
+        """Start the window here (after :meth:`start`): the figures are above this level."""
+        from torch.autograd.profiler import record_function
+        if self._profiler is None or self._window is not None:
+            raise RuntimeError('TensorPeak.begin() needs start() before it, and once')
+        self._window = record_function(self._WINDOW)
+        self._window.__enter__()
+
     def stop(self) -> Tuple[int, int]:
-        """(peak, end): the highest live tensor bytes above the start, and those at the end."""
+        """(peak, end): the highest live tensor bytes above the window's start, and those at
+        its end."""
         from torch._C._autograd import DeviceType
+        if self._window is not None:
+            self._window.__exit__(None, None, None)
         self._profiler.stop()
-        events = [e for e in self._profiler.profiler.kineto_results.events()
+        events = list(self._profiler.profiler.kineto_results.events())
+        window = self._window is not None
+        self._profiler = self._window = None
+        memory = [e for e in events
                   if e.name() == '[memory]' and e.device_type() == DeviceType.CPU]
-        self._profiler = None
+        if window:
+            marks = [e for e in events if e.name() == self._WINDOW]
+            if len(marks) != 1:
+                raise RuntimeError(f'{len(marks)} tensor-peak windows in the profile, not 1')
+            first, last = marks[0].start_ns(), marks[0].start_ns() + marks[0].duration_ns()
+            memory = [e for e in memory if first <= e.start_ns() <= last]
         self.peak, self.end = running_peak(
-            e.nbytes() for e in sorted(events, key=lambda e: e.start_ns()))
+            e.nbytes() for e in sorted(memory, key=lambda e: e.start_ns()))
         return self.peak, self.end
 
 
@@ -408,9 +433,13 @@ def measure(request: CostRequest) -> Dict[str, Any]:
 
     MMLogger.get_instance('mmfrozen_train_cost', log_level='WARNING')
     set_threads([request])
-    bench = Bench(request)
     if request.tensor_peak:
-        return measure_tensor_peak(bench)
+        # the profiler sees the bench built, so a step's free of a tensor built with it (a
+        # sweep's) is seen: the window over the steps is exact
+        tracker = TensorPeak()
+        tracker.start()
+        return measure_tensor_peak(Bench(request), tracker)
+    bench = Bench(request)
     model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
     memory.start()
@@ -452,17 +481,23 @@ def measure(request: CostRequest) -> Dict[str, Any]:
     return result
 
 
-def measure_tensor_peak(bench: Bench) -> Dict[str, Any]:
+def measure_tensor_peak(bench: Bench, tracker: Optional[TensorPeak] = None) -> Dict[str, Any]:
     """The peak of live tensor bytes over the bench's ``warmup + iters`` steps, above the level
     before the first (CPU: :class:`TensorPeak`; the steps are not timed), and the tensor bytes
-    the steps left alive (the optimizer's state, ...)."""
+    the steps left alive (the optimizer's state, ...).
+
+    ``tracker``: a :class:`TensorPeak` started before the bench was built (see :func:`measure`);
+    without it, one is started here and a step's free of a tensor from before is not seen.
+    """
     request = bench.request
     if request.device != 'cpu':
         raise ValueError('the tensor peak is measured on the CPU; on CUDA the allocator peak '
                          'is peak_memory_mb')
-    tracker = TensorPeak()
+    if tracker is None:
+        tracker = TensorPeak()
+        tracker.start()
     gc.collect()
-    tracker.start()
+    tracker.begin()
     for i in range(request.warmup + request.iters):
         bench.step(i)
     peak, end = tracker.stop()

@@ -18,6 +18,7 @@ from .machine import machine_description
 from .measure import CostRequest, request_to_json
 from .report import add_ratios
 
+_UNSEEN_FREE = 'Memory block of unknown size'
 _SCHEMA_KEYS = ('config', 'mode', 'device', 'batch_size', 'image_size', 'sec_per_iter',
                 'peak_memory_mb', 'trainable_params', 'total_params', 'optimizer_state_mb',
                 'train_flops')
@@ -149,7 +150,12 @@ def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any
                     f'{request.label} of {request.config}')
             raise RuntimeError(f'measuring {what} failed (exit code {proc.returncode}):\n{tail}')
         with open(res) as f:
-            return json.load(f)
+            result = json.load(f)
+        if not isinstance(request, list) and request.tensor_peak:
+            # c10's CPU allocator warns (once, on stderr) at a free whose allocation the
+            # profiler did not see; the figure is then an upper bound
+            result['tensor_peak_all_frees_seen'] = _UNSEEN_FREE not in proc.stderr
+        return result
 
 
 def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
@@ -185,8 +191,12 @@ def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
                   'untimed)', file=log, flush=True)
             tensors = run_request(replace(alone, tensor_peak=True))
             row.update(peak_tensor_mb=tensors['peak_tensor_mb'],
-                       tensor_mb_after_steps=tensors['tensor_mb_after_steps'])
+                       tensor_mb_after_steps=tensors['tensor_mb_after_steps'],
+                       tensor_peak_all_frees_seen=tensors.get('tensor_peak_all_frees_seen'))
             print(f'    {row["peak_tensor_mb"]:.0f} MB tensor peak', file=log, flush=True)
+            if row['tensor_peak_all_frees_seen'] is False:
+                print('    the steps freed a tensor allocated before the profiler started: '
+                      'the tensor peak is an upper bound', file=log, flush=True)
         row['timing'] = 'isolated'
         results.append(row)
     if timing == 'interleaved':

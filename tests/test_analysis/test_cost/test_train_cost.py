@@ -157,6 +157,7 @@ def test_cost_tool_on_tiny_twins(tiny_configs, tmp_path, capsys):
         # from one more fresh process per row, running the same steps under the profiler
         assert isinstance(r['peak_tensor_mb'], float) and r['peak_tensor_mb'] > 0
         assert 0 < r['tensor_mb_after_steps'] <= r['peak_tensor_mb']
+        assert r['tensor_peak_all_frees_seen'] is True
         # one SGD momentum buffer (float32) per trainable parameter, nothing for frozen ones
         assert r['optimizer_state_mb'] * MB == pytest.approx(r['trainable_params'] * 4)
         assert f"| {r['config']} | {r['variant']} |" in stdout
@@ -228,6 +229,67 @@ def test_tensor_peak_is_the_peak_of_live_tensor_bytes():
     peak, end = tracker.stop()
     assert (peak, end) == (16 * 2 ** 20, 3 * 2 ** 20)
     assert kept.numel() == 3 * 2 ** 20
+
+
+def test_tensor_peak_window_sees_frees_of_tensors_from_after_start():
+    """With the profiler started before a tensor is allocated and the window begun after, the
+    window's free of it is seen: the figures are above the window's start, exact."""
+    tracker = TensorPeak()
+    tracker.start()
+    built = torch.empty(8 * 2 ** 20, dtype=torch.uint8)  # built with the bench, freed by a step
+    tracker.begin()
+    del built
+    x = torch.empty(10 * 2 ** 20, dtype=torch.uint8)
+    peak, end = tracker.stop()
+    assert (peak, end) == (2 * 2 ** 20, 2 * 2 ** 20)
+    assert x.numel() == 10 * 2 ** 20
+
+
+def test_tensor_peak_sees_a_step_free_a_tensor_built_with_the_bench(tiny_configs, monkeypatch):
+    """measure() starts the profiler before it builds the bench: a step's free of a tensor the
+    bench built (as a sweep's first step does) lowers the live bytes instead of being missed."""
+    from mmfrozen.analysis.cost import measure as measure_module
+    _, frozen = tiny_configs
+    request = CostRequest(frozen, image_size=(64, 64), iters=1, warmup=1, flops=False,
+                          threads=1, tensor_peak=True)
+    plain = measure(request)
+    n_mb = 32
+
+    class FreeingBench(Bench):
+        def __init__(self, request):
+            super().__init__(request)
+            self.scratch = torch.empty(n_mb * 2 ** 20, dtype=torch.uint8)
+
+        def step(self, i, data=None):
+            self.scratch = None
+            return super().step(i, data)
+
+    monkeypatch.setattr(measure_module, 'Bench', FreeingBench)
+    freed = measure(request)
+    assert freed['tensor_mb_after_steps'] == pytest.approx(
+        plain['tensor_mb_after_steps'] - n_mb, abs=0.01)
+    assert freed['peak_tensor_mb'] == pytest.approx(max(0.0, plain['peak_tensor_mb'] - n_mb),
+                                                    abs=0.01)
+
+
+def test_run_request_says_when_the_profiler_missed_a_free(monkeypatch):
+    """The allocator's warning of a free it has no size for is on the measuring process's
+    stderr, which the tool does not show: the result says it (the figure is an upper bound)."""
+    import subprocess
+
+    def fake_run(cmd, **kwargs):
+        with open(cmd[-1], 'w') as f:
+            json.dump(dict(variant='as-config', peak_tensor_mb=1.0,
+                           tensor_mb_after_steps=0.5), f)
+        return subprocess.CompletedProcess(cmd, 0, '', stderr)
+
+    monkeypatch.setattr(plan_module.subprocess, 'run', fake_run)
+    request = CostRequest('x.py', tensor_peak=True)
+    for stderr, seen in (('', True), ('[W CPUAllocator.cpp:245] Memory block of unknown size '
+                                      'was allocated before the profiling started', False)):
+        assert plan_module.run_request(request)['tensor_peak_all_frees_seen'] is seen
+    assert 'tensor_peak_all_frees_seen' not in plan_module.run_request(
+        CostRequest('x.py', tensor_peak=False))
 
 
 def test_tensor_peak_of_the_measured_steps(tiny_configs):
