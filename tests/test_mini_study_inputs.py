@@ -232,3 +232,29 @@ def test_a_schedule_no_run_could_train_with_is_refused_when_the_design_is_made()
     with pytest.raises(ValueError, match='batch_size must be'):
         RunSchedule(batch_size=0)
     assert FULL.with_(detector_batch_size=16).run_schedule.batch_size == 16
+
+
+def test_a_study_of_another_profile_in_the_work_dir_is_refused_not_replaced(tmp_path, capsys):
+    """`make demo ARGS=--quick` after `make demo` went to the same work dir: the quick runs
+    replaced the default's runs of seeds 0-1 under the same folder names (10 iterations where
+    the names and the default's seed 2 say 450), and its summary, report and plots, silently."""
+    import json
+
+    from mmfrozen.mini_study.pipeline import main, other_study
+    work = tmp_path / 'study'
+    assert other_study(str(work), 'quick', [0]) == (None, None)  # nothing there
+    work.mkdir()
+    summary = work / 'summary.json'
+    summary.write_text(json.dumps(dict(profile='default', date='2026-12-05 17:09 UTC',
+                                       data_seeds=[0])))
+    refusal, note = other_study(str(work), 'quick', [0])
+    assert note is None and "profile 'default' (2026-12-05 17:09 UTC)" in refusal
+    assert '--work-dir' in refusal
+    assert other_study(str(work), 'default', [0]) == (None, None)  # a rerun of that study
+    refusal, note = other_study(str(work), 'default', [1])
+    assert refusal is None and 'data seed(s) [0]' in note and 'runs under runs/ stay' in note
+    assert main(['--quick', '--work-dir', str(work)]) == 2
+    assert "holds a mini-study of profile 'default'" in capsys.readouterr().err
+    assert sorted(p.name for p in work.iterdir()) == ['summary.json']  # nothing touched
+    summary.write_text('{not json')
+    assert other_study(str(work), 'quick', [0]) == (None, None)

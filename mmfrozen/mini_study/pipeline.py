@@ -157,17 +157,20 @@ def run_study(args: argparse.Namespace) -> dict:
     from .runner_utils import use_device
     from .upstream import cached_backbone
 
+    design = design_of(args)
+    work_dir = osp.abspath(args.work_dir)
+    data_seeds = list(range(args.data_seed, args.data_seed + design.worlds))
+    refusal, replaced = other_study(work_dir, design.profile, data_seeds)
+    if refusal is not None:  # before anything is changed, in the work dir or in this process
+        raise FileExistsError(refusal)
     use_device(args.device)
     # this process trains the upstream classifier on every core the workers will use; each
     # worker process trains one detector with --threads threads
     torch.set_num_threads(args.jobs * args.threads)
     os.environ['OMP_NUM_THREADS'] = str(args.threads)
-    design = design_of(args)
-    work_dir = osp.abspath(args.work_dir)
     cache_root = osp.join(work_dir, 'cache')
     os.makedirs(cache_root, exist_ok=True)
     variants = select(args.variants or design.variants)
-    data_seeds = list(range(args.data_seed, args.data_seed + design.worlds))
     # the costliest runs first over every world, so the last runs to finish are short ones
     runs = [(d, v, s) for v, s in plan_runs(variants, design.seeds) for d in data_seeds]
     progress = Progress(num_stages=len(STAGES) + 2 * (design.worlds - 1))
@@ -181,6 +184,8 @@ def run_study(args: argparse.Namespace) -> dict:
         progress.print(f'   expect about {EXPECTED_MINUTES[design.profile]} minutes on a 2-core '
                        'CPU with the default --jobs 2 (less with the cache, on a GPU or more '
                        'cores)')
+    if replaced is not None:
+        progress.print(f'   note: {replaced}')
     if design.replicates < design.min_replicates:
         progress.print(f'   note: {design.seeds} seed(s) x {design.worlds} world(s) = '
                        f'{design.replicates} replicate(s); the verdict rule needs at least '
@@ -281,7 +286,7 @@ def run_study(args: argparse.Namespace) -> dict:
         table_warnings += table.warnings
     results, warnings = run_results(rows, records, {v.key: v for v in VARIANTS},
                                     design.converge_tol)
-    warnings = trained_warnings + warnings
+    warnings = ([replaced] if replaced else []) + trained_warnings + warnings
     for w in warnings:
         progress.print(f'   warning: {w}')
     if table_warnings:  # e.g. that a config has several runs (its seeds): in the report's notes
@@ -334,6 +339,43 @@ def run_study(args: argparse.Namespace) -> dict:
     progress.print(f'done in {fmt_seconds(time.time() - t_start)} (' + ', '.join(
         f'{k} {fmt_seconds(v)}' for k, v in stage_seconds.items()) + ')')
     return summary
+
+
+def other_study(work_dir: str, profile: str, data_seeds: Sequence[int]
+                ) -> Tuple[Optional[str], Optional[str]]:
+    """What a study of ``profile`` on ``data_seeds`` would replace of the study whose
+    ``summary.json`` is in ``work_dir``: (a refusal, a note), each None when there is nothing to
+    say.
+
+    Another profile is refused: its runs of the same variant, world and seed would be replaced
+    by runs of another schedule under the same folder names, and its summary, report and plots
+    overwritten. Other data seeds of the same profile are a note: the summary, report and plots
+    are replaced; the previous study's runs (other worlds) stay.
+    """
+    import json
+    path = osp.join(work_dir, 'summary.json')
+    if not osp.isfile(path):
+        return None, None
+    try:
+        with open(path) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        return None, None  # not a summary this code can read: nothing to compare
+    if not isinstance(previous, dict):
+        return None, None
+    when = previous.get('date', 'no date')
+    theirs = previous.get('profile')
+    if theirs is not None and theirs != profile:
+        return (f'{work_dir} holds a mini-study of profile {theirs!r} ({when}); a run of profile '
+                f'{profile!r} there would replace its runs with runs of another schedule under '
+                'the same folder names, and its summary, report and plots. Pass another '
+                f'--work-dir, or remove {path} to replace that study.'), None
+    seeds = previous.get('data_seeds')
+    if isinstance(seeds, list) and seeds != list(data_seeds):
+        return None, (f'{work_dir} held the summary of data seed(s) {seeds} ({when}); this study '
+                      f'(data seed(s) {list(data_seeds)}) replaced its summary.json, summary.md, '
+                      'plots and report/; its runs under runs/ stay')
+    return None, None
 
 
 def trained_by_variant(records: Sequence[dict]) -> Tuple[Dict[str, dict], List[str]]:
@@ -410,7 +452,11 @@ def cost_claim_of(cost_claim, variants: Sequence[Variant], world: tuple, design:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console entry point."""
-    run_study(parse_args(argv))
+    try:
+        run_study(parse_args(argv))
+    except FileExistsError as exc:  # another study in the work dir: said, nothing touched
+        print(f'mmfrozen-mini-study: error: {exc}', file=sys.stderr)
+        return 2
     return 0
 
 
