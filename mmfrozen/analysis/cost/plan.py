@@ -197,6 +197,9 @@ def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
             if row['tensor_peak_all_frees_seen'] is False:
                 print('    the steps freed a tensor allocated before the profiler started: '
                       'the tensor peak is an upper bound', file=log, flush=True)
+        # the memory figures' steps (the row's iters and warmup become the interleaved
+        # timing's below)
+        row['memory_steps'] = alone.warmup + alone.iters
         row['timing'] = 'isolated'
         results.append(row)
     if timing == 'interleaved':

@@ -1,4 +1,5 @@
 """The training-cost tool on tiny configs: it runs, its columns are there and consistent."""
+import io
 import json
 import os.path as osp
 
@@ -290,6 +291,33 @@ def test_run_request_says_when_the_profiler_missed_a_free(monkeypatch):
         assert plan_module.run_request(request)['tensor_peak_all_frees_seen'] is seen
     assert 'tensor_peak_all_frees_seen' not in plan_module.run_request(
         CostRequest('x.py', tensor_peak=False))
+
+
+def test_the_memory_figures_say_over_how_many_steps(monkeypatch):
+    """Under interleaved timing the memory processes (peak RSS, tensor peak) run 1 warm-up + 1
+    step while the row's iters and warmup are the timing's: the row says both."""
+    seen = []
+
+    def fake(request):
+        if isinstance(request, list):
+            return {r.label: dict(sec_per_iter=1.0) for r in request}
+        seen.append((request.tensor_peak, request.warmup, request.iters))
+        if request.tensor_peak:
+            return dict(variant=request.label, peak_tensor_mb=2.0, tensor_mb_after_steps=1.0)
+        return dict(config='c', variant=request.label, mode='ft', freezing='none',
+                    precision=None, device='cpu', batch_size=2, image_size=[64, 64],
+                    sec_per_iter=1.0, peak_memory_mb=3.0, peak_tensor_mb=None,
+                    trainable_params=1, total_params=1, optimizer_state_mb=0.0,
+                    backbone_optimizer_state_mb=0.0, train_flops=None, iters=request.iters,
+                    warmup=request.warmup)
+
+    monkeypatch.setattr(plan_module, 'run_request', fake)
+    planned = [('c', CostRequest('c.py', iters=3, warmup=2))]
+    (row,) = plan_module.run(planned, log=io.StringIO())['results']
+    assert seen == [(False, 1, 1), (True, 1, 1)]
+    assert (row['iters'], row['warmup'], row['memory_steps']) == (3, 2, 2)
+    (row,) = plan_module.run(planned, timing='isolated', log=io.StringIO())['results']
+    assert (row['iters'], row['warmup'], row['memory_steps']) == (3, 2, 5)
 
 
 def test_tensor_peak_of_the_measured_steps(tiny_configs):
