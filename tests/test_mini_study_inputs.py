@@ -258,3 +258,31 @@ def test_a_study_of_another_profile_in_the_work_dir_is_refused_not_replaced(tmp_
     assert sorted(p.name for p in work.iterdir()) == ['summary.json']  # nothing touched
     summary.write_text('{not json')
     assert other_study(str(work), 'quick', [0]) == (None, None)
+
+
+def test_a_window_of_the_logged_time_ends_at_every_validation_of_every_profile(tmp_path):
+    """The training time at a validation is the sum of the logged windows before it; the
+    configs log every 15 iterations, which divides the default's 90 but not the long profile's
+    100: its validation at iteration 100 was given the time of iteration 90."""
+    import os.path as osp
+
+    from mmfrozen.datasets.shapes_detection import ShapesDetection
+    from mmfrozen.mini_study.design import FULL, LONG, QUICK
+    from mmfrozen.mini_study.detectors import detection_config
+    from mmfrozen.mini_study.results import training_seconds
+    from mmfrozen.mini_study.variants import VARIANTS
+
+    from .conftest import CONFIGS
+    data = ShapesDetection(root=str(tmp_path), classes=('a', 'b'), image_size=128)
+    config = osp.join(CONFIGS, 'mini_study', VARIANTS[0].config)
+    for design in (FULL, LONG, QUICK):
+        cfg = detection_config(config, data, 'up.pth', str(tmp_path), design.run_schedule)
+        step, val, last = (cfg.default_hooks.logger.interval, cfg.train_cfg.val_interval,
+                           cfg.train_cfg.max_iters)
+        assert cfg.log_processor.window_size == step and val % step == 0 and last % step == 0
+        seconds = training_seconds([dict(iter=i, time=0.5) for i in range(step, last + 1, step)])
+        for it in range(val, last + 1, val):
+            assert [s for i, s in seconds if i <= it][-1] == 0.5 * it, (design.profile, it)
+    assert FULL.run_schedule == type(FULL.run_schedule)()  # the default keeps the configs' 15
+    cfg = detection_config(config, data, 'up.pth', str(tmp_path), FULL.run_schedule)
+    assert cfg.default_hooks.logger.interval == 15
