@@ -66,6 +66,15 @@ def test_each_profile_trains_its_runs_as_its_design_says(tmp_path):
     assert long.model.bbox_head.num_classes == 2
 
 
+def test_each_profile_has_its_own_work_dir_unless_one_is_given():
+    """`make demo`, then `make demo ARGS="--profile long"` (or `--quick`) as the README gives
+    them: each writes to its own folder, so neither replaces the other's runs."""
+    assert parse_args([]).work_dir == osp.join('work_dirs', 'mini_study')
+    assert parse_args(['--profile', 'long']).work_dir == osp.join('work_dirs', 'mini_study_long')
+    assert parse_args(['--quick']).work_dir == osp.join('work_dirs', 'mini_study_quick')
+    assert parse_args(['--quick', '--work-dir', 'x']).work_dir == 'x'
+
+
 def test_bad_arguments_are_refused():
     for argv in (['--seeds', '0'], ['--jobs', '0'], ['--data-seed', '-1'],
                  ['--variants', 'frozen-fpn', 'nonsense'], ['--quick', '--profile', 'long'],

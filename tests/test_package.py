@@ -220,7 +220,7 @@ def test_mini_study_quick_writes_to_the_working_folder(installed, tmp_path):
     work.mkdir()
     run(['mmfrozen-mini-study', '--quick', '--variants', 'ft-fpn', 'frozen-fpn', '--seeds', '1'],
         installed, work, timeout=900)
-    study = work / 'work_dirs' / 'mini_study'
+    study = work / 'work_dirs' / 'mini_study_quick'  # each profile's own folder
     summary = json.loads((study / 'summary.json').read_text())
     assert set(summary['variants']) == {'ft-fpn', 'frozen-fpn'}
     # one results table per world (data seed 0 by default)

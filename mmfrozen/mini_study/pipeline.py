@@ -33,8 +33,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Run the mini-study end to end: data, upstream pretraining, detector '
         'variants, results table, summary with the paper\'s three claims, plots.')
-    parser.add_argument('--work-dir', default='work_dirs/mini_study',
-                        help='where the cache, runs and report go (default: work_dirs/mini_study)')
+    parser.add_argument('--work-dir', default=None,
+                        help='where the cache, runs and report go (default: work_dirs/mini_study '
+                        'for the default profile, work_dirs/mini_study_<profile> for the others, '
+                        'so that one profile never replaces another\'s runs)')
     parser.add_argument('--profile', choices=sorted(PROFILES), default=None,
                         help='default: about 15 minutes on 2 cores; long: the paper\'s regime '
                         '(converged detectors, the fine-tuned backbone at the decoder\'s '
@@ -76,6 +78,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f'--quick is --profile quick; it contradicts --profile {args.profile}')
     args.profile = 'quick' if args.quick else (args.profile or 'default')
     args.quick = args.profile == 'quick'
+    if args.work_dir is None:
+        args.work_dir = osp.join('work_dirs', 'mini_study' if args.profile == 'default'
+                                 else f'mini_study_{args.profile}')
     if args.data_seed < 0:
         parser.error(f'--data-seed must be >= 0 (a numpy seed), got {args.data_seed}')
     try:
