@@ -282,6 +282,10 @@ class TensorPeak:
 
     def start(self) -> None:
         from torch.profiler import ProfilerActivity, profile
+        if torch._C._autograd._profiler_enabled():
+            # a second session replaces the running one: the outer profile would lose its end
+            raise RuntimeError('TensorPeak.start(): a torch profiler is already running in this '
+                               'process; measure the tensor peak outside it')
         self._profiler = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
         self._profiler.start()
 

@@ -246,6 +246,16 @@ def test_tensor_peak_window_sees_frees_of_tensors_from_after_start():
     assert x.numel() == 10 * 2 ** 20
 
 
+def test_tensor_peak_refuses_to_start_inside_another_profiler():
+    """A second profiling session would replace the running one (which then ends empty)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True):
+        with pytest.raises(RuntimeError, match='already running'):
+            TensorPeak().start()
+        x = torch.empty(2 ** 20, dtype=torch.uint8)
+    assert x.numel() == 2 ** 20
+
+
 def test_tensor_peak_sees_a_step_free_a_tensor_built_with_the_bench(tiny_configs, monkeypatch):
     """measure() starts the profiler before it builds the bench: a step's free of a tensor the
     bench built (as a sweep's first step does) lowers the live bytes instead of being missed."""
