@@ -7,6 +7,7 @@ import re
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from mmfrozen.datasets.shapes_detection import ShapesDetection
 from mmfrozen.mini_study import QUICK
@@ -64,6 +65,33 @@ def test_each_profile_trains_its_runs_as_its_design_says(tmp_path):
     assert long.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 1.0
     assert [(s.begin, s.end) for s in long.param_scheduler] == [(0, 80), (80, 800)]
     assert long.model.bbox_head.num_classes == 2
+
+
+def test_new_weights_learn_at_the_decoders_rate_in_every_variant():
+    """A random backbone (scratch) and the residual adapters in a frozen backbone are new
+    weights: the decoder's learning rate; only a pretrained backbone's weights learn at 0.1x."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    rates = {}
+    for key in ('ft-fpn', 'frozen-adapters-fpn', 'scratch-fpn'):
+        cfg = Config.fromfile(osp.join(CONFIGS, 'mini_study', select([key])[0].config))
+        cfg.model.backbone.init_cfg = None
+        model = MODELS.build(cfg.model)
+        groups = build_optim_wrapper(model, cfg.optim_wrapper).optimizer.param_groups
+        names = {id(p): n for n, p in model.named_parameters()}
+        lr = {names[id(g['params'][0])]: g['lr'] for g in groups}
+        base = cfg.optim_wrapper.optimizer.lr
+        rates[key] = {kind: {v / base for n, v in lr.items() if kind(n)} for kind in (
+            lambda n: n.startswith('neck.'),
+            lambda n: '.adapter.' in n,
+            lambda n: n.startswith('backbone.') and '.adapter.' not in n)}
+    neck, adapter, backbone = (lambda k: list(rates[k].values()))('frozen-adapters-fpn')
+    assert neck == {1.0} and adapter == {1.0}, (neck, adapter)
+    assert list(rates['ft-fpn'].values())[2] == {0.1}
+    assert list(rates['scratch-fpn'].values())[2] == {1.0}
 
 
 def test_each_profile_has_its_own_work_dir_unless_one_is_given():
