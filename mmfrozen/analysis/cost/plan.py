@@ -136,6 +136,10 @@ def run_request(request: Union[CostRequest, List[CostRequest]]) -> Dict[str, Any
     root = osp.dirname(osp.dirname(osp.abspath(mmfrozen.__file__)))  # the process imports it too
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join([root] + [p for p in [env.get('PYTHONPATH')] if p])
+    if not isinstance(request, list) and request.tensor_peak:
+        # the warning of a free the profiler missed (below) is a c10 WARNING: a user's
+        # TORCH_CPP_LOG_LEVEL=ERROR would hide it
+        env['TORCH_CPP_LOG_LEVEL'] = 'WARNING'
     with tempfile.TemporaryDirectory(prefix='mmfrozen_cost_') as tmp:
         req, res = osp.join(tmp, 'request.json'), osp.join(tmp, 'result.json')
         with open(req, 'w') as f:

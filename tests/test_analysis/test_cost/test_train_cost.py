@@ -288,19 +288,24 @@ def test_run_request_says_when_the_profiler_missed_a_free(monkeypatch):
     stderr, which the tool does not show: the result says it (the figure is an upper bound)."""
     import subprocess
 
+    levels = []
+
     def fake_run(cmd, **kwargs):
+        levels.append(kwargs['env'].get('TORCH_CPP_LOG_LEVEL'))
         with open(cmd[-1], 'w') as f:
             json.dump(dict(variant='as-config', peak_tensor_mb=1.0,
                            tensor_mb_after_steps=0.5), f)
         return subprocess.CompletedProcess(cmd, 0, '', stderr)
 
     monkeypatch.setattr(plan_module.subprocess, 'run', fake_run)
+    monkeypatch.setenv('TORCH_CPP_LOG_LEVEL', 'ERROR')  # would hide the warning
     request = CostRequest('x.py', tensor_peak=True)
     for stderr, seen in (('', True), ('[W CPUAllocator.cpp:245] Memory block of unknown size '
                                       'was allocated before the profiling started', False)):
         assert plan_module.run_request(request)['tensor_peak_all_frees_seen'] is seen
     assert 'tensor_peak_all_frees_seen' not in plan_module.run_request(
         CostRequest('x.py', tensor_peak=False))
+    assert levels == ['WARNING', 'WARNING', 'ERROR']
 
 
 def test_the_memory_figures_say_over_how_many_steps(monkeypatch):
