@@ -199,7 +199,7 @@ def run(planned: List[Tuple[str, CostRequest]], timing: str = 'interleaved',
                        tensor_peak_all_frees_seen=tensors.get('tensor_peak_all_frees_seen'))
             print(f'    {row["peak_tensor_mb"]:.0f} MB tensor peak', file=log, flush=True)
             if row['tensor_peak_all_frees_seen'] is False:
-                print('    the steps freed a tensor allocated before the profiler started: '
+                print('    the process freed a tensor allocated before the profiler started: '
                       'the tensor peak is an upper bound', file=log, flush=True)
         # the memory figures' steps (the row's iters and warmup become the interleaved
         # timing's below)
