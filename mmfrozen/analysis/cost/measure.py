@@ -297,6 +297,16 @@ class TensorPeak:
         self._window = record_function(self._WINDOW)
         self._window.__enter__()
 
+    def close(self) -> None:
+        """Stop profiling without a result (after an error), so the process can profile again;
+        nothing if already stopped."""
+        if self._profiler is None:
+            return
+        if self._window is not None:
+            self._window.__exit__(None, None, None)
+        profiler, self._profiler, self._window = self._profiler, None, None
+        profiler.stop()
+
     def stop(self) -> Tuple[int, int]:
         """(peak, end): the highest live tensor bytes above the window's start, and those at
         its end."""
@@ -442,7 +452,10 @@ def measure(request: CostRequest) -> Dict[str, Any]:
         # sweep's) is seen: the window over the steps is exact
         tracker = TensorPeak()
         tracker.start()
-        return measure_tensor_peak(Bench(request), tracker)
+        try:
+            return measure_tensor_peak(Bench(request), tracker)
+        finally:
+            tracker.close()  # a failed build or step must not leave the profiler running
     bench = Bench(request)
     model, optim_wrapper, hooks = bench.model, bench.optim_wrapper, bench.hooks
     memory = _Memory(request.device)
@@ -500,11 +513,14 @@ def measure_tensor_peak(bench: Bench, tracker: Optional[TensorPeak] = None) -> D
     if tracker is None:
         tracker = TensorPeak()
         tracker.start()
-    gc.collect()
-    tracker.begin()
-    for i in range(request.warmup + request.iters):
-        bench.step(i)
-    peak, end = tracker.stop()
+    try:
+        gc.collect()
+        tracker.begin()
+        for i in range(request.warmup + request.iters):
+            bench.step(i)
+        peak, end = tracker.stop()
+    finally:
+        tracker.close()
     return dict(variant=request.label, peak_tensor_mb=peak / _MB,
                 tensor_mb_after_steps=end / _MB)
 

@@ -256,6 +256,20 @@ def test_tensor_peak_refuses_to_start_inside_another_profiler():
     assert x.numel() == 2 ** 20
 
 
+def test_a_failed_tensor_peak_measurement_stops_the_profiler(tiny_configs, monkeypatch):
+    """A step that raises leaves no profiler running (which would refuse the next start)."""
+    _, frozen = tiny_configs
+
+    def fail(self, i, data=None):
+        raise ValueError('a failing step')
+
+    monkeypatch.setattr(Bench, 'step', fail)
+    with pytest.raises(ValueError, match='a failing step'):
+        measure(CostRequest(frozen, image_size=(64, 64), iters=1, warmup=0, flops=False,
+                            threads=1, tensor_peak=True))
+    assert not torch._C._autograd._profiler_enabled()
+
+
 def test_tensor_peak_sees_a_step_free_a_tensor_built_with_the_bench(tiny_configs, monkeypatch):
     """measure() starts the profiler before it builds the bench: a step's free of a tensor the
     bench built (as a sweep's first step does) lowers the live bytes instead of being missed."""
