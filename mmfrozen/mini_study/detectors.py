@@ -91,7 +91,7 @@ def trained_schedule(cfg: Config) -> Dict[str, Any]:
         schedulers = [schedulers]
     first = schedulers[0] if schedulers else {}
     keys = cfg.optim_wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
-    backbone = keys.get('backbone', {}).get('lr_mult') if 'backbone' in keys else None
+    backbone = keys.get('backbone', {}).get('lr_mult')
     max_iters, batch = int(cfg.train_cfg.max_iters), int(cfg.train_dataloader.batch_size)
     return dict(max_iters=max_iters, batch_size=batch, images=max_iters * batch,
                 warmup_iters=int(first.get('end', 0)) if first.get('type') == 'LinearLR' else 0,
