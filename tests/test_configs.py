@@ -15,7 +15,7 @@ import pytest
 from mmengine.config import Config
 
 import mmfrozen  # noqa: F401
-from mmfrozen.config import MODES, ConfigName, config_mode
+from mmfrozen.config import MODES, ConfigName, config_mode, dataset_repeats
 from mmfrozen.sweep import is_sweep_config
 from mmfrozen.testing.smoke import smoke_step
 
@@ -97,6 +97,23 @@ def test_mode_in_name_is_the_mode_of_the_config(path):
         pytest.skip('starts from a trained detector (load_from): the mode in its name is that '
                     'of the run it continues')
     assert config_mode(cfg) == mode
+
+
+@pytest.mark.parametrize('path', [p for p in ALL if name_mode(p)],
+                         ids=[osp.relpath(p, CONFIGS) for p in ALL if name_mode(p)])
+def test_schedule_in_name_is_what_the_config_trains(path):
+    """``1x`` trains 12 epochs (mmdet's ``3x``/LSJ: fewer epochs of a repeated dataset),
+    ``450it`` 450 iterations, ``1xb8`` 8 images per GPU: the results table reports a name's
+    schedule only where the run's config trains it."""
+    cfg, name = load(path), ConfigName.parse(osp.basename(path))
+    loop = cfg.get('train_cfg') or {}
+    by_epoch = loop.get('type', 'EpochBasedTrainLoop').rsplit('.', 1)[-1] == \
+        'EpochBasedTrainLoop'
+    claims = name.claims
+    assert claims.epochs or claims.iters, f'{name.schedule!r} states no training length'
+    assert claims.disagreements(by_epoch, loop.get('max_epochs'), loop.get('max_iters'),
+                                cfg.train_dataloader.batch_size,
+                                dataset_repeats(cfg.train_dataloader)) == []
 
 
 @pytest.mark.parametrize('path', [p for p in ALL if name_mode(p) not in (None, 'ft')],

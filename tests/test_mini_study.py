@@ -421,7 +421,8 @@ def test_quick_run_produces_every_artefact(tmp_path, capsys, monkeypatch):
     assert saved['cost']['timing']['batch_size'] == 8
     assert 'Detectors trained 10 iterations of 8 images' in (work / 'summary.md').read_text()
     assert 'The runs trained 10 iterations of 8 images (80 images seen)' in table
-    assert 'the Schedule column is the config names\' and does not say' in table
+    assert 'the Schedule column shows the length and batch the runs trained' in table
+    assert '| 1xb8-10it (name: 1xb8-450it) |' in table
     import yaml
     meta = yaml.safe_load((work / 'report' / 'world7' / 'metafile.yml').read_text())
     assert meta['Models'] and all(

@@ -69,6 +69,19 @@ def innermost_dataset(node: dict) -> dict:
     return node
 
 
+def dataset_repeats(node: dict) -> int:
+    """How many passes over its data one epoch of a dataloader (or dataset wrapper) config
+    makes: the product of the ``times`` of the ``RepeatDataset`` wrappers on the way to
+    :func:`innermost_dataset`; 1 without one."""
+    repeats = 1
+    while isinstance(node, dict) and isinstance(node.get('dataset'), dict):
+        if str(node.get('type', '')).rsplit('.', 1)[-1] == 'RepeatDataset' \
+                and isinstance(node.get('times'), int):
+            repeats *= node['times']
+        node = node['dataset']
+    return repeats
+
+
 def set_num_classes(model_cfg: dict, num_classes: int) -> None:
     """Set every ``num_classes`` inside a model config (all heads and stages)."""
     def fn(d: dict) -> None:

@@ -6,8 +6,9 @@ parts and ``-`` inside a part; the backbone part carries the mode (``ft``, ``fro
 mode replaced by ``ft``.
 """
 import os.path as osp
+import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional
 
 from .mode import MODES
 
@@ -55,6 +56,11 @@ class ConfigName:
                    schedule='_'.join(parts[3:-1]), dataset=parts[-1])
 
     @property
+    def claims(self) -> 'NamedSchedule':
+        """What the schedule part says about the training length and batch."""
+        return NamedSchedule.parse(self.schedule)
+
+    @property
     def twin(self) -> Optional[str]:
         """Stem of the fine-tuned twin; None for an ``ft`` config (it is the control)."""
         if self.mode == 'ft':
@@ -62,6 +68,98 @@ class ConfigName:
         parts = self.stem.split('_')
         parts[1] = f'{self.backbone}-ft'
         return '_'.join(parts)
+
+
+#: Tokens of a name's schedule part that say how long or with which batch a config trains
+#: (mmdet's naming convention): ``1x`` = 12 epochs, ``72e``, ``450it``, ``90k`` iterations,
+#: ``8xb2`` (8 GPUs of 2 images each).
+_EPOCHS_X = re.compile(r'(\d+)x')
+_EPOCHS = re.compile(r'(\d+)e')
+_ITERS = re.compile(r'(\d+)(it|iter|iters|i|k)')
+_GPUS_BATCH = re.compile(r'(\d+)xb(\d+)')
+
+
+@dataclass(frozen=True)
+class NamedSchedule:
+    """What a name's schedule part says of the training length and batch (None: it says
+    nothing, or two tokens of the same kind disagree).
+
+    Attributes:
+        epochs: ``1x`` (12 epochs; ``Nx`` is 12N), ``72e``.
+        iters: ``450it``, ``90k`` (90,000).
+        gpus / batch_per_gpu: ``8xb2``: 8 GPUs of 2 images each.
+    """
+    epochs: Optional[int] = None
+    iters: Optional[int] = None
+    gpus: Optional[int] = None
+    batch_per_gpu: Optional[int] = None
+
+    @classmethod
+    def parse(cls, schedule: str) -> 'NamedSchedule':
+        found: dict = {}
+        clash: set = set()
+
+        def put(key: str, value: int) -> None:
+            if found.setdefault(key, value) != value:
+                clash.add(key)
+        for token in re.split('[-_]', schedule):
+            if m := _GPUS_BATCH.fullmatch(token):
+                put('gpus', int(m[1]))
+                put('batch_per_gpu', int(m[2]))
+            elif m := _EPOCHS_X.fullmatch(token):
+                put('epochs', 12 * int(m[1]))
+            elif m := _EPOCHS.fullmatch(token):
+                put('epochs', int(m[1]))
+            elif m := _ITERS.fullmatch(token):
+                put('iters', int(m[1]) * (1000 if m[2] == 'k' else 1))
+        return cls(**{k: v for k, v in found.items() if k not in clash})
+
+    @staticmethod
+    def rewrite(schedule: str, epochs: Optional[int], iters: Optional[int],
+                batch_per_gpu: Optional[int]) -> str:
+        """``schedule`` (a name's schedule part) with its length and batch tokens replaced by
+        what a run trained (``lsj-72e`` -> ``lsj-12e``, ``1xb8-450it`` -> ``1xb16-800it``); a
+        length the name does not state is added at the end."""
+        out, length_done = [], False
+        for token in re.split('([-_])', schedule):
+            if (m := _GPUS_BATCH.fullmatch(token)) and batch_per_gpu:
+                token = f'{m[1]}xb{batch_per_gpu}'
+            elif _EPOCHS_X.fullmatch(token) or _EPOCHS.fullmatch(token) \
+                    or _ITERS.fullmatch(token):
+                token = '' if length_done else f'{epochs}e' if epochs else f'{iters}it'
+                length_done = True
+            out.append(token)
+        text = ''.join(out).strip('-_').replace('--', '-')
+        if not length_done and (epochs or iters):
+            text += ('-' if text else '') + (f'{epochs}e' if epochs else f'{iters}it')
+        return text
+
+    def disagreements(self, by_epoch: Optional[bool], max_epochs: Optional[int],
+                      max_iters: Optional[int], batch_size: Optional[int],
+                      repeats: int = 1) -> List[str]:
+        """What a config's ``train_cfg`` and ``train_dataloader.batch_size`` train that the
+        name does not say, in words; empty when they agree (or either is unknown).
+
+        ``repeats``: the ``times`` of the ``RepeatDataset`` the loader reads (mmdet's ``3x`` and
+        LSJ configs run 12 epochs of a dataset repeated 3 times, 18 of one repeated 4): one
+        loop epoch is that many passes over the data.
+        """
+        found = []
+        if max_epochs and repeats > 1:
+            max_epochs *= repeats
+        if self.epochs is not None and by_epoch is False and max_iters:
+            found.append(f'{max_iters} iterations where the name says {self.epochs} epochs')
+        elif self.epochs is not None and by_epoch and max_epochs and max_epochs != self.epochs:
+            found.append(f'{max_epochs} epochs where the name says {self.epochs}')
+        if self.iters is not None and by_epoch and max_epochs:
+            found.append(f'{max_epochs} epochs where the name says {self.iters} iterations')
+        elif self.iters is not None and by_epoch is False and max_iters \
+                and max_iters != self.iters:
+            found.append(f'{max_iters} iterations where the name says {self.iters}')
+        if self.batch_per_gpu is not None and batch_size and batch_size != self.batch_per_gpu:
+            found.append(f'{batch_size} images per GPU where the name says '
+                         f'{self.batch_per_gpu}')
+        return found
 
 
 def twin_config_path(config_path: str) -> str:

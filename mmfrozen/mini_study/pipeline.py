@@ -263,8 +263,8 @@ def run_study(args: argparse.Namespace) -> dict:
     machine = machine_description()
     rows, table_files, table_warnings = [], {}, []
     trained, trained_warnings = trained_by_variant(records)
-    # the study changed the configs' schedule: the config names' schedule (the results table's
-    # Schedule column) and the files under configs/ do not say how the runs trained
+    # the study changed the configs' schedule: the config names and the files under configs/
+    # do not say how the runs trained
     changed = {k: v for k, v in asdict(design.run_schedule).items() if v is not None}
     for data_seed in data_seeds:
         mine = [r['work_dir'] for r in records if r['data_seed'] == data_seed]
@@ -279,10 +279,11 @@ def run_study(args: argparse.Namespace) -> dict:
         if changed:
             edits = ', '.join(f'{k}={v}' for k, v in changed.items())
             notes.append(
-                f'The study changed the configs\' schedule ({edits}): the Schedule column is '
-                'the config names\' and does not say how these runs trained, nor do the files '
-                'under configs/ (the Config column is not linked to them); metafile.yml and '
-                'results.csv (config_path) give each run\'s dumped config.')
+                f'The study changed the configs\' schedule ({edits}): the Schedule column '
+                'shows the length and batch the runs trained beside the config name\'s; the '
+                'files under configs/ do not say how these runs trained (the Config column is '
+                'not linked to them); metafile.yml and results.csv (config_path) give each '
+                'run\'s dumped config.')
         table_files[f'world{data_seed}'] = table.write(
             osp.join(report_dir, f'world{data_seed}'),
             config_root=None if changed else CONFIG_ROOT,

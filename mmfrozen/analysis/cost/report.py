@@ -77,6 +77,12 @@ def _add_sweep_ratios(variants: Dict[str, Dict[str, Any]]) -> None:
     q['memory_vs_member'] = _ratio(sweep['peak_memory_mb'], peaks[0])
     q['memory_vs_separate_max'] = _ratio(sweep['peak_memory_mb'], separate['peak_memory_mb_max'])
     q['memory_vs_separate_sum'] = _ratio(sweep['peak_memory_mb'], separate['peak_memory_mb_sum'])
+    tensors = [r.get('peak_tensor_mb') for r in members]
+    if None not in tensors:  # measured for every member (not with --no-tensor-peak)
+        separate.update(peak_tensor_mb_max=max(tensors), peak_tensor_mb_sum=sum(tensors))
+        q['tensor_memory_vs_member'] = _ratio(sweep.get('peak_tensor_mb'), tensors[0])
+        q['tensor_memory_vs_separate_max'] = _ratio(sweep.get('peak_tensor_mb'), max(tensors))
+        q['tensor_memory_vs_separate_sum'] = _ratio(sweep.get('peak_tensor_mb'), sum(tensors))
     q['flops_vs_separate'] = _ratio(sweep['train_flops'], separate['train_flops'])
 
 
@@ -85,10 +91,12 @@ def _fmt(value: Optional[float], spec: str) -> str:
 
 
 def _stock_memory(q: Dict[str, Optional[float]]) -> str:
-    if 'memory_vs_stock' not in q:
-        return '-'
-    return (f"{_fmt(q['memory_vs_stock'], '.3f')} / "
-            f"{_fmt(q.get('tensor_memory_vs_stock'), '.3f')}")
+    return _both(q, 'memory_vs_stock', '.3f') if 'memory_vs_stock' in q else '-'
+
+
+def _both(q: Dict[str, Optional[float]], key: str, spec: str) -> str:
+    """``<RSS ratio> / <tensor ratio>`` of ratio ``key`` (``memory_vs_...``)."""
+    return f"{_fmt(q.get(key), spec)} / {_fmt(q.get('tensor_' + key), spec)}"
 
 
 def markdown(results: List[Dict[str, Any]]) -> str:
@@ -119,9 +127,10 @@ def markdown(results: List[Dict[str, Any]]) -> str:
     sweeps = [r for r in results if r['variant'] == 'sweep' and 'separate' in r]
     if sweeps:
         lines += ['', '| sweep | members | s/iter | x limit | x one member | x separate '
-                  '| separate s/iter (sum) | peak MB | mem x one member '
-                  '| mem x separate (max / sum) | train GFLOPs x separate |',
-                  '|' + '---|' * 11]
+                  '| separate s/iter (sum) | peak MB | tensor peak MB '
+                  '| mem x one member (RSS / tensors) | mem x separate max (RSS / tensors) '
+                  '| mem x separate sum (RSS / tensors) | train GFLOPs x separate |',
+                  '|' + '---|' * 13]
         for r in sweeps:
             q, sep = r['ratios'], r['separate']
             lines.append(
@@ -129,15 +138,16 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                 f"| {r['sec_per_iter']:.3f} | {_fmt(q.get('time_vs_limit'), '.3f')} "
                 f"| {_fmt(q.get('time_vs_member'), '.2f')} "
                 f"| **{_fmt(q.get('time_vs_separate'), '.2f')}** | {sep['sec_per_iter']:.3f} "
-                f"| {r['peak_memory_mb']:.0f} | {_fmt(q.get('memory_vs_member'), '.2f')} "
-                f"| {_fmt(q.get('memory_vs_separate_max'), '.2f')} / "
-                f"{_fmt(q.get('memory_vs_separate_sum'), '.2f')} "
+                f"| {r['peak_memory_mb']:.0f} | {_fmt(r.get('peak_tensor_mb'), '.0f')} "
+                f"| {_both(q, 'memory_vs_member', '.2f')} "
+                f"| {_both(q, 'memory_vs_separate_max', '.2f')} "
+                f"| {_both(q, 'memory_vs_separate_sum', '.2f')} "
                 f"| {_fmt(q.get('flops_vs_separate'), '.2f')} |")
     emas = [r for r in results if r.get('ema')]
     if emas:
         lines += ['', '| config | variant | EMA | frozen tensors shared (MB) | EMA model MB '
                   '| averaged tensors | EMA update s | s/iter | x ema-copy | step peak MB '
-                  '| mem x ema-copy |', '|' + '---|' * 11]
+                  '| tensor peak MB | mem x ema-copy (RSS / tensors) |', '|' + '---|' * 12]
         for r in emas:
             e, q = r['ema'], r.get('ratios', {})
             shared = f"{e['shared_tensors']} ({e['shared_mb']:.1f})" if e['shares_frozen'] else '-'
@@ -146,7 +156,8 @@ def markdown(results: List[Dict[str, Any]]) -> str:
                 f"| {e['ema_model_mb']:.1f} | {e['averaged_tensors']} "
                 f"| {_fmt(r.get('ema_update_sec'), '.4f')} | {r['sec_per_iter']:.3f} "
                 f"| {_fmt(q.get('time_vs_ema_copy'), '.3f')} | {r['peak_memory_mb']:.0f} "
-                f"| {_fmt(q.get('memory_vs_ema_copy'), '.3f')} |")
+                f"| {_fmt(r.get('peak_tensor_mb'), '.0f')} "
+                f"| {_both(q, 'memory_vs_ema_copy', '.3f')} |")
     limits = [r for r in results if 'limit_parts_sec' in r]
     if limits:
         ema = any('ema_update' in r['limit_parts_sec'] for r in limits)

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...config import UNKNOWN, ConfigName, config_mode, innermost_dataset
+from ...config import UNKNOWN, ConfigName, NamedSchedule, config_mode, dataset_repeats, innermost_dataset
 from ..params import count_config
 from .run_log import SESSION_KEYS, RunLog, config_values
 
@@ -55,6 +55,11 @@ class RunSummary:
             twin's run of the same seed where there is one.
         metric_prefixes: Every evaluator prefix that reports box AP (several when the run has
             several evaluators).
+        batch_size: The config's ``train_dataloader.batch_size`` (images per GPU); None when
+            the config is missing.
+        repeats: Passes over the data in one loop epoch (``RepeatDataset``'s ``times``).
+        schedule_disagreements: What the config trains that its name's schedule does not say
+            (another length or batch, e.g. from ``--cfg-options``), in words.
     """
     run: RunLog
     name: Optional[ConfigName]
@@ -77,6 +82,9 @@ class RunSummary:
     metric_prefix: Optional[str] = None
     metric_prefixes: List[str] = field(default_factory=list)
     seed: Optional[int] = None
+    batch_size: Optional[int] = None
+    repeats: int = 1
+    schedule_disagreements: List[str] = field(default_factory=list)
 
     @property
     def config(self) -> str:
@@ -85,11 +93,35 @@ class RunSummary:
 
     @property
     def schedule(self) -> str:
-        """Schedule part of the name (``1x``, ``lsj-72e``), else the config's loop:
+        """Schedule part of the name (``1x``, ``lsj-72e``) where the config trains what it says,
+        else what the config trains written the same way with the name's beside it
+        (``lsj-12e (name: lsj-72e)``); without a schedule in the name, the config's loop:
         ``<max_epochs>e`` or ``<max_iters>i``."""
         if self.name is not None and self.name.schedule:
-            return self.name.schedule
+            if not self.schedule_disagreements:
+                return self.name.schedule
+            return f'{self.ran_schedule} (name: {self.name.schedule})'
         return self.run.loop.schedule if self.run.loop is not None else ''
+
+    @property
+    def ran_schedule(self) -> str:
+        """The name's schedule part rewritten with the length and batch the config trains."""
+        loop, schedule = self.run.loop, self.name.schedule if self.name is not None else ''
+        if loop is None or loop.by_epoch is None:
+            return schedule
+        epochs = loop.max_epochs * self.repeats if loop.by_epoch and loop.max_epochs else None
+        iters = loop.max_iters if loop.by_epoch is False else None
+        return NamedSchedule.rewrite(schedule, epochs, iters, self.batch_size)
+
+    @property
+    def budget(self) -> Optional[Tuple[bool, Optional[int], Optional[int], Optional[int]]]:
+        """(by epoch, epochs (passes over the data), iterations, images per GPU) the config
+        trains; None when its loop is unknown. Twins are compared at one budget."""
+        loop = self.run.loop
+        if loop is None or loop.by_epoch is None:
+            return None
+        return (loop.by_epoch, loop.max_epochs * self.repeats if loop.max_epochs else None,
+                loop.max_iters if not loop.by_epoch else None, self.batch_size)
 
     def curve(self, key: str, prefix: Optional[str] = None) -> List[Tuple[float, float]]:
         """(epoch or iteration, value in percent) of metric column ``key`` at every evaluation,
@@ -298,6 +330,21 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         summary.train_ann_file = train_ann_file(cfg)
         seed = (cfg.get('randomness') or {}).get('seed')
         summary.seed = seed if isinstance(seed, int) else None
+        loader = cfg.get('train_dataloader') or {}
+        batch = loader.get('batch_size')
+        summary.batch_size = batch if isinstance(batch, int) else None
+        summary.repeats = dataset_repeats(loader)
+        if name is not None and run.loop is not None:
+            loop = run.loop
+            summary.schedule_disagreements = name.claims.disagreements(
+                loop.by_epoch, loop.max_epochs, loop.max_iters, summary.batch_size,
+                summary.repeats)
+        if summary.schedule_disagreements:
+            about_config.append(
+                f'{where}: the name says schedule {name.schedule!r}, but its dumped config '
+                f'trains {"; ".join(summary.schedule_disagreements)} (e.g. set by '
+                f'--cfg-options); the Schedule column shows what ran '
+                f'({summary.ran_schedule!r})')
         if name is not None and summary.mode not in (name.mode, UNKNOWN):
             about_config.append(f'{where}: the name says mode {name.mode!r} but the config '
                                 f'trains {summary.mode!r}; the table uses the config\'s')

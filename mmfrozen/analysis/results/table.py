@@ -33,6 +33,13 @@ def _not_repeats(runs: Sequence[Row]) -> List[str]:
         first, r.summary.run.config_path)[0] if k != 'randomness'})
 
 
+def _budget_words(summary: RunSummary) -> str:
+    """A run's training length and batch in words (see :attr:`RunSummary.budget`)."""
+    by_epoch, epochs, iters, batch = summary.budget
+    length = f'{epochs} epochs' if by_epoch else f'{iters} iterations'
+    return f'{length} of {batch} images per GPU' if batch else length
+
+
 @dataclass
 class ResultsTable:
     """Rows of runs (with their twin comparisons) and what was odd about the logs.
@@ -147,25 +154,37 @@ class ResultsTable:
                            f'({sorted({t.summary.train_ann_file for t in twins})}, this run '
                            f'{data!r}); no difference reported')
                 continue
-            differ = _not_repeats(same_data)
+            # frozen and fine-tuned are compared at one training budget (the paper's twins):
+            # a twin run for another length or batch (--cfg-options) is no twin of this run
+            mine = row.summary.budget
+            same_budget = [t for t in same_data
+                           if mine is None or t.summary.budget in (None, mine)]
+            if not same_budget:
+                self._warn(f'{row.summary.run.label}: every run of its twin {name.twin!r} '
+                           f'trained another budget ({_budget_words(same_data[0].summary)}; '
+                           f'this run {_budget_words(row.summary)}); no difference reported: '
+                           'twins are compared at one schedule and batch')
+                continue
+            differ = _not_repeats(same_budget)
             if differ:
                 self._warn(f'{row.summary.run.label}: the runs of its twin {name.twin!r} differ '
                            f'in {differ}; no difference reported')
                 continue
             row.twin = compare_with_twin(row.summary, row.cost,
-                                         [(t.summary, t.cost) for t in same_data])
+                                         [(t.summary, t.cost) for t in same_budget])
 
     def twin_pairs(self) -> List[Tuple[Row, Row]]:
         """(row, twin row) for every row with a twin: the twin's run its difference is taken
-        against (same training data, same seed); the last such run when the difference is
-        against the mean of several."""
+        against (same training data and budget, same seed); the last such run when the
+        difference is against the mean of several."""
         pairs = []
         for row in self.rows:
             if row.twin is None:
                 continue
-            data = row.summary.train_ann_file
+            data, budget = row.summary.train_ann_file, row.summary.budget
             twins = [r for r in self.rows if r.summary.config == row.twin.twin and (
-                data is None or r.summary.train_ann_file in (None, data))]
+                data is None or r.summary.train_ann_file in (None, data)) and (
+                budget is None or r.summary.budget in (None, budget))]
             same_seed = [r for r in twins if row.twin.paired_seed is not None
                          and r.summary.seed == row.twin.paired_seed]
             pairs.append((row, (same_seed or twins)[-1]))

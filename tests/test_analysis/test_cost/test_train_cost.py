@@ -480,9 +480,21 @@ def test_sweep_ratios():
         time_vs_limit=5.0 / 4.8, time_vs_member=5.0 / 2.0, time_vs_separate=5.0 / 6.0,
         memory_vs_member=600.0 / 300.0, memory_vs_separate_max=600.0 / 500.0,
         memory_vs_separate_sum=600.0 / 800.0, flops_vs_separate=50.0 / 60.0))
-    assert '| 2: a, b | 5.000 | 1.042 | 2.50 | **0.83** | 6.000 |' in markdown(
-        [dict(r, config='c', precision=None, total_params=1, optimizer_state_mb=0.0,
-              backbone_optimizer_state_mb=0.0) for r in rows])
+    table = markdown([dict(r, config='c', precision=None, total_params=1,
+                           optimizer_state_mb=0.0, backbone_optimizer_state_mb=0.0)
+                      for r in rows])
+    assert '| 2: a, b | 5.000 | 1.042 | 2.50 | **0.83** | 6.000 | 600 | - | 2.00 / - ' in table
+    # with the tensor peaks (the cost tool's default), their ratios beside the RSS ones
+    for r, tensors in zip(rows, (150.0, None, 100.0, 120.0)):
+        r['peak_tensor_mb'] = tensors
+    q = add_ratios(rows)[0]['ratios']
+    assert (q['tensor_memory_vs_member'], q['tensor_memory_vs_separate_max'],
+            q['tensor_memory_vs_separate_sum']) == pytest.approx((1.5, 1.25, 150.0 / 220.0))
+    assert rows[0]['separate']['peak_tensor_mb_sum'] == 220.0
+    table = markdown([dict(r, config='c', precision=None, total_params=1,
+                           optimizer_state_mb=0.0, backbone_optimizer_state_mb=0.0)
+                      for r in rows])
+    assert '| 600 | 150 | 2.00 / 1.50 | 1.20 / 1.25 | 0.75 / 0.68 | 0.83 |' in table
 
 
 def _tiny_ema_configs(tiny_configs):
@@ -531,9 +543,13 @@ def test_ema_in_the_measured_step_copied_or_sharing_the_frozen_tensors(tiny_conf
     # the copy holds the whole model; shared, only what is not frozen (and its step counter)
     assert copied['ema_model_mb'] - shared['ema_model_mb'] == pytest.approx(backbone_mb)
     assert copied['averaged_tensors'] - shared['averaged_tensors'] == len(backbone)
+    # tensor peaks as the cost tool's separate process adds them (not measured here)
+    rows['as-config']['peak_tensor_mb'], rows['ema-copy']['peak_tensor_mb'] = 200.0, 250.0
     add_ratios(list(rows.values()))
     table = markdown(list(rows.values()))
     assert f"| ExpMomentumEMA | {len(backbone)} ({backbone_mb:.1f}) |" in table
+    rss = rows['as-config']['ratios']['memory_vs_ema_copy']
+    assert f"| 200 | {rss:.3f} / 0.800 |" in table
     assert rows['as-config']['ratios']['time_vs_ema_copy'] == pytest.approx(
         rows['as-config']['sec_per_iter'] / rows['ema-copy']['sec_per_iter'])
     limit = measure(CostRequest(frozen, 'limit', image_size=(64, 64), iters=1, warmup=0,
