@@ -250,6 +250,31 @@ def _member_config(filename: str, meta: Dict[str, Any]) -> Optional[str]:
     return None
 
 
+#: State-dict key endings of a LoRA update's A and B (:mod:`mmfrozen.models.backbones.lora`),
+#: after the adapted linear's name.
+LORA_DOWN, LORA_UP = '.lora.down.weight', '.lora.up.weight'
+
+
+def _refuse_dropped_lora(state: Dict[str, Any], model_state: Dict[str, Any], filename: str,
+                         purpose: str) -> None:
+    """Refuse a checkpoint of a ``frozen-lora`` run loaded into a model without LoRA (its
+    ``frozen`` twin, before the merge): every update would be an unexpected key that mmengine
+    drops with a warning, and the plain frozen backbone would run as if it were the LoRA run's."""
+    adapted = sorted(k[:-len(LORA_UP)] for k in state if k.endswith(LORA_UP))
+    if not adapted or any(k.endswith(LORA_UP) for k in model_state):
+        return
+    doing = {'test': 'tested', 'train': 'trained from', 'resume': 'resumed'}.get(purpose, purpose)
+    raise CheckpointMismatchError(
+        f'mmfrozen: {filename} holds the LoRA updates of a frozen-lora run ({len(adapted)} '
+        f'adapted linear layers, e.g. {adapted[0]!r}), but this model has no LoRA: the updates '
+        'would be dropped (mmengine only warns about unexpected keys) and the plain frozen '
+        f'backbone would be {doing} as if it were the LoRA run. Merge them into the weights '
+        'first:\n'
+        f'    python tools/merge_lora.py <the frozen-lora config> {filename} --out '
+        f'{osp.splitext(filename)[0]}_merged.pth\nand load the merged checkpoint with this '
+        'config (the frozen twin), or load this one with the frozen-lora config.')
+
+
 def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: str,
                             purpose: str = 'test') -> None:
     """Refuse a checkpoint written by mmfrozen that ``model`` cannot hold as it was trained.
@@ -274,7 +299,10 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
       the member's own config without the ``cfg_options`` the sweep applied to it); as
       ``load_from`` of a training run it loads as mmengine loads any checkpoint (fine-tuning
       with another number of classes), with a warning naming the config the sweep trained it
-      with.
+      with;
+    * a checkpoint of a ``frozen-lora`` run (LoRA updates) loaded into a model without LoRA is
+      refused for every purpose: the updates would be dropped; ``tools/merge_lora.py`` folds
+      them into the weights for the ``frozen`` twin.
 
     Args:
         model: The model the checkpoint was just loaded into.
@@ -290,6 +318,7 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     model_state = model.state_dict()
     members = sweep_member_names(state)
     stem = osp.splitext(filename)[0]
+    _refuse_dropped_lora(state, model_state, filename, purpose)
     if members and not sweep_member_names(model_state):
         raise CheckpointMismatchError(
             f'mmfrozen: {filename} is the checkpoint of a shared-backbone sweep (members '

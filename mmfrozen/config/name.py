@@ -8,7 +8,7 @@ mode replaced by ``ft``.
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .mode import MODES
 
@@ -73,10 +73,29 @@ class ConfigName:
 #: Tokens of a name's schedule part that say how long or with which batch a config trains
 #: (mmdet's naming convention): ``1x`` = 12 epochs, ``72e``, ``450it``, ``90k`` iterations,
 #: ``8xb2`` (8 GPUs of 2 images each).
-_EPOCHS_X = re.compile(r'(\d+)x')
-_EPOCHS = re.compile(r'(\d+)e')
-_ITERS = re.compile(r'(\d+)(it|iter|iters|i|k)')
-_GPUS_BATCH = re.compile(r'(\d+)xb(\d+)')
+_TOKENS = (('gpus_batch', re.compile(r'(\d+)xb(\d+)')), ('epochs_x', re.compile(r'(\d+)x')),
+           ('epochs', re.compile(r'(\d+)e')), ('iters', re.compile(r'(\d+)(it|iter|iters|i|k)')))
+#: Passes over the data that an iteration-based loop may differ from the epochs its name says
+#: by (mmdet's Mask2Former ``50e``: 368,750 iterations of 7,393 batches, 49.9 passes).
+EPOCHS_AS_ITERS_TOLERANCE = 0.02
+
+
+def _schedule_tokens(schedule: str) -> List[Tuple[str, Optional[str], Optional[re.Match]]]:
+    """(text, kind, match) of each piece of a schedule part, separators included (kind None);
+    a mantissa before an exponent (``1e-3``, ``5e-4``: a threshold or a learning rate) is no
+    length."""
+    pieces = re.split('([-_])', schedule)
+    out: List[Tuple[str, Optional[str], Optional[re.Match]]] = []
+    for i, piece in enumerate(pieces):
+        kind, match = None, None
+        exponent = i + 2 < len(pieces) and pieces[i + 1] == '-' and pieces[i + 2].isdigit()
+        for name, pattern in _TOKENS:
+            m = pattern.fullmatch(piece)
+            if m and not (name == 'epochs' and exponent):
+                kind, match = name, m
+                break
+        out.append((piece, kind, match))
+    return out
 
 
 @dataclass(frozen=True)
@@ -102,15 +121,15 @@ class NamedSchedule:
         def put(key: str, value: int) -> None:
             if found.setdefault(key, value) != value:
                 clash.add(key)
-        for token in re.split('[-_]', schedule):
-            if m := _GPUS_BATCH.fullmatch(token):
+        for _, kind, m in _schedule_tokens(schedule):
+            if kind == 'gpus_batch':
                 put('gpus', int(m[1]))
                 put('batch_per_gpu', int(m[2]))
-            elif m := _EPOCHS_X.fullmatch(token):
+            elif kind == 'epochs_x':
                 put('epochs', 12 * int(m[1]))
-            elif m := _EPOCHS.fullmatch(token):
+            elif kind == 'epochs':
                 put('epochs', int(m[1]))
-            elif m := _ITERS.fullmatch(token):
+            elif kind == 'iters':
                 put('iters', int(m[1]) * (1000 if m[2] == 'k' else 1))
         return cls(**{k: v for k, v in found.items() if k not in clash})
 
@@ -121,34 +140,44 @@ class NamedSchedule:
         what a run trained (``lsj-72e`` -> ``lsj-12e``, ``1xb8-450it`` -> ``1xb16-800it``); a
         length the name does not state is added at the end."""
         out, length_done = [], False
-        for token in re.split('([-_])', schedule):
-            if (m := _GPUS_BATCH.fullmatch(token)) and batch_per_gpu:
-                token = f'{m[1]}xb{batch_per_gpu}'
-            elif _EPOCHS_X.fullmatch(token) or _EPOCHS.fullmatch(token) \
-                    or _ITERS.fullmatch(token):
-                token = '' if length_done else f'{epochs}e' if epochs else f'{iters}it'
+        for piece, kind, m in _schedule_tokens(schedule):
+            if kind == 'gpus_batch' and batch_per_gpu:
+                piece = f'{m[1]}xb{batch_per_gpu}'
+            elif kind in ('epochs_x', 'epochs', 'iters'):
+                piece = '' if length_done else f'{epochs}e' if epochs else f'{iters}it'
                 length_done = True
-            out.append(token)
-        text = ''.join(out).strip('-_').replace('--', '-')
+            out.append(piece)
+        text = re.sub('([-_])[-_]+', r'\1', ''.join(out)).strip('-_')
         if not length_done and (epochs or iters):
             text += ('-' if text else '') + (f'{epochs}e' if epochs else f'{iters}it')
         return text
 
     def disagreements(self, by_epoch: Optional[bool], max_epochs: Optional[int],
                       max_iters: Optional[int], batch_size: Optional[int],
-                      repeats: int = 1) -> List[str]:
+                      repeats: int = 1, batches_per_epoch: Optional[int] = None) -> List[str]:
         """What a config's ``train_cfg`` and ``train_dataloader.batch_size`` train that the
         name does not say, in words; empty when they agree (or either is unknown).
 
-        ``repeats``: the ``times`` of the ``RepeatDataset`` the loader reads (mmdet's ``3x`` and
-        LSJ configs run 12 epochs of a dataset repeated 3 times, 18 of one repeated 4): one
-        loop epoch is that many passes over the data.
+        Args:
+            repeats: The ``times`` of the ``RepeatDataset`` the loader reads (mmdet's ``3x``
+                and LSJ configs run 12 epochs of a dataset repeated 3 times, 18 of one
+                repeated 4): one loop epoch is that many passes over the data.
+            batches_per_epoch: The training dataloader's length, when the logs say it: an
+                iteration-based loop whose name says epochs (mmdet's Mask2Former ``50e``)
+                agrees when its iterations make that many passes over the data (within
+                :data:`EPOCHS_AS_ITERS_TOLERANCE`).
         """
         found = []
         if max_epochs and repeats > 1:
             max_epochs *= repeats
         if self.epochs is not None and by_epoch is False and max_iters:
-            found.append(f'{max_iters} iterations where the name says {self.epochs} epochs')
+            passes = (max_iters / batches_per_epoch * repeats if batches_per_epoch else None)
+            if passes is None:
+                found.append(f'{max_iters} iterations where the name says {self.epochs} epochs '
+                             '(the logs do not say the iterations of one epoch)')
+            elif abs(passes - self.epochs) > EPOCHS_AS_ITERS_TOLERANCE * self.epochs:
+                found.append(f'{max_iters} iterations ({passes:.4g} passes over the data) '
+                             f'where the name says {self.epochs} epochs')
         elif self.epochs is not None and by_epoch and max_epochs and max_epochs != self.epochs:
             found.append(f'{max_epochs} epochs where the name says {self.epochs}')
         if self.iters is not None and by_epoch and max_epochs:

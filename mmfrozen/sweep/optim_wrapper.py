@@ -7,29 +7,10 @@ from mmdet.registry import OPTIM_WRAPPERS
 from mmengine.optim import OptimWrapper
 from torch.optim import Optimizer
 
+from ..engine.runner.checks import changed_optimizer_setting
+
 #: Key of a parameter group that names the sweep member it belongs to.
 MEMBER_KEY = 'sweep_member'
-
-
-def _changed_setting(saved: Mapping, group: Mapping) -> Optional[Tuple[str, Any, Any]]:
-    """The first optimizer setting of a parameter group that differs between a saved state and
-    this run, as ``(key, saved value, value)``; None if none does.
-
-    A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler, and
-    Adam's ``betas``, whose first value is its momentum) is compared by the value it started
-    from, ``initial_<key>``, which the scheduler records in the group; keys only one side has
-    (another torch version's defaults) are not compared.
-    """
-    for key in saved:
-        scheduled = f'initial_{"momentum" if key == "betas" else key}' in group
-        if key in ('params', MEMBER_KEY) or key not in group or scheduled:
-            continue
-        a, b = saved[key], group[key]
-        same = (torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-                if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) else a == b)
-        if not same:
-            return key, a, b
-    return None
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -133,7 +114,7 @@ class SweepOptimWrapper(OptimWrapper):
             saved_own = [g for g in saved_groups if g[MEMBER_KEY] == name]
             own = [g for g in self.optimizer.param_groups if g[MEMBER_KEY] == name]
             for i, (then_group, now_group) in enumerate(zip(saved_own, own)):
-                changed = _changed_setting(then_group, now_group)
+                changed = changed_optimizer_setting(then_group, now_group, ignore=(MEMBER_KEY,))
                 if changed:
                     key, before_value, value = changed
                     raise ValueError(

@@ -208,11 +208,15 @@ def test_freeze_hook_outside_custom_hooks_is_an_error(tiny_coco, tmp_path):
     with pytest.raises(ValueError, match=r"default_hooks\['freeze_backbone'\] is a freeze hook "
                                          r'\(FreezeBackboneHook\).*add it to custom_hooks'):
         build(cfg).train()
-    # registered once the runner was built: FrozenRunner never saw it, and the hook says so
+    # FrozenRunner with no freeze hook in custom_hooks is refused when it is built
     cfg.default_hooks.pop('freeze_backbone')
+    with pytest.raises(ValueError, match='custom_hooks holds no freeze hook'):
+        build(cfg)
+    # registered once the runner was built: FrozenRunner never saw it, and the hook says so
+    cfg.custom_hooks = [dict(type='FreezeBackboneHook')]
     runner = build(cfg)
-    runner.register_hook(dict(type='FreezeBackboneHook'))
-    with pytest.raises(RuntimeError, match='not through custom_hooks'):
+    runner.register_hook(dict(type='FreezeHook', module='neck'))
+    with pytest.raises(RuntimeError, match="FreezeHook for 'neck'.*not through custom_hooks"):
         runner.train()
 
 

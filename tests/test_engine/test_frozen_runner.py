@@ -29,6 +29,29 @@ def test_resuming_another_runs_optimizer_state_says_to_use_load_from(tiny_coco, 
             build_runner(cfg).train()
 
 
+def test_resuming_after_the_optimizer_settings_changed_is_refused(tiny_coco, tmp_path):
+    """A frozen run trained 1 iteration; the user edits its learning rate (or weight decay)
+    and resumes: mmengine would go on with the checkpoint's values (the optimizer state
+    replaces them) without a word. Refused, naming the setting; the unchanged config resumes."""
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=1)
+    build_runner(cfg).train()
+    lr = cfg.optim_wrapper.optimizer.lr
+    for key, value in (('lr', lr * 2.5), ('weight_decay', 0.05)):
+        changed = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+        changed.optim_wrapper.optimizer[key] = value
+        changed.resume = True
+        shown = 'initial_lr' if key == 'lr' else key
+        with pytest.raises(ValueError, match=rf'(?s)cannot resume .*iter_1\.pth: the optimizer '
+                                             rf'has {shown}=.* in this run.*load_from='):
+            build_runner(changed).train()
+    same = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_iters=2)
+    same.resume = True
+    runner = build_runner(same)
+    runner.train()
+    assert runner.iter == 2
+    assert {g['initial_lr'] for g in runner.optim_wrapper.optimizer.param_groups} == {lr}
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module(force=True)
 class BackboneAndRestOptimizers:
     """Two optimizers, one for the backbone and one for the rest (a GAN-style set-up)."""

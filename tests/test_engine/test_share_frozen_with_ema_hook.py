@@ -185,21 +185,48 @@ def test_exp_momentum_checkpoint_holds_the_pretrained_backbone_and_loads(tiny_co
 
 
 def test_without_a_freeze_nothing_is_shared(tiny_coco, tmp_path):
-    """A plain Runner, and FrozenRunner without a freeze hook: mmengine's EMAHook alone."""
-    for runner_type in ('Runner', 'FrozenRunner'):
-        cfg = tiny_frozen_cfg(tiny_coco, tmp_path, config=FT, max_iters=1, val=False)
-        cfg.runner_type = runner_type
-        cfg.work_dir = str(tmp_path / runner_type)
-        cfg.custom_hooks = [dict(type='EMAHook')]
-        runner = build_runner(cfg)
-        assert type(runner).__name__ == runner_type
-        assert not any(isinstance(h, ShareFrozenWithEMAHook) for h in runner.hooks)
-        runner.call_hook('before_run')
-        ema_model = ema_hook(runner).ema_model
-        assert isinstance(runner, Runner) and len(ema_model.avg_parameters) == len(
-            list(runner.model.parameters()))
-        assert all(a.data_ptr() != b.data_ptr()
-                   for a, b in zip(ema_model.module.parameters(), runner.model.parameters()))
+    """A plain Runner: mmengine's EMAHook alone. FrozenRunner without a freeze hook (a config
+    that inherits a frozen one and sets custom_hooks = [EMAHook], replacing the base's list)
+    is refused before anything is built: it would fine-tune the whole model."""
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, config=FT, max_iters=1, val=False)
+    cfg.runner_type = 'Runner'
+    cfg.work_dir = str(tmp_path / 'Runner')
+    cfg.custom_hooks = [dict(type='EMAHook')]
+    runner = build_runner(cfg)
+    assert type(runner) is Runner
+    assert not any(isinstance(h, ShareFrozenWithEMAHook) for h in runner.hooks)
+    runner.call_hook('before_run')
+    ema_model = ema_hook(runner).ema_model
+    assert len(ema_model.avg_parameters) == len(list(runner.model.parameters()))
+    assert all(a.data_ptr() != b.data_ptr()
+               for a, b in zip(ema_model.module.parameters(), runner.model.parameters()))
+    cfg.runner_type = 'FrozenRunner'
+    with pytest.raises(ValueError, match=r"custom_hooks holds no freeze hook \(custom_hooks: "
+                                         r"\['EMAHook'\]\).*FreezeBackboneHook"):
+        build_runner(cfg)
+
+
+def test_a_frozen_config_inherited_with_an_ema_of_its_own_is_refused(tiny_coco, tmp_path):
+    """The user's config: ``_base_`` = a frozen config, plus
+    ``custom_hooks = [dict(type='EMAHook')]`` as mmdet's YOLOX/RTMDet configs write it. mmengine
+    replaces the list: the freeze hook is gone. Refused, naming the fix; with the freeze hook
+    listed beside the EMA, it trains with the backbone frozen and shared with the EMA."""
+    from mmengine.config import Config
+    base = tiny_frozen_cfg(tiny_coco, tmp_path, max_iters=1, val=False)
+    base.dump(str(tmp_path / 'faster-rcnn_r18-frozen_fpn_1x_coco.py'))
+    user = tmp_path / 'my_frozen_ema.py'
+    user.write_text("_base_ = './faster-rcnn_r18-frozen_fpn_1x_coco.py'\n"
+                    "custom_hooks = [dict(type='EMAHook', momentum=0.0002, priority=49)]\n")
+    cfg = Config.fromfile(str(user))
+    assert cfg.runner_type == 'FrozenRunner'
+    with pytest.raises(ValueError, match='list it in yours'):
+        build_runner(cfg)
+    user.write_text("_base_ = './faster-rcnn_r18-frozen_fpn_1x_coco.py'\n"
+                    "custom_hooks = [dict(type='FreezeBackboneHook'),\n"
+                    "                dict(type='EMAHook', momentum=0.0002, priority=49)]\n")
+    runner = build_runner(Config.fromfile(str(user)))
+    runner.train()
+    assert not any(p.requires_grad for p in runner.model.backbone.parameters())
 
 
 def test_share_frozen_tensors_keeps_a_copy_that_differs(tiny_coco, tmp_path):

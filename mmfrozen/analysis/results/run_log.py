@@ -111,7 +111,8 @@ class RunLog:
             logs contradict), except that logs only an iteration-based loop writes (validation
             ``step`` 0, a text-log batch index past the epoch's length) give an iteration-based
             loop of unknown length.
-        epoch_len: Iterations per epoch of an epoch-based loop, when its logs tell them.
+        epoch_len: Iterations per epoch, when its logs tell them; for an iteration-based loop,
+            the training dataloader's length its text log gives (``[1][i/n]``).
         cfg_options: For a sweep member, the ``cfg_options`` the sweep applied to its config
             file (None: none, or not a member).
     """
@@ -631,7 +632,8 @@ def read_work_dir(work_dir: str) -> List[RunLog]:
             evals=[e for s in chain for e in s.evals],
             log_files=[s.source for s in chain if s.source],
             checkpoint=checkpoint if i == len(chains) - 1 else None,
-            warnings=run_warnings, epoch_len=epoch_len,
+            warnings=run_warnings,
+            epoch_len=epoch_len or next((s.epoch_len for s in chain if s.epoch_len), None),
             loop=TrainLoop(type='', by_epoch=False) if logged_by_iteration else loop))
     if not runs:
         runs_warning = RunLog(work_dir=work_dir, label=work_dir, config_stem='', config_path=None,

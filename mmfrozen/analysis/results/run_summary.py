@@ -14,9 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ...config import UNKNOWN, ConfigName, NamedSchedule, config_mode, dataset_repeats, innermost_dataset
+from ...config import (UNKNOWN, ConfigName, NamedSchedule, config_mode, dataset_repeats,
+                        innermost_dataset)
 from ..params import count_config
 from .run_log import SESSION_KEYS, RunLog, config_values
+from .train_loop import read_top_level
 
 #: Column key -> metric names after the evaluator prefix (CocoMetric / CocoFrequencyMetric
 #: ``coco/bbox_mAP``..., LVISMetric ``lvis/bbox_AP``...), in order of preference.
@@ -96,12 +98,16 @@ class RunSummary:
         """Schedule part of the name (``1x``, ``lsj-72e``) where the config trains what it says,
         else what the config trains written the same way with the name's beside it
         (``lsj-12e (name: lsj-72e)``); without a schedule in the name, the config's loop:
-        ``<max_epochs>e`` or ``<max_iters>i``."""
+        ``<epochs>e`` (passes over the data: ``max_epochs`` x ``RepeatDataset`` times) or
+        ``<max_iters>i``."""
         if self.name is not None and self.name.schedule:
             if not self.schedule_disagreements:
                 return self.name.schedule
             return f'{self.ran_schedule} (name: {self.name.schedule})'
-        return self.run.loop.schedule if self.run.loop is not None else ''
+        loop = self.run.loop
+        if loop is not None and loop.by_epoch and loop.max_epochs and self.repeats > 1:
+            return f'{loop.max_epochs * self.repeats}e'  # passes over the data
+        return loop.schedule if loop is not None else ''
 
     @property
     def ran_schedule(self) -> str:
@@ -112,6 +118,17 @@ class RunSummary:
         epochs = loop.max_epochs * self.repeats if loop.by_epoch and loop.max_epochs else None
         iters = loop.max_iters if loop.by_epoch is False else None
         return NamedSchedule.rewrite(schedule, epochs, iters, self.batch_size)
+
+    @property
+    def evaluated_at(self) -> Optional[Tuple[str, int]]:
+        """Where the run was last evaluated (its AP cells): ``('epoch', e)`` for an epoch-based
+        loop, else ``('iteration', i)``; None without an evaluation."""
+        if not self.run.evals:
+            return None
+        last, loop = self.run.evals[-1], self.run.loop
+        if last.get('epoch') is not None and (loop is None or loop.by_epoch is not False):
+            return 'epoch', int(last['epoch'])
+        return 'iteration', int(last['iter'])
 
     @property
     def budget(self) -> Optional[Tuple[bool, Optional[int], Optional[int], Optional[int]]]:
@@ -276,6 +293,32 @@ def _config_key(stem: str, cfg: Optional[Any], path: Optional[str]) -> Optional[
     return stem + '\n' + json.dumps(content, sort_keys=True, default=str)
 
 
+def _schedule_facts(summary: RunSummary, cfg: Optional[Any]) -> List[str]:
+    """Set the batch, the data repeats and the schedule disagreements of ``summary`` from its
+    config (loaded, else read as source: a config whose imports do not exist here still says
+    how it trains); what to say about them."""
+    run, name = summary.run, summary.name
+    if cfg is not None:
+        loader = cfg.get('train_dataloader') or {}
+    else:
+        loader = (read_top_level(run.config_path, 'train_dataloader')
+                  if run.config_path is not None else None) or {}
+    batch = loader.get('batch_size')
+    summary.batch_size = batch if isinstance(batch, int) else None
+    summary.repeats = dataset_repeats(loader)
+    loop = run.loop
+    if name is None or loop is None:
+        return []
+    summary.schedule_disagreements = name.claims.disagreements(
+        loop.by_epoch, loop.max_epochs, loop.max_iters, summary.batch_size, summary.repeats,
+        batches_per_epoch=run.epoch_len)
+    if not summary.schedule_disagreements:
+        return []
+    return [f'{run.label}: the name says schedule {name.schedule!r}, but its dumped config '
+            f'trains {"; ".join(summary.schedule_disagreements)} (e.g. set by --cfg-options); '
+            f'the Schedule column shows what ran ({summary.ran_schedule!r})']
+
+
 def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
               configs: Optional[Dict[str, Any]] = None
               ) -> Tuple[Optional[RunSummary], List[str]]:
@@ -330,21 +373,6 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
         summary.train_ann_file = train_ann_file(cfg)
         seed = (cfg.get('randomness') or {}).get('seed')
         summary.seed = seed if isinstance(seed, int) else None
-        loader = cfg.get('train_dataloader') or {}
-        batch = loader.get('batch_size')
-        summary.batch_size = batch if isinstance(batch, int) else None
-        summary.repeats = dataset_repeats(loader)
-        if name is not None and run.loop is not None:
-            loop = run.loop
-            summary.schedule_disagreements = name.claims.disagreements(
-                loop.by_epoch, loop.max_epochs, loop.max_iters, summary.batch_size,
-                summary.repeats)
-        if summary.schedule_disagreements:
-            about_config.append(
-                f'{where}: the name says schedule {name.schedule!r}, but its dumped config '
-                f'trains {"; ".join(summary.schedule_disagreements)} (e.g. set by '
-                f'--cfg-options); the Schedule column shows what ran '
-                f'({summary.ran_schedule!r})')
         if name is not None and summary.mode not in (name.mode, UNKNOWN):
             about_config.append(f'{where}: the name says mode {name.mode!r} but the config '
                                 f'trains {summary.mode!r}; the table uses the config\'s')
@@ -364,9 +392,17 @@ def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,
                 summary.trainable_params, summary.total_params = count.trainable, count.total
     else:
         warnings.append(f'{where}: mode unknown without the dumped config')
+    about_config += _schedule_facts(summary, cfg)
     if first:
         warnings += about_config
 
+    at, loop = summary.evaluated_at, run.loop
+    end = None if loop is None else loop.max_epochs if loop.by_epoch else loop.max_iters
+    if at is not None and end and at[0] == ('epoch' if loop.by_epoch else 'iteration') \
+            and at[1] < end:
+        warnings.append(f'{where}: last evaluated at {at[0]} {at[1]} of the {end} its config '
+                        'trains (stopped early, or still training): its AP cells are from '
+                        'there')
     diverged = divergence(run.train)
     recovered = [st for st in non_finite_stretches(run.train)
                  if diverged is None or st[0] != diverged[0]]

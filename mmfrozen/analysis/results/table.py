@@ -33,6 +33,16 @@ def _not_repeats(runs: Sequence[Row]) -> List[str]:
         first, r.summary.run.config_path)[0] if k != 'randomness'})
 
 
+def _same_point(a: Optional[Tuple[str, int]], b: Optional[Tuple[str, int]]) -> bool:
+    """Whether two runs were last evaluated at one point of training (either without an
+    evaluation: nothing to compare, nothing wrong)."""
+    return a is None or b is None or a == b
+
+
+def _at_words(at: Optional[Tuple[str, int]]) -> str:
+    return 'no evaluation' if at is None else f'{at[0]} {at[1]}'
+
+
 def _budget_words(summary: RunSummary) -> str:
     """A run's training length and batch in words (see :attr:`RunSummary.budget`)."""
     by_epoch, epochs, iters, batch = summary.budget
@@ -156,14 +166,30 @@ class ResultsTable:
                 continue
             # frozen and fine-tuned are compared at one training budget (the paper's twins):
             # a twin run for another length or batch (--cfg-options) is no twin of this run
-            mine = row.summary.budget
-            same_budget = [t for t in same_data
-                           if mine is None or t.summary.budget in (None, mine)]
+            unknown = [s.run.label for s in [row.summary] + [t.summary for t in same_data]
+                       if s.budget is None]
+            if unknown:
+                self._warn(f'{row.summary.run.label}: the training budget of {unknown} is '
+                           'unknown (no dumped config, or a loop of an unknown type); no '
+                           'difference reported: twins are compared only at a known, equal '
+                           'schedule and batch')
+                continue
+            same_budget = [t for t in same_data if t.summary.budget == row.summary.budget]
             if not same_budget:
                 self._warn(f'{row.summary.run.label}: every run of its twin {name.twin!r} '
                            f'trained another budget ({_budget_words(same_data[0].summary)}; '
                            f'this run {_budget_words(row.summary)}); no difference reported: '
                            'twins are compared at one schedule and batch')
+                continue
+            # ... and where both were last evaluated (a run stopped early, or still training,
+            # is no twin of a finished one; a run without evaluation has no AP to compare)
+            at = row.summary.evaluated_at
+            same_budget = [t for t in same_budget if _same_point(at, t.summary.evaluated_at)]
+            if not same_budget:
+                theirs = sorted({_at_words(t.summary.evaluated_at) for t in same_data})
+                self._warn(f'{row.summary.run.label}: last evaluated at {_at_words(at)}, the '
+                           f'runs of its twin {name.twin!r} at {", ".join(theirs)} (one of '
+                           'them stopped early or is still training); no difference reported')
                 continue
             differ = _not_repeats(same_budget)
             if differ:
@@ -175,16 +201,17 @@ class ResultsTable:
 
     def twin_pairs(self) -> List[Tuple[Row, Row]]:
         """(row, twin row) for every row with a twin: the twin's run its difference is taken
-        against (same training data and budget, same seed); the last such run when the
-        difference is against the mean of several."""
+        against (same training data and budget, last evaluated at the same point, same seed);
+        the last such run when the difference is against the mean of several."""
         pairs = []
         for row in self.rows:
             if row.twin is None:
                 continue
-            data, budget = row.summary.train_ann_file, row.summary.budget
+            mine = row.summary
             twins = [r for r in self.rows if r.summary.config == row.twin.twin and (
-                data is None or r.summary.train_ann_file in (None, data)) and (
-                budget is None or r.summary.budget in (None, budget))]
+                mine.train_ann_file is None or r.summary.train_ann_file in (
+                    None, mine.train_ann_file)) and r.summary.budget == mine.budget
+                and _same_point(r.summary.evaluated_at, mine.evaluated_at)]
             same_seed = [r for r in twins if row.twin.paired_seed is not None
                          and r.summary.seed == row.twin.paired_seed]
             pairs.append((row, (same_seed or twins)[-1]))

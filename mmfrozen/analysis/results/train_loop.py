@@ -96,7 +96,9 @@ def _literal(node: ast.AST) -> Any:
             return node.id
         if isinstance(node, ast.Attribute):
             return node.attr
-        return None
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [_literal(e) for e in node.elts]
+        return _fields(node)  # a nested dict(...) (a dataloader's dataset), else None
 
 
 def _fields(node: ast.AST) -> Optional[Dict[str, Any]]:
@@ -106,6 +108,22 @@ def _fields(node: ast.AST) -> Optional[Dict[str, Any]]:
         return {k.value: _literal(v) for k, v in zip(node.keys, node.values)
                 if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     return None
+
+
+def read_top_level(config_path: str, name: str) -> Optional[Dict[str, Any]]:
+    """The dict assigned to ``name`` at the top of a dumped config (``train_dataloader``), its
+    nested dicts and lists read too, as source (not run); None when the file is missing,
+    does not parse, or has no such dict. Values that are not literals are None."""
+    try:
+        with open(config_path, encoding='utf-8') as f:
+            tree = ast.parse(f.read(), config_path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found = None
+    for node in tree.body:
+        if any(isinstance(t, ast.Name) and t.id == name for t in getattr(node, 'targets', ())):
+            found = _fields(node.value)
+    return found
 
 
 def read_train_loop(config_path: Optional[str]) -> Optional[TrainLoop]:

@@ -1,6 +1,7 @@
 """Config checks for frozen training."""
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import torch
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 from torch import nn
@@ -74,6 +75,28 @@ def refuse_freeze_hooks_in_default_hooks(default_hooks: Optional[Dict[str, Any]]
                 f"custom_hooks, e.g. custom_hooks = [dict(type='{kind}', ...)].")
 
 
+def refuse_no_freeze_hook(custom_hooks: Optional[Sequence[Any]]) -> None:
+    """Raise if FrozenRunner is asked for but no freeze hook is left in ``custom_hooks``: a
+    config that inherits a frozen one and sets its own ``custom_hooks`` (an EMA, say) replaces
+    the base's list, freeze hook included, and would fine-tune the whole backbone under the
+    frozen config's name.
+
+    Raises:
+        ValueError: naming what was found and the fix.
+    """
+    if freeze_hook_cfgs(custom_hooks or []):
+        return
+    found = [h.get('type') if isinstance(h, dict) else type(h).__name__
+             for h in custom_hooks or []]
+    raise ValueError(
+        "mmfrozen: runner_type='FrozenRunner', but custom_hooks holds no freeze hook "
+        f'(custom_hooks: {found}): nothing would be frozen, and the run would train the whole '
+        'model. A config that inherits a frozen config and sets custom_hooks replaces the '
+        "base's list, its FreezeBackboneHook included (mmengine merges lists by replacing "
+        "them): list it in yours, e.g. custom_hooks = [dict(type='FreezeBackboneHook'), "
+        "dict(type='EMAHook', ...)]. To fine-tune, drop runner_type (mmengine's Runner).")
+
+
 def refuse_empty_optimizers(optim_wrapper: Any, frozen_paths: Sequence[str]) -> None:
     """Raise if removing the frozen parameters left an optimizer with nothing to optimize.
 
@@ -96,19 +119,61 @@ def refuse_empty_optimizers(optim_wrapper: Any, frozen_paths: Sequence[str]) -> 
                 'trainable=[...]).')
 
 
+def changed_optimizer_setting(saved: Mapping, group: Mapping, ignore: Sequence[str] = ()
+                              ) -> Optional[Tuple[str, Any, Any]]:
+    """The first optimizer setting of a parameter group that differs between a saved state and
+    this run, as ``(key, saved value, value)``; None if none does.
+
+    A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler, and
+    Adam's ``betas``, whose first value is its momentum) is compared by the value it started
+    from, ``initial_<key>``, which the scheduler records in the group; keys only one side has
+    (another torch version's defaults) and ``ignore`` are not compared.
+    """
+    for key in saved:
+        scheduled = f'initial_{"momentum" if key == "betas" else key}' in group
+        if key == 'params' or key in ignore or key not in group or scheduled:
+            continue
+        a, b = saved[key], group[key]
+        same = (torch.equal(torch.as_tensor(a), torch.as_tensor(b))
+                if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) else a == b)
+        if not same:
+            return key, a, b
+    return None
+
+
 def _group_sizes(state: Dict[str, Any]) -> List[int]:
     return [len(g['params']) for g in state.get('param_groups', [])]
 
 
+def _refuse_changed_settings(which: str, wrapper: Any, saved: Dict[str, Any],
+                             filename: str) -> None:
+    for i, (then, now) in enumerate(zip(saved.get('param_groups', []),
+                                        wrapper.optimizer.param_groups)):
+        changed = changed_optimizer_setting(then, now)
+        if changed:
+            key, before, value = changed
+            raise ValueError(
+                f'mmfrozen: cannot resume {filename}: {which} has {key}={before!r} in it (its '
+                f'parameter group {i}) and {key}={value!r} in this run: the optimizer settings '
+                'changed since (the config, --cfg-options, or --auto-scale-lr with another '
+                'batch), and resuming would go on with the checkpoint\'s (the optimizer state '
+                'replaces the configured values). Put the settings back as they were to go on '
+                'with the run, or start a new run from its weights with '
+                f'load_from={filename!r} and resume=False.')
+
+
 def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: str,
                           num_frozen: int) -> None:
-    """Refuse to resume an optimizer state saved for other parameters than this run's.
+    """Refuse to resume an optimizer state saved for other parameters or settings than this
+    run's.
 
     FrozenRunner builds the optimizer without the frozen parameters, so the state of a run
     written by stock mmdet (nothing frozen) or under another freeze spec does not fit it; torch
     would only say that a parameter group "doesn't match the size of optimizer's group". An
     optimizer wrapper with a ``check_state_dict(state, filename)`` method checks the state first
-    (the sweep's names the members that changed).
+    (the sweep's names the members that changed); otherwise each parameter group's settings
+    (learning rate, weight decay, ...) must be the configured ones: mmengine would silently
+    replace the configured values with the checkpoint's.
 
     Raises:
         ValueError: naming the checkpoint, the group sizes and ``load_from`` as the way out.
@@ -122,6 +187,8 @@ def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: s
             wrapper.check_state_dict(saved, filename)
         now = wrapper.optimizer.state_dict()
         if _group_sizes(now) == _group_sizes(saved):
+            if not hasattr(wrapper, 'check_state_dict'):  # the sweep's compared its own
+                _refuse_changed_settings(which, wrapper, saved, filename)
             continue
         raise ValueError(
             f'mmfrozen: cannot resume {filename}: its state of {which} covers '

@@ -17,7 +17,8 @@ from ..frozen_model import build_frozen_model, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
 from ..pretrained import explain_failed_self_loading
 from .checks import (check_optimizer_state, refuse_empty_optimizers,
-                     refuse_freeze_hooks_in_default_hooks, run_config_checks, warn_lr_mult_zero)
+                     refuse_freeze_hooks_in_default_hooks, refuse_no_freeze_hook,
+                     run_config_checks, warn_lr_mult_zero)
 
 _RUNNER_SIG = inspect.signature(Runner.__init__)
 _SAVE_SIG = inspect.signature(Runner.save_checkpoint)
@@ -48,7 +49,9 @@ class FrozenRunner(Runner):
     * adds to every checkpoint's meta what the model's ``checkpoint_meta()`` returns, if it has
       one (a sweep: its members' configs).
 
-    Everything else is mmengine's Runner; with no freeze hook it behaves exactly like it.
+    Everything else is mmengine's Runner. It refuses to run without a freeze hook in
+    ``custom_hooks`` (:func:`~mmfrozen.engine.runner.checks.refuse_no_freeze_hook`): a config
+    that inherits a frozen one and sets its own ``custom_hooks`` loses the base's.
     """
 
     #: What the freeze hooks look for to tell a runner that freezes when it builds the model
@@ -60,6 +63,7 @@ class FrozenRunner(Runner):
         refuse_freeze_hooks_in_default_hooks(bound.arguments.get('default_hooks'))
         cfg = bound.arguments.get('cfg')
         run_config_checks(cfg if cfg is not None else bound.arguments)  # before building
+        refuse_no_freeze_hook(bound.arguments.get('custom_hooks'))
         # build_model runs inside Runner.__init__, before the hooks are registered
         self._custom_hooks = bound.arguments.get('custom_hooks')
         self._resuming_optimizer = False

@@ -27,6 +27,8 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
+from ...checkpoint import LORA_DOWN as _LORA_DOWN
+from ...checkpoint import LORA_UP as _LORA_UP
 from ...checkpoint import model_state_dict, read_checkpoint, strip_prefix
 from ...freezing.fingerprint import (EDITED_CHECKPOINT, FINGERPRINTS_KEY, Fingerprint,
                                      FrozenModuleChanged)
@@ -38,8 +40,6 @@ ATTENTION_TARGETS = ('*.attn.qkv', '*.attn.proj')
 #: The MLP linears of mmpretrain's ViT (``ffn.layers``) and EVA-02 (``mlp.w12``/``w3``/...).
 MLP_TARGETS = ('*.ffn.layers.*', '*.mlp.*')
 _HOOK_ATTR = '_mmfrozen_lora_hook'
-#: State-dict key endings of a LoRA update's A and B, after the adapted linear's name.
-_LORA_DOWN, _LORA_UP = '.lora.down.weight', '.lora.up.weight'
 #: Meta key of a merged checkpoint: how many LoRA updates :func:`merge_lora_checkpoint` folded in.
 LORA_MERGED_KEY = 'mmfrozen_lora_merged'
 

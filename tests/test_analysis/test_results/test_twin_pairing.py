@@ -121,7 +121,7 @@ def test_a_twin_of_another_batch_is_another_budget(tmp_path):
      '1xb4-16it (name: 1xb2-8it)', '16 iterations where the name says 8; 4 images per GPU '
      'where the name says 2'),
     ('retinanet_r18-ft_fpn_lsj-72e_coco', ITERS, 8, 2, None, 'lsj-8it (name: lsj-72e)',
-     '8 iterations where the name says 72 epochs'),
+     '8 iterations (2 passes over the data) where the name says 72 epochs'),
 ])
 def test_the_schedule_column_shows_what_ran(tmp_path, stem, loop, length, batch, repeat, shown,
                                             said):

@@ -17,6 +17,7 @@ import mmfrozen  # noqa: F401
 from mmfrozen.freezing import Fingerprint
 from mmfrozen.freezing.optimizer import optimizer_holds
 from mmfrozen.freezing.spec import frozen_parameters
+from mmfrozen.checkpoint import CheckpointMismatchError
 from mmfrozen.models import LoRA, merge_lora
 from mmfrozen.testing import tiny_overrides
 from tests._probe_hook import FreezeProbeHook
@@ -159,6 +160,16 @@ def test_frozen_lora_run_trains_lora_only_inside_the_vit(tiny_coco, tmp_path, ba
     (tmp_path / 'twin').mkdir()
     twin, _ = tiny_vit_cfg(tiny_coco, tmp_path / 'twin', backbone, mode='frozen', max_iters=1,
                            val=False)
+    # the unmerged checkpoint in the frozen twin (tools/test.py TWIN iter_3.pth, or load_from):
+    # refused, naming the merge, instead of running the plain frozen ViT as the LoRA run
+    unmerged = str(tmp_path / 'work' / 'iter_3.pth')
+    for purpose, run in (('tested', 'test'), ('trained from', 'train')):
+        twin.update(load_from=unmerged, work_dir=str(tmp_path / 'twin' / f'unmerged_{run}'))
+        with pytest.raises(CheckpointMismatchError,
+                           match=rf'(?s)holds the LoRA updates of a frozen-lora run \(4 '
+                                 rf'adapted linear layers.*would be {purpose} as if.*'
+                                 rf'tools/merge_lora.py'):
+            getattr(build_runner(twin), run)()
     twin.update(load_from=str(out), work_dir=str(tmp_path / 'twin' / 'work'))
     twin_runner = build_runner(twin)
     twin_runner.train()
