@@ -103,7 +103,8 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
     ``sweep_member_config`` (the ``.py``) and ``sweep_checkpoint``. Optimizer, scheduler and
     message hub state are the sweep's and are left out. Each ``.py`` is the member's config as
     the sweep trained it (``cfg_options`` applied), as the checkpoint records it
-    (:data:`SWEEP_MEMBER_CFGS`; see :func:`_member_configs` for older checkpoints); testing the
+    (:data:`SWEEP_MEMBER_CFGS`; see :func:`_member_configs` for older checkpoints), with the
+    sweep's ``auto_scale_lr`` (whether the run scaled the members' LR); testing the
     checkpoint with a model of another shape is refused
     (:func:`~mmfrozen.checkpoint.refuse_unfit_checkpoint`).
 
@@ -142,6 +143,11 @@ def split_sweep_checkpoint(checkpoint: str, out_dir: str,
             'into every checkpoint), so the configs its members were trained with are unknown: '
             'split a checkpoint written by the sweep\'s runner, as it was written')
     configs = _member_configs(sweep_cfg, recorded, checkpoint)
+    # the LR scaling the sweep ran with (--auto-scale-lr sets it on the sweep at run time): the
+    # sweep scaled every member's parameter groups as the member alone would be with it
+    if sweep_cfg.get('auto_scale_lr') is not None:
+        for cfg in configs.values():
+            cfg.auto_scale_lr = copy.deepcopy(sweep_cfg.auto_scale_lr)
     absent = [m for m in wanted if m not in configs]
     if absent:
         raise ValueError(f'{checkpoint} holds weights of members {absent} that the sweep config '

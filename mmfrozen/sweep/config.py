@@ -79,6 +79,11 @@ _NOT_COMPARED: Dict[str, Tuple[str, ...]] = {
                         'batch_size'),
     'auto_scale_lr': ('enable',),
 }
+#: Parts of :data:`_NOT_COMPARED` that members must still agree on among themselves: the run
+#: scales every member's parameter groups by the batch size or none (the sweep's
+#: ``auto_scale_lr.enable``, which ``--auto-scale-lr`` sets at run time), so members that ask
+#: one each way cannot each train as alone.
+_AMONG_MEMBERS = ('auto_scale_lr',)
 _NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]*$')
 _ABSENT = '<absent>'
 
@@ -224,10 +229,13 @@ def _lookup(cfg: Any, key: str) -> Any:
     return _plain(node)
 
 
-def compared_value(cfg: Any, key: str) -> Any:
+def compared_value(cfg: Any, key: str, among_members: bool = False) -> Any:
     """The value of a key of :data:`SHARED_KEYS` as members are compared on it: without the
-    parts that do not change what a member learns (:data:`_NOT_COMPARED`)."""
+    parts that do not change what a member learns (:data:`_NOT_COMPARED`), but for those
+    members must agree on among themselves (:data:`_AMONG_MEMBERS`, when ``among_members``)."""
     value = _lookup(cfg, key)
+    if among_members and key in _AMONG_MEMBERS:
+        return value
     if isinstance(value, dict) and key in _NOT_COMPARED:
         value = {k: v for k, v in value.items() if k not in _NOT_COMPARED[key]}
     return value
@@ -339,7 +347,8 @@ def check_sweep_members(members: Mapping[str, SweepMember]) -> None:
     for other in rest:
         plain = other.cfg.to_dict()
         for key, what in SHARED_KEYS:
-            a, b = compared_value(reference, key), compared_value(plain, key)
+            a, b = (compared_value(reference, key, among_members=True),
+                    compared_value(plain, key, among_members=True))
             if key in ('model.backbone', 'model.data_preprocessor'):
                 a, b = _with_defaults(a), _with_defaults(b)
             diff = first_difference(a, b, key)

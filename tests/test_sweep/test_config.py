@@ -42,6 +42,9 @@ def test_members_that_agree_load_with_their_options():
      'param_scheduler.1.milestones.0'),
     (FASTER, {'optim_wrapper.optimizer.type': 'AdamW'}, 'optimizer type',
      'optim_wrapper.optimizer.type'),
+    # the run scales every member's LR by the batch size or none: a member asking for it beside
+    # one that does not would train at another LR than alone
+    (FASTER, {'auto_scale_lr.enable': True}, 'LR scaling rule', 'auto_scale_lr.enable'),
 ])
 def test_members_that_disagree_are_refused_naming_the_difference(other, options, what, key):
     with pytest.raises(SweepConfigError,

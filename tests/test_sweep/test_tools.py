@@ -177,3 +177,60 @@ def test_runner_refuses_a_sweep_whose_backbone_nothing_loads(tiny_coco, tmp_path
                           cfg_options=no_weights))
     with pytest.raises(RandomInitFrozenError, match="refusing to freeze 'backbone'"):
         build_runner(tiny_sweep_config(members, members['a']['config']))
+
+
+def test_results_table_rows_are_the_members_that_trained_not_their_edited_files(tiny_coco,
+                                                                                 tmp_path):
+    """A user trains a sweep, then widens member b's box head in its file for the next
+    experiment, then makes the table of the first sweep: b's row is the model that trained (the
+    config the sweep recorded in its checkpoint), and a warning names the changed file."""
+    from mmfrozen.analysis.params import count_config
+    from mmfrozen.analysis.results.table import ResultsTable
+    a = tiny_member_config(tiny_coco, tmp_path, FASTER, 'a', max_iters=1, val=False)
+    b = tiny_member_config(tiny_coco, tmp_path, FASTER, 'b', max_iters=1, val=False)
+    cfg = tiny_sweep_config(dict(a=a, b=dict(config=b, cfg_options={
+        'optim_wrapper.optimizer.lr': 0.01})), a)
+    cfg.work_dir = str(tmp_path / 'sweep')
+    build_runner(cfg).train()
+    ran = count_config(b).trainable
+    edited = Config.fromfile(b)
+    edited.model.roi_head.bbox_head.fc_out_channels = 256  # the next experiment
+    edited.dump(b)
+    assert count_config(b).trainable != ran
+    table = ResultsTable.from_work_dirs([str(tmp_path / 'sweep')])
+    rows = {r.summary.run.label.rsplit(' ', 1)[-1]: r for r in table.rows}
+    assert rows['[b]'].summary.trainable_params == ran
+    assert rows['[a]'].summary.trainable_params == count_config(a).trainable
+    assert [w for w in table.warnings if 'changed since the sweep trained it' in w] == [
+        w for w in table.warnings if f"member 'b'\'s config {b} changed since" in w] != []
+
+
+def test_the_split_config_of_an_auto_scaled_sweep_trains_at_the_lr_the_member_trained(
+        tiny_coco, tmp_path):
+    """``tools/train.py SWEEP --auto-scale-lr`` scales every member's LR by batch / base batch.
+    Each split config is the config the member trained with: it says so (the sweep's
+    auto_scale_lr), so retraining or reading it gives the member's LR, not the unscaled one."""
+    member = tiny_member_config(tiny_coco, tmp_path, FASTER, 'm', max_iters=1, val=False)
+    scale = {'auto_scale_lr.base_batch_size': 8}
+    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options=scale),
+                                 b=dict(config=member, cfg_options={
+                                     'optim_wrapper.optimizer.lr': 0.01, **scale})), member)
+    cfg.merge_from_dict(dict(scale, **{'auto_scale_lr.enable': True}))  # what the flag does
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = build_runner(cfg)
+    runner.train()
+    trained = {g['sweep_member']: g['initial_lr']
+               for g in runner.optim_wrapper.optimizer.param_groups}
+    ratio = cfg.train_dataloader.batch_size / 8
+    assert trained == {'a': pytest.approx(0.02 * ratio), 'b': pytest.approx(0.01 * ratio)}
+    written = split_sweep_checkpoint(osp.join(cfg.work_dir, 'iter_1.pth'),
+                                     str(tmp_path / 'split'))
+    for name, (config, _) in written.items():
+        assert Config.fromfile(config).auto_scale_lr == dict(enable=True, base_batch_size=8)
+    # member b trained alone from its split config: the LR the sweep trained it at
+    alone = Config.fromfile(written['b'][0])
+    alone.work_dir = str(tmp_path / 'alone_b')
+    runner = build_runner(alone)
+    runner.train()
+    lrs = [g['initial_lr'] for g in runner.optim_wrapper.optimizer.param_groups]
+    assert lrs == [pytest.approx(trained['b'])] * len(lrs)

@@ -9,10 +9,13 @@ were trained alone) and its difference to the fine-tuned twin of its config when
 is in the table.
 """
 import dataclasses
+import json
 import os.path as osp
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ...checkpoint import read_checkpoint
 from ...sweep import SweepConfigError, is_sweep_config, sweep_member_configs
+from ...sweep.checkpoint import SWEEP_MEMBER_CFGS
 from .run_log import RunLog
 
 #: Keys of a sweep's training records that are the whole sweep's, not one member's.
@@ -33,13 +36,32 @@ def _cfg_options(entry: Any) -> Optional[dict]:
     return options.to_dict() if hasattr(options, 'to_dict') else dict(options)
 
 
+def _recorded_member_cfgs(checkpoint: Optional[str]) -> Dict[str, str]:
+    """Member name -> the text of the config the sweep trained it with, as its checkpoint
+    records it (:data:`~mmfrozen.sweep.checkpoint.SWEEP_MEMBER_CFGS`); empty without one."""
+    if checkpoint is None or not osp.isfile(checkpoint):
+        return {}
+    meta = read_checkpoint(checkpoint).get('meta') or {}
+    return dict(meta.get(SWEEP_MEMBER_CFGS) or {})
+
+
+def _same_config(a: Any, b: Any) -> bool:
+    """Whether two loaded configs hold the same values (tuples and lists alike, as a config's
+    text written and read again gives them)."""
+    def plain(cfg: Any) -> Any:
+        return json.loads(json.dumps(cfg.to_dict(), sort_keys=True, default=str))
+    return plain(a) == plain(b)
+
+
 def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], List[str]]:
     """The runs a work dir's run stands for, each with its loaded config, and warnings.
 
     An ordinary run is itself, with its dumped config (None when that does not load:
     :func:`~.run_summary.summarize` then reports why). A sweep is one run per member: it keeps
     the sweep's iterations, time and memory (the whole sweep's), its own losses, learning rate
-    and metrics without the member prefix, and the member's config file as its config.
+    and metrics without the member prefix, and as its config the one the sweep trained it with,
+    which the run's checkpoint records (a file edited since is named in a warning); without a
+    checkpoint, the member's config file as it is now.
     """
     if run.config_path is None:
         return [(run, None)], []
@@ -51,21 +73,39 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
     if not is_sweep_config(cfg):
         return [(run, cfg)], []
     warnings = []
+    # each member as the sweep trained it (its checkpoint records the config), not its file
+    # as it is now: a file edited for the next experiment would give another model's row
+    try:
+        recorded = _recorded_member_cfgs(run.checkpoint)
+    except (OSError, RuntimeError) as exc:  # a truncated or unreadable checkpoint
+        warnings.append(f'{run.label}: cannot read the member configs its checkpoint records '
+                        f'({exc}); the members\' rows use their files as they are now')
+        recorded = {}
     try:
         members = {name: (m.config, m.cfg) for name, m in sweep_member_configs(cfg).items()}
     except SweepConfigError as exc:  # e.g. member files that are not on this machine
         warnings.append(f'{run.label}: a sweep whose member configs cannot be read ({exc}); '
-                        'its members are named after the paths in its config, with mode and '
-                        'parameters unknown')
+                        'its members are named after the paths in its config' + (
+                            ', with the configs its checkpoint records' if recorded else
+                            ', with mode and parameters unknown'))
         members = {name: (entry if isinstance(entry, str) else entry.get('config', name), None)
                    for name, entry in sorted(cfg.model.members.items())}
     runs = []
     for name, (path, member_cfg) in members.items():
         prefix = f'{name}/'
+        if name in recorded:
+            ran = Config.fromstring(recorded[name], '.py')
+            if member_cfg is not None and not _same_config(ran, member_cfg):
+                warnings.append(f'{run.label}: member {name!r}\'s config {path} changed since '
+                                f'the sweep trained it; its row is the config the sweep '
+                                f'recorded in {run.checkpoint}')
+                path = None  # the file is not what ran
+            member_cfg = ran
+        stem = osp.splitext(osp.basename(str(members[name][0])))[0]
         member = dataclasses.replace(
             run,
             label=f'{run.label} [{name}]',
-            config_stem=osp.splitext(osp.basename(str(path)))[0],
+            config_stem=stem,
             config_path=path if member_cfg is not None else None,
             train=[_member_record(r, prefix) for r in run.train],
             evals=[dict(e, metrics={k[len(prefix):]: v for k, v in e['metrics'].items()
