@@ -255,24 +255,83 @@ def _member_config(filename: str, meta: Dict[str, Any]) -> Optional[str]:
 LORA_DOWN, LORA_UP = '.lora.down.weight', '.lora.up.weight'
 
 
-def _refuse_dropped_lora(state: Dict[str, Any], model_state: Dict[str, Any], filename: str,
-                         purpose: str) -> None:
-    """Refuse a checkpoint of a ``frozen-lora`` run loaded into a model without LoRA (its
-    ``frozen`` twin, before the merge): every update would be an unexpected key that mmengine
-    drops with a warning, and the plain frozen backbone would run as if it were the LoRA run's."""
-    adapted = sorted(k[:-len(LORA_UP)] for k in state if k.endswith(LORA_UP))
-    if not adapted or any(k.endswith(LORA_UP) for k in model_state):
+def refuse_unfit_lora(state: Dict[str, Any], model_state: Dict[str, Any], filename: str,
+                       purpose: str) -> None:
+    """Refuse a checkpoint of a ``frozen-lora`` run loaded into a model that cannot hold its
+    updates: one without LoRA (its ``frozen`` twin, before the merge), or one whose LoRA adapts
+    other layers or has another rank. mmengine would drop the updates that do not fit with a
+    warning, and they would run at their initialisation (``B = 0``: no update at all)."""
+    lora = {k: v for k, v in state.items() if k.endswith((LORA_DOWN, LORA_UP))}
+    if not lora:
         return
     doing = {'test': 'tested', 'train': 'trained from', 'resume': 'resumed'}.get(purpose, purpose)
-    raise CheckpointMismatchError(
-        f'mmfrozen: {filename} holds the LoRA updates of a frozen-lora run ({len(adapted)} '
-        f'adapted linear layers, e.g. {adapted[0]!r}), but this model has no LoRA: the updates '
-        'would be dropped (mmengine only warns about unexpected keys) and the plain frozen '
-        f'backbone would be {doing} as if it were the LoRA run. Merge them into the weights '
-        'first:\n'
-        f'    python tools/merge_lora.py <the frozen-lora config> {filename} --out '
-        f'{osp.splitext(filename)[0]}_merged.pth\nand load the merged checkpoint with this '
-        'config (the frozen twin), or load this one with the frozen-lora config.')
+    merge = (f'    python tools/merge_lora.py <the frozen-lora config> {filename} --out '
+             f'{osp.splitext(filename)[0]}_merged.pth')
+    if not any(k.endswith(LORA_UP) for k in model_state):
+        adapted = sorted(k[:-len(LORA_UP)] for k in lora if k.endswith(LORA_UP))
+        raise CheckpointMismatchError(
+            f'mmfrozen: {filename} holds the LoRA updates of a frozen-lora run ({len(adapted)} '
+            f'adapted linear layers, e.g. {adapted[0]!r}), but this model has no LoRA: the '
+            'updates would be dropped (mmengine only warns about unexpected keys) and the plain '
+            f'frozen backbone would be {doing} as if it were the LoRA run. Merge them into the '
+            f'weights first:\n{merge}\nand load the merged checkpoint with this config (the '
+            'frozen twin), or load this one with the frozen-lora config.')
+    missing = sorted(k for k in lora if k not in model_state)
+    shapes = sorted(k for k in lora if k in model_state and hasattr(model_state[k], 'shape')
+                    and tuple(model_state[k].shape) != tuple(lora[k].shape))
+    if missing or shapes:
+        what = '; '.join(part for part in (
+            f'{len(missing)} of its LoRA tensors have no place in this model (e.g. '
+            f'{missing[0]!r}: lora_cfg.targets adapts other layers)' if missing else '',
+            f'{len(shapes)} have another shape (e.g. {shapes[0]!r}: '
+            f'{tuple(lora[shapes[0]].shape)} in it, {tuple(model_state[shapes[0]].shape)} '
+            'here: another lora_cfg.rank)' if shapes else '') if part)
+        raise CheckpointMismatchError(
+            f'mmfrozen: {filename} holds the LoRA updates of a frozen-lora run that this '
+            f'model\'s LoRA cannot hold: {what}. They would be dropped (mmengine only warns) '
+            f'and run at their initialisation, no update. Load it with the lora_cfg it was '
+            'trained with (its meta["cfg"]), or merge it:\n' + merge)
+
+
+def _refuse_other_lora_scale(model: torch.nn.Module, checkpoint: Any, filename: str) -> None:
+    """Refuse LoRA updates loaded into LoRA modules that scale them otherwise than the run that
+    trained them (another ``lora_cfg.alpha``, as the checkpoint's ``meta['cfg']`` records it):
+    every tensor loads, and the updates would run at another strength."""
+    scales = {round(float(m.scale), 9) for m in model.modules()
+              if type(m).__name__ == 'LoRA' and hasattr(m, 'scale')}
+    meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
+    state = model_state_dict(checkpoint)
+    downs = [v for k, v in state.items() if k.endswith(LORA_DOWN)]
+    if not scales or not downs or not isinstance(meta.get('cfg'), str):
+        return
+    from mmengine.config import Config
+    try:
+        trained_cfg = Config.fromstring(meta['cfg'], '.py').to_dict()
+    except Exception:  # a config text that does not parse here: nothing to compare with
+        return
+    found: List[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get('lora_cfg'), dict):
+                found.append(node['lora_cfg'])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+    walk(trained_cfg.get('model'))
+    if len(found) != 1:
+        return
+    rank = int(downs[0].shape[0])
+    alpha = found[0].get('alpha')
+    trained = round(float(rank if alpha is None else alpha) / rank, 9)
+    if scales != {trained}:
+        raise CheckpointMismatchError(
+            f'mmfrozen: {filename} holds LoRA updates trained at scale alpha/rank = {trained} '
+            f'(lora_cfg.alpha={alpha!r}, rank {rank} in its meta["cfg"]), but this model\'s '
+            f'LoRA scales them by {sorted(scales)}: they would run at another strength than '
+            'they were trained with. Load it with the lora_cfg it was trained with.')
 
 
 def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: str,
@@ -300,9 +359,10 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
       ``load_from`` of a training run it loads as mmengine loads any checkpoint (fine-tuning
       with another number of classes), with a warning naming the config the sweep trained it
       with;
-    * a checkpoint of a ``frozen-lora`` run (LoRA updates) loaded into a model without LoRA is
-      refused for every purpose: the updates would be dropped; ``tools/merge_lora.py`` folds
-      them into the weights for the ``frozen`` twin.
+    * a checkpoint of a ``frozen-lora`` run (LoRA updates) loaded into a model without LoRA,
+      or whose LoRA adapts other layers or has another rank, is refused for every purpose: the
+      updates would be dropped; ``tools/merge_lora.py`` folds them into the weights for the
+      ``frozen`` twin.
 
     Args:
         model: The model the checkpoint was just loaded into.
@@ -318,7 +378,8 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     model_state = model.state_dict()
     members = sweep_member_names(state)
     stem = osp.splitext(filename)[0]
-    _refuse_dropped_lora(state, model_state, filename, purpose)
+    refuse_unfit_lora(state, model_state, filename, purpose)
+    _refuse_other_lora_scale(model, checkpoint, filename)
     if members and not sweep_member_names(model_state):
         raise CheckpointMismatchError(
             f'mmfrozen: {filename} is the checkpoint of a shared-backbone sweep (members '

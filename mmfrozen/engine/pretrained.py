@@ -19,7 +19,7 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from ..checkpoint import model_state_dict, read_checkpoint, strip_prefix
+from ..checkpoint import model_state_dict, read_checkpoint, refuse_unfit_lora, strip_prefix
 from ..config.pretrained import is_pretrained_init, own_pretrained_argument, self_loading_modules
 from ..freezing.fingerprint import tensor_digest
 from ..freezing.spec import FreezeSpec, frozen_tensors, resolve_module
@@ -335,9 +335,12 @@ def verify_loaded_from_pretrained(model: nn.Module, spec: FreezeSpec,
     loads = []  # (checkpoint, key prefix of the module in it, its state), in applied order
     for cfg in cfgs:
         rel = spec.path[len(cfg['owner']):].lstrip('.') if cfg['owner'] else spec.path
-        loads.append((cfg['checkpoint'], f'{rel}.' if rel else '',
-                      _as_loaded(resolve_module(model, cfg['owner']),
-                                 _checkpoint_state_dict(cfg))))
+        owner = resolve_module(model, cfg['owner'])
+        state = _as_loaded(owner, _checkpoint_state_dict(cfg))
+        # a frozen-lora run's checkpoint: its updates, which mmengine's init-time loader drops
+        # as unexpected keys, are refused as for load_from
+        refuse_unfit_lora(state, owner.state_dict(), str(cfg['checkpoint']), 'train')
+        loads.append((cfg['checkpoint'], f'{rel}.' if rel else '', state))
     root = resolve_module(model, spec.path)
     by_value: Dict[torch.dtype, Set[Tuple[Tuple[int, ...], str]]] = {}
 

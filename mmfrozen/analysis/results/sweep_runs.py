@@ -10,11 +10,14 @@ is in the table.
 """
 import dataclasses
 import json
+import os
 import os.path as osp
+import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...checkpoint import read_checkpoint
 from ...sweep import SweepConfigError, is_sweep_config, sweep_member_configs
+from ...sweep.config import is_inline
 from ...sweep.checkpoint import SWEEP_MEMBER_CFGS
 from .run_log import RunLog
 
@@ -36,13 +39,26 @@ def _cfg_options(entry: Any) -> Optional[dict]:
     return options.to_dict() if hasattr(options, 'to_dict') else dict(options)
 
 
-def _recorded_member_cfgs(checkpoint: Optional[str]) -> Dict[str, str]:
-    """Member name -> the text of the config the sweep trained it with, as its checkpoint
-    records it (:data:`~mmfrozen.sweep.checkpoint.SWEEP_MEMBER_CFGS`); empty without one."""
-    if checkpoint is None or not osp.isfile(checkpoint):
-        return {}
-    meta = read_checkpoint(checkpoint).get('meta') or {}
-    return dict(meta.get(SWEEP_MEMBER_CFGS) or {})
+def _recorded_member_cfgs(run: RunLog, names: List[str]) -> Tuple[Dict[str, str], str]:
+    """Member name -> the text of the config the sweep trained it with, and where it was read:
+    the record in the run's checkpoint (:data:`~mmfrozen.sweep.checkpoint.SWEEP_MEMBER_CFGS`),
+    else the configs a split of a checkpoint wrote in the work dir next to each member's
+    weights (``<checkpoint stem>_<member>.py``, the sweep checkpoint since removed); empty
+    without either."""
+    if run.checkpoint is not None and osp.isfile(run.checkpoint):
+        meta = read_checkpoint(run.checkpoint).get('meta') or {}
+        if meta.get(SWEEP_MEMBER_CFGS):
+            return dict(meta[SWEEP_MEMBER_CFGS]), run.checkpoint
+    found = {}
+    for name in names:
+        split = re.compile(rf'^(?:(?:iter|epoch)_(\d+)|best_.+)_{re.escape(name)}\.py$')
+        matches = sorted(
+            (int(m[1] or -1), f) for f in os.listdir(run.work_dir)
+            if (m := split.match(f)) and osp.isfile(osp.join(run.work_dir, f[:-3] + '.pth')))
+        if matches:
+            with open(osp.join(run.work_dir, matches[-1][1]), encoding='utf-8') as f:
+                found[name] = f.read()
+    return found, f'the split configs in {run.work_dir}'
 
 
 def _same_config(a: Any, b: Any) -> bool:
@@ -75,12 +91,19 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
     warnings = []
     # each member as the sweep trained it (its checkpoint records the config), not its file
     # as it is now: a file edited for the next experiment would give another model's row
+    names = sorted(cfg.model.members)
     try:
-        recorded = _recorded_member_cfgs(run.checkpoint)
+        recorded, source = _recorded_member_cfgs(run, names)
     except (OSError, RuntimeError) as exc:  # a truncated or unreadable checkpoint
         warnings.append(f'{run.label}: cannot read the member configs its checkpoint records '
                         f'({exc}); the members\' rows use their files as they are now')
-        recorded = {}
+        recorded, source = {}, ''
+    unrecorded = [n for n in names if n not in recorded
+                  and not is_inline(cfg.model.members[n])]
+    if unrecorded and not any('cannot read the member configs' in w for w in warnings):
+        warnings.append(f'{run.label}: no checkpoint or split of it records the configs members '
+                        f'{unrecorded} trained with; their rows use their files as they are now '
+                        '(a file edited since the run would describe another model)')
     try:
         members = {name: (m.config, m.cfg) for name, m in sweep_member_configs(cfg).items()}
     except SweepConfigError as exc:  # e.g. member files that are not on this machine
@@ -98,7 +121,7 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
             if member_cfg is not None and not _same_config(ran, member_cfg):
                 warnings.append(f'{run.label}: member {name!r}\'s config {path} changed since '
                                 f'the sweep trained it; its row is the config the sweep '
-                                f'recorded in {run.checkpoint}')
+                                f'trained it with, from {source}')
                 path = None  # the file is not what ran
             member_cfg = ran
         stem = osp.splitext(osp.basename(str(members[name][0])))[0]

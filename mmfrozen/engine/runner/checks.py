@@ -125,17 +125,21 @@ def changed_optimizer_setting(saved: Mapping, group: Mapping, ignore: Sequence[s
     this run, as ``(key, saved value, value)``; None if none does.
 
     A setting a parameter scheduler moves (``lr``; ``momentum`` under a momentum scheduler, and
-    Adam's ``betas``, whose first value is its momentum) is compared by the value it started
-    from, ``initial_<key>``, which the scheduler records in the group; keys only one side has
-    (another torch version's defaults) and ``ignore`` are not compared.
+    the first of Adam's ``betas``, its momentum) is compared by the value it started from,
+    ``initial_<key>``, which the scheduler records in the group (the rest of ``betas`` as it
+    is); keys only one side has (another torch version's defaults) and ``ignore`` are not
+    compared.
     """
     for key in saved:
         scheduled = f'initial_{"momentum" if key == "betas" else key}' in group
-        if key == 'params' or key in ignore or key not in group or scheduled:
+        if key == 'params' or key in ignore or key not in group or (
+                scheduled and key != 'betas'):
             continue
         a, b = saved[key], group[key]
-        same = (torch.equal(torch.as_tensor(a), torch.as_tensor(b))
-                if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) else a == b)
+        # the momentum scheduler moves betas[0] only
+        x, y = (tuple(a)[1:], tuple(b)[1:]) if key == 'betas' and scheduled else (a, b)
+        same = (torch.equal(torch.as_tensor(x), torch.as_tensor(y))
+                if isinstance(x, torch.Tensor) or isinstance(y, torch.Tensor) else x == y)
         if not same:
             return key, a, b
     return None
@@ -160,6 +164,47 @@ def _refuse_changed_settings(which: str, wrapper: Any, saved: Dict[str, Any],
                 'replaces the configured values). Put the settings back as they were to go on '
                 'with the run, or start a new run from its weights with '
                 f'load_from={filename!r} and resume=False.')
+
+
+#: Keys of an mmengine parameter scheduler's state that its steps move, or that it derives
+#: from the optimizer's initial values (compared by :func:`check_optimizer_state`).
+_SCHEDULER_RUNTIME = ('last_step', '_global_step', '_last_value', 'base_values', 'verbose',
+                      '_get_value_called_within_step')
+
+
+def check_scheduler_state(schedulers: Any, saved: Any, filename: str) -> None:
+    """Refuse to resume parameter schedulers whose settings changed since the checkpoint
+    (milestones, gamma, T_max, begin/end...): mmengine's resume replaces the configured
+    schedule with the checkpoint's without a word.
+
+    Raises:
+        ValueError: naming the scheduler, the setting and both values.
+    """
+    if isinstance(schedulers, dict) and isinstance(saved, dict):  # one list per optimizer
+        for key in schedulers:
+            check_scheduler_state(schedulers[key], saved.get(key, []), filename)
+        return
+    now = list(schedulers or [])
+    then = list(saved or [])
+    how = ('Resuming continues the same run: put the param_scheduler back as it was, or start '
+           f'a new run from its weights with load_from={filename!r} and resume=False.')
+    if now and len(now) != len(then):
+        raise ValueError(f'mmfrozen: cannot resume {filename}: it holds the state of '
+                         f'{len(then)} parameter schedulers, this run has {len(now)} '
+                         f'({[type(s).__name__ for s in now]}): the param_scheduler changed '
+                         f'since, and resuming would go on with the checkpoint\'s. {how}')
+    for i, (scheduler, state) in enumerate(zip(now, then)):
+        mine = scheduler.state_dict()
+        for key, before in state.items():
+            if key in _SCHEDULER_RUNTIME or key not in mine or mine[key] == before:
+                continue
+            raise ValueError(
+                f'mmfrozen: cannot resume {filename}: parameter scheduler {i} '
+                f'({type(scheduler).__name__}) has {key}={before!r} in it and '
+                f'{key}={mine[key]!r} in this run: the param_scheduler changed since (or, for '
+                'one given in epochs, the iterations of an epoch: another batch size, GPU count '
+                'or dataset), and resuming would go on with the checkpoint\'s (its state '
+                f'replaces the configured one). {how}')
 
 
 def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: str,

@@ -16,7 +16,7 @@ from ...freezing.spec import frozen_parameters, unwrap
 from ..frozen_model import build_frozen_model, prune_frozen
 from ..hooks.share_frozen_with_ema_hook import ShareFrozenWithEMAHook
 from ..pretrained import explain_failed_self_loading
-from .checks import (check_optimizer_state, refuse_empty_optimizers,
+from .checks import (check_optimizer_state, check_scheduler_state, refuse_empty_optimizers,
                      refuse_freeze_hooks_in_default_hooks, refuse_no_freeze_hook,
                      run_config_checks, warn_lr_mult_zero)
 
@@ -135,4 +135,7 @@ class FrozenRunner(Runner):
             # resume() loads the optimizer state next: refuse one saved for other parameters
             check_optimizer_state(self.optim_wrapper, checkpoint['optimizer'], filename,
                                   len(frozen_parameters(unwrap(self.model))))
+        if self._resuming and self.param_schedulers and 'param_schedulers' in checkpoint:
+            check_scheduler_state(self.param_schedulers, checkpoint['param_schedulers'],
+                                  filename)
         return checkpoint

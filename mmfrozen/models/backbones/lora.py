@@ -271,6 +271,20 @@ class LoRAMixin:
         """All LoRA updates of the backbone."""
         return (m for m in self.modules() if isinstance(m, LoRA))
 
+    def init_weights(self) -> None:
+        """The backbone's own initialisation (and pretrained loading) with the updates out of
+        its sight, then the updates': an initialiser that walks a block's ``nn.Linear`` modules
+        (mmpretrain's FFN sets the bias of each) would reach the updates' bias-free ``A`` and
+        ``B`` and replace ``B``'s zero start."""
+        detached = [(linear, linear._modules.pop('lora')) for _, linear in lora_modules(self)]
+        try:
+            super().init_weights()
+        finally:
+            for linear, lora in detached:
+                linear._modules['lora'] = lora
+        for _, lora in detached:
+            lora.init_weights()
+
 
 def _lora_settings(lora_cfg: dict) -> dict:
     """What a ``lora_cfg`` makes of the merged weights, defaults filled in: ``rank``, ``alpha``
