@@ -9,7 +9,7 @@ a release newer than the ones tested is accepted with a warning.
 """
 import warnings
 from importlib.metadata import PackageNotFoundError, version
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional
 
 __version__ = '0.1.0'
 

@@ -152,6 +152,17 @@ class NamedSchedule:
             text += ('-' if text else '') + (f'{epochs}e' if epochs else f'{iters}it')
         return text
 
+    def unchecked(self, by_epoch: Optional[bool], max_iters: Optional[int],
+                  batches_per_epoch: Optional[int]) -> Optional[str]:
+        """What cannot be checked, in words: an iteration-based loop whose name says epochs,
+        when the logs do not say the iterations of one epoch (``log_processor.by_epoch=False``);
+        None otherwise."""
+        if self.epochs is not None and by_epoch is False and max_iters and not batches_per_epoch:
+            return (f'the name says {self.epochs} epochs, the iteration-based loop runs '
+                    f'{max_iters} iterations, and the logs do not say the iterations of one '
+                    'epoch: the length is not checked')
+        return None
+
     def disagreements(self, by_epoch: Optional[bool], max_epochs: Optional[int],
                       max_iters: Optional[int], batch_size: Optional[int],
                       repeats: int = 1, batches_per_epoch: Optional[int] = None) -> List[str]:
@@ -172,10 +183,8 @@ class NamedSchedule:
             max_epochs *= repeats
         if self.epochs is not None and by_epoch is False and max_iters:
             passes = (max_iters / batches_per_epoch * repeats if batches_per_epoch else None)
-            if passes is None:
-                found.append(f'{max_iters} iterations where the name says {self.epochs} epochs '
-                             '(the logs do not say the iterations of one epoch)')
-            elif abs(passes - self.epochs) > EPOCHS_AS_ITERS_TOLERANCE * self.epochs:
+            if passes is not None and \
+                    abs(passes - self.epochs) > EPOCHS_AS_ITERS_TOLERANCE * self.epochs:
                 found.append(f'{max_iters} iterations ({passes:.4g} passes over the data) '
                              f'where the name says {self.epochs} epochs')
         elif self.epochs is not None and by_epoch and max_epochs and max_epochs != self.epochs:

@@ -13,7 +13,7 @@ process (:mod:`.cost`), so that the machine's load hits both twins alike.
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .stats import MIN_REPLICATES, defined, paired, verdict
 from .variants import HEADLINE_CAPACITIES

@@ -7,10 +7,10 @@ its checkpoint into one checkpoint per member. The rest of the package uses the 
 exported here, never the modules behind them.
 """
 from ..engine.runner.checks import register_config_check
-from .checkpoint import member_checkpoint_path, split_sweep_checkpoint
+from .checkpoint import SWEEP_MEMBER_CFGS, member_checkpoint_path, split_sweep_checkpoint
 from .checks import check_sweep_config
-from .config import (SweepConfigError, expand_sweep_config, is_sweep_config, load_sweep_members,
-                     sweep_member_configs, sweep_member_sources)
+from .config import (SweepConfigError, expand_sweep_config, is_inline, is_sweep_config,
+                     load_sweep_members, sweep_member_configs, sweep_member_sources)
 from .detector_sweep import MEMBER_PREDS, DetectorSweep
 from .metric import SweepMetric
 from .optim_wrapper import MEMBER_KEY, SweepOptimWrapper
@@ -23,4 +23,4 @@ __all__ = ['DetectorSweep', 'MEMBER_PREDS', 'MEMBER_KEY', 'SweepMetric', 'SweepO
            'SweepOptimWrapperConstructor', 'SweepConfigError', 'expand_sweep_config',
            'is_sweep_config', 'load_sweep_members', 'sweep_member_configs',
            'sweep_member_sources', 'member_checkpoint_path', 'split_sweep_checkpoint',
-           'check_sweep_config', 'check_sweep_optim_wrapper']
+           'check_sweep_config', 'check_sweep_optim_wrapper', 'is_inline', 'SWEEP_MEMBER_CFGS']

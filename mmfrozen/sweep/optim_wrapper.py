@@ -1,6 +1,6 @@
 """``SweepOptimWrapper``: one optimizer for the members of a sweep, gradients clipped per member."""
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional
 
 import torch
 from mmdet.registry import OPTIM_WRAPPERS

@@ -329,3 +329,48 @@ def test_frozen_lora_checkpoint_tested_with_another_alpha_is_refused(tiny_coco, 
     with pytest.raises(CheckpointMismatchError, match=r'trained at scale alpha/rank = 1\.0 '
                                                       r'\(lora_cfg\.alpha=None, rank 8'):
         build_runner(other).test()
+
+
+def test_a_scheduler_state_its_steps_moved_is_no_change():
+    """ReduceOnPlateauLR keeps what its steps saw (best, num_bad_epochs...): resumed with the
+    same settings it goes on; another patience is refused. Schedulers not built yet (a config,
+    as Runner.test() holds them) are not compared."""
+    from mmengine.optim.scheduler import ReduceOnPlateauLR
+    from mmfrozen.engine.runner.checks import check_scheduler_state
+    param = torch.nn.Parameter(torch.zeros(1))
+
+    def plateau(patience):
+        return ReduceOnPlateauLR(torch.optim.SGD([param], lr=0.1), monitor='loss',
+                                 patience=patience)
+    stepped = plateau(0)
+    stepped.step({'loss': 1.0})
+    stepped.step({'loss': 2.0})
+    saved = stepped.state_dict()
+    assert saved['best'] == 1.0 and saved['last_step'] == 1
+    check_scheduler_state([plateau(0)], [saved], 'epoch_2.pth')
+    with pytest.raises(ValueError, match=r'scheduler 0 \(ReduceOnPlateauLR\) has patience=0 in '
+                                         r'it and patience=3 in this run'):
+        check_scheduler_state([plateau(3)], [saved], 'epoch_2.pth')
+    check_scheduler_state([dict(type='ReduceOnPlateauLR', patience=3)], [saved], 'epoch_2.pth')
+
+
+def test_resume_without_the_schedulers_keeps_the_configured_schedule(tiny_coco, tmp_path):
+    """runner.resume(..., resume_param_scheduler=False) asks for the configured schedule, not
+    the checkpoint's: a changed one is not refused then; with the schedulers resumed it is."""
+    def first(cfg):
+        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
+                                    milestones=[50], gamma=0.1)]
+
+    def moved(cfg):
+        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
+                                    milestones=[1], gamma=0.1)]
+    build_runner(_cfg(tiny_coco, tmp_path, first, 1)).train()
+    runner = build_runner(_cfg(tiny_coco, tmp_path, moved, 2))
+    runner._train_loop = runner.build_train_loop(runner._train_loop)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.param_schedulers = runner.build_param_scheduler(runner.param_schedulers)
+    checkpoint = str(tmp_path / 'work' / 'iter_1.pth')
+    runner.resume(checkpoint, resume_param_scheduler=False)
+    assert list(runner.param_schedulers[0].milestones) == [1]
+    with pytest.raises(ValueError, match='parameter scheduler 0 .*milestones'):
+        runner.resume(checkpoint)

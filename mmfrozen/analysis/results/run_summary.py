@@ -312,11 +312,14 @@ def _schedule_facts(summary: RunSummary, cfg: Optional[Any]) -> List[str]:
     summary.schedule_disagreements = name.claims.disagreements(
         loop.by_epoch, loop.max_epochs, loop.max_iters, summary.batch_size, summary.repeats,
         batches_per_epoch=run.epoch_len)
-    if not summary.schedule_disagreements:
-        return []
-    return [f'{run.label}: the name says schedule {name.schedule!r}, but its dumped config '
-            f'trains {"; ".join(summary.schedule_disagreements)} (e.g. set by --cfg-options); '
-            f'the Schedule column shows what ran ({summary.ran_schedule!r})']
+    unchecked = name.claims.unchecked(loop.by_epoch, loop.max_iters, run.epoch_len)
+    said = [f'{run.label}: {unchecked}'] if unchecked else []
+    if summary.schedule_disagreements:
+        said.append(f'{run.label}: the name says schedule {name.schedule!r}, but its dumped '
+                    f'config trains {"; ".join(summary.schedule_disagreements)} (e.g. set by '
+                    f'--cfg-options); the Schedule column shows what ran '
+                    f'({summary.ran_schedule!r})')
+    return said
 
 
 def summarize(run: RunLog, params: bool = True, cfg: Optional[Any] = None,

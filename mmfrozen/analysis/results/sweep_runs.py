@@ -16,9 +16,8 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...checkpoint import read_checkpoint
-from ...sweep import SweepConfigError, is_sweep_config, sweep_member_configs
-from ...sweep.config import is_inline
-from ...sweep.checkpoint import SWEEP_MEMBER_CFGS
+from ...sweep import (SWEEP_MEMBER_CFGS, SweepConfigError, is_inline, is_sweep_config,
+                      sweep_member_configs)
 from .run_log import RunLog
 
 #: Keys of a sweep's training records that are the whole sweep's, not one member's.
@@ -51,9 +50,10 @@ def _recorded_member_cfgs(run: RunLog, names: List[str]) -> Tuple[Dict[str, str]
             return dict(meta[SWEEP_MEMBER_CFGS]), run.checkpoint
     found = {}
     for name in names:
-        split = re.compile(rf'^(?:(?:iter|epoch)_(\d+)|best_.+)_{re.escape(name)}\.py$')
+        # <checkpoint stem>_<name>.py: iter_<n>, epoch_<n> or best_<metric>_<iter|epoch>_<n>
+        split = re.compile(rf'^(?:best_.+_)?(?:iter|epoch)_(\d+)_{re.escape(name)}\.py$')
         matches = sorted(
-            (int(m[1] or -1), f) for f in os.listdir(run.work_dir)
+            (int(m[1]), f) for f in os.listdir(run.work_dir)
             if (m := split.match(f)) and osp.isfile(osp.join(run.work_dir, f[:-3] + '.pth')))
         if matches:
             with open(osp.join(run.work_dir, matches[-1][1]), encoding='utf-8') as f:
@@ -94,13 +94,15 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
     names = sorted(cfg.model.members)
     try:
         recorded, source = _recorded_member_cfgs(run, names)
-    except (OSError, RuntimeError) as exc:  # a truncated or unreadable checkpoint
+    except Exception as exc:  # a truncated or unreadable checkpoint: say so, go on
         warnings.append(f'{run.label}: cannot read the member configs its checkpoint records '
-                        f'({exc}); the members\' rows use their files as they are now')
-        recorded, source = {}, ''
-    unrecorded = [n for n in names if n not in recorded
+                        f'({type(exc).__name__}: {exc}); the members\' rows use their files as '
+                        'they are now')
+        recorded, source = None, ''
+    unrecorded = [n for n in names if n not in (recorded or {})
                   and not is_inline(cfg.model.members[n])]
-    if unrecorded and not any('cannot read the member configs' in w for w in warnings):
+    recorded = recorded or {}
+    if unrecorded and source:
         warnings.append(f'{run.label}: no checkpoint or split of it records the configs members '
                         f'{unrecorded} trained with; their rows use their files as they are now '
                         '(a file edited since the run would describe another model)')
@@ -116,8 +118,14 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
     runs = []
     for name, (path, member_cfg) in members.items():
         prefix = f'{name}/'
-        if name in recorded:
-            ran = Config.fromstring(recorded[name], '.py')
+        try:
+            ran = Config.fromstring(recorded[name], '.py') if name in recorded else None
+        except Exception as exc:  # e.g. its imports are missing here
+            warnings.append(f'{run.label}: the config member {name!r} trained with ({source}) '
+                            f'does not load here ({type(exc).__name__}: {exc}); its row uses '
+                            'its file as it is now')
+            ran = None
+        if ran is not None:
             if member_cfg is not None and not _same_config(ran, member_cfg):
                 warnings.append(f'{run.label}: member {name!r}\'s config {path} changed since '
                                 f'the sweep trained it; its row is the config the sweep '

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .columns import markdown_table, write_csv
-from .comparison import CostFile, TwinComparison, compare_with_twin, read_cost_file
+from .comparison import CostFile, compare_with_twin, read_cost_file
 from .metafile import write_metafile
 from .run_log import config_difference, find_work_dirs, read_work_dir
 from .row import Row

@@ -1,4 +1,5 @@
 """Config checks for frozen training."""
+import inspect
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -160,16 +161,26 @@ def _refuse_changed_settings(which: str, wrapper: Any, saved: Dict[str, Any],
                 f'mmfrozen: cannot resume {filename}: {which} has {key}={before!r} in it (its '
                 f'parameter group {i}) and {key}={value!r} in this run: the optimizer settings '
                 'changed since (the config, --cfg-options, or --auto-scale-lr with another '
-                'batch), and resuming would go on with the checkpoint\'s (the optimizer state '
+                'batch: another GPU count scales the LR otherwise), and resuming would go on '
+                'with the checkpoint\'s (the optimizer state '
                 'replaces the configured values). Put the settings back as they were to go on '
                 'with the run, or start a new run from its weights with '
                 f'load_from={filename!r} and resume=False.')
 
 
-#: Keys of an mmengine parameter scheduler's state that its steps move, or that it derives
-#: from the optimizer's initial values (compared by :func:`check_optimizer_state`).
-_SCHEDULER_RUNTIME = ('last_step', '_global_step', '_last_value', 'base_values', 'verbose',
-                      '_get_value_called_within_step')
+#: Settings of every mmengine parameter scheduler besides its own ``__init__`` arguments.
+_SCHEDULER_SETTINGS = ('begin', 'end', 'by_epoch', 'param_name')
+
+
+def _scheduler_settings(scheduler: Any) -> List[str]:
+    """The state keys of ``scheduler`` that its config sets (its class's ``__init__``
+    arguments and :data:`_SCHEDULER_SETTINGS`), not what its steps move (``last_step``,
+    ``ReduceOnPlateauLR``'s ``best``...)."""
+    names = set(_SCHEDULER_SETTINGS)
+    for cls in type(scheduler).__mro__:
+        if '__init__' in vars(cls):
+            names |= set(inspect.signature(cls.__init__).parameters)
+    return sorted(names - {'self', 'optimizer', 'verbose', 'last_step'})
 
 
 def check_scheduler_state(schedulers: Any, saved: Any, filename: str) -> None:
@@ -186,6 +197,8 @@ def check_scheduler_state(schedulers: Any, saved: Any, filename: str) -> None:
         return
     now = list(schedulers or [])
     then = list(saved or [])
+    if not all(callable(getattr(s, 'state_dict', None)) for s in now):
+        return  # not built (configs): nothing the checkpoint's state would replace yet
     how = ('Resuming continues the same run: put the param_scheduler back as it was, or start '
            f'a new run from its weights with load_from={filename!r} and resume=False.')
     if now and len(now) != len(then):
@@ -195,9 +208,10 @@ def check_scheduler_state(schedulers: Any, saved: Any, filename: str) -> None:
                          f'since, and resuming would go on with the checkpoint\'s. {how}')
     for i, (scheduler, state) in enumerate(zip(now, then)):
         mine = scheduler.state_dict()
-        for key, before in state.items():
-            if key in _SCHEDULER_RUNTIME or key not in mine or mine[key] == before:
+        for key in _scheduler_settings(scheduler):
+            if key not in state or key not in mine or mine[key] == state[key]:
                 continue
+            before = state[key]
             raise ValueError(
                 f'mmfrozen: cannot resume {filename}: parameter scheduler {i} '
                 f'({type(scheduler).__name__}) has {key}={before!r} in it and '
@@ -228,6 +242,8 @@ def check_optimizer_state(optim_wrapper: Any, state: Dict[str, Any], filename: s
     else:
         pairs = [('the optimizer', optim_wrapper, state)]
     for which, wrapper, saved in pairs:
+        if not hasattr(wrapper, 'optimizer'):
+            continue  # not built (a config): resume builds it after this check
         if hasattr(wrapper, 'check_state_dict'):  # a wrapper that can say more (the sweep's)
             wrapper.check_state_dict(saved, filename)
         now = wrapper.optimizer.state_dict()

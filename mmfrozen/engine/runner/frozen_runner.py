@@ -10,7 +10,7 @@ from mmengine.runner import BaseLoop, Runner
 from torch import nn
 
 from ...checkpoint import refuse_unfit_checkpoint
-from ...config import freeze_hook_cfgs, freeze_hooks
+from ...config import freeze_hooks
 from ...freezing.freeze import keep_inference_hooks
 from ...freezing.spec import frozen_parameters, unwrap
 from ..frozen_model import build_frozen_model, prune_frozen
@@ -66,26 +66,23 @@ class FrozenRunner(Runner):
         refuse_no_freeze_hook(bound.arguments.get('custom_hooks'))
         # build_model runs inside Runner.__init__, before the hooks are registered
         self._custom_hooks = bound.arguments.get('custom_hooks')
-        self._resuming_optimizer = False
+        self._resuming_optimizer = self._resuming_schedulers = False
         self._resuming = False
         super().__init__(*args, **kwargs)
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
         model_cfg = model if isinstance(model, dict) else None
-        with explain_failed_self_loading(model_cfg if freeze_hook_cfgs(self._custom_hooks)
-                                         else None):
+        with explain_failed_self_loading(model_cfg):
             built = super().build_model(model)
         model = build_frozen_model(built, self._custom_hooks,
                                    load_from=self._load_from, resume=self._resume,
                                    model_cfg=model_cfg)
-        if freeze_hook_cfgs(self._custom_hooks):
-            warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
+        warn_lr_mult_zero(self.cfg.get('optim_wrapper'), model)
         return model
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
-        if freeze_hook_cfgs(self._custom_hooks) and any(isinstance(h, EMAHook)
-                                                        for h in self.hooks):
+        if any(isinstance(h, EMAHook) for h in self.hooks):
             # the EMA model shares the frozen tensors instead of copying them
             self.register_hook(ShareFrozenWithEMAHook())
 
@@ -107,12 +104,14 @@ class FrozenRunner(Runner):
             refuse_empty_optimizers(optim_wrapper, paths)
         return optim_wrapper
 
-    def resume(self, filename: str, resume_optimizer: bool = True, *args, **kwargs) -> None:
+    def resume(self, filename: str, resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True, *args, **kwargs) -> None:
         self._resuming_optimizer, self._resuming = resume_optimizer, True
+        self._resuming_schedulers = resume_param_scheduler
         try:
-            super().resume(filename, resume_optimizer, *args, **kwargs)
+            super().resume(filename, resume_optimizer, resume_param_scheduler, *args, **kwargs)
         finally:
-            self._resuming_optimizer = self._resuming = False
+            self._resuming_optimizer = self._resuming = self._resuming_schedulers = False
 
     def save_checkpoint(self, *args, **kwargs) -> None:
         # a model with a checkpoint_meta() method (a sweep: its members' configs) adds to meta
@@ -130,12 +129,12 @@ class FrozenRunner(Runner):
         purpose = ('resume' if self._resuming else
                    'train' if isinstance(self._train_loop, BaseLoop) else 'test')
         refuse_unfit_checkpoint(unwrap(self.model), checkpoint, filename, purpose)
-        if (self._resuming_optimizer and freeze_hook_cfgs(self._custom_hooks)
-                and 'optimizer' in checkpoint):
+        if self._resuming_optimizer and 'optimizer' in checkpoint:
             # resume() loads the optimizer state next: refuse one saved for other parameters
             check_optimizer_state(self.optim_wrapper, checkpoint['optimizer'], filename,
                                   len(frozen_parameters(unwrap(self.model))))
-        if self._resuming and self.param_schedulers and 'param_schedulers' in checkpoint:
+        if self._resuming_schedulers and self.param_schedulers \
+                and 'param_schedulers' in checkpoint:
             check_scheduler_state(self.param_schedulers, checkpoint['param_schedulers'],
                                   filename)
         return checkpoint

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import nn
 
@@ -42,6 +43,26 @@ MLP_TARGETS = ('*.ffn.layers.*', '*.mlp.*')
 _HOOK_ATTR = '_mmfrozen_lora_hook'
 #: Meta key of a merged checkpoint: how many LoRA updates :func:`merge_lora_checkpoint` folded in.
 LORA_MERGED_KEY = 'mmfrozen_lora_merged'
+
+
+class _LowRankLinear(nn.Module):
+    """``A`` or ``B`` of a LoRA update: a bias-free linear map with ``nn.Linear``'s state-dict
+    key (``weight``) and initialisation, but not an ``nn.Linear``, so that a backbone's own
+    initialiser that walks the linears of its blocks (mmpretrain's FFN sets the weight and bias
+    of each) leaves the updates alone: ``B`` keeps its zero start, a LoRA checkpoint loaded
+    through ``init_cfg`` keeps its values."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # nn.Linear's, the same draws
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f'in_features={self.in_features}, out_features={self.out_features}, bias=False'
 
 
 @MODELS.register_module()
@@ -80,8 +101,8 @@ class LoRA(BaseModule):
         self.alpha = _check_alpha(alpha, rank)
         self.scale = self.alpha / rank
         self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
-        self.down = nn.Linear(in_features, rank, bias=False)  # A
-        self.up = nn.Linear(rank, out_features, bias=False)  # B
+        self.down = _LowRankLinear(in_features, rank)  # A
+        self.up = _LowRankLinear(rank, out_features)  # B
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -270,20 +291,6 @@ class LoRAMixin:
     def loras(self) -> Iterator[LoRA]:
         """All LoRA updates of the backbone."""
         return (m for m in self.modules() if isinstance(m, LoRA))
-
-    def init_weights(self) -> None:
-        """The backbone's own initialisation (and pretrained loading) with the updates out of
-        its sight, then the updates': an initialiser that walks a block's ``nn.Linear`` modules
-        (mmpretrain's FFN sets the bias of each) would reach the updates' bias-free ``A`` and
-        ``B`` and replace ``B``'s zero start."""
-        detached = [(linear, linear._modules.pop('lora')) for _, linear in lora_modules(self)]
-        try:
-            super().init_weights()
-        finally:
-            for linear, lora in detached:
-                linear._modules['lora'] = lora
-        for _, lora in detached:
-            lora.init_weights()
 
 
 def _lora_settings(lora_cfg: dict) -> dict:

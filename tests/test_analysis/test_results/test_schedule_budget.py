@@ -138,3 +138,18 @@ def test_a_twin_without_config_is_not_compared(tmp_path):
     assert rows['frozen'].twin is None
     assert any('frozen' in w and 'training budget of' in w and 'is unknown' in w
                for w in table.warnings), table.warnings
+
+
+def test_epochs_trained_as_iterations_without_the_epoch_length_are_not_called_wrong(tmp_path):
+    """The same Mask2Former-style name, logged with log_processor.by_epoch=False (as mmdet's
+    iteration configs log): the logs do not say the iterations of an epoch, so the length
+    cannot be checked: said so, the name's schedule kept, no accusation of --cfg-options."""
+    stem = 'mask2former_r18-ft_pixel-decoder_8xb2-lsj-2e_coco'
+    write_session(str(tmp_path / 'run'), TS, config_text(ITERS, 8, 8, log_by_epoch=False), stem,
+                  training_logs(ITERS, 8, per_epoch=4, val_interval=8, aps=[0.3], interval=1,
+                                log_by_epoch=False))
+    table, rows = _table(tmp_path)
+    assert rows['run'].summary.schedule == '8xb2-lsj-2e'
+    assert not [w for w in table.warnings if 'the name says schedule' in w]
+    assert any('runs 8 iterations, and the logs do not say the iterations of one epoch' in w
+               for w in table.warnings), table.warnings

@@ -328,3 +328,27 @@ def test_eva02_det_state_does_not_depend_on_the_input_size():
         with torch.no_grad():
             torch.testing.assert_close(det(x)[0], ref(x)[0])  # same outputs at every size
     assert Fingerprint.of(det, '').digests == before.digests  # no tensor added or changed
+
+
+@pytest.mark.parametrize('plain_cls, lora_cls, kwargs, shape', CASES)
+def test_the_backbones_own_initialisation_leaves_the_updates_alone(plain_cls, lora_cls, kwargs,
+                                                                    shape, tmp_path):
+    """LoRA on the attention and MLP linears ('attn+mlp'): mmpretrain's FFN initialiser sets the
+    weight and bias of every nn.Linear of its block, which the updates' A and B are not: with no
+    init_cfg every B stays zero; with a frozen-lora checkpoint as the Pretrained init_cfg, the
+    updates hold its trained values after init_weights (not reset to zero)."""
+    adapted = lora_cls(lora_cfg=dict(rank=4, targets='attn+mlp'), **kwargs)
+    adapted.init_weights()
+    ups = {n: m.up.weight for n, m in adapted.named_modules() if isinstance(m, LoRA)}
+    assert any('.attn.' in n for n in ups) and any(('ffn' in n or 'mlp' in n) for n in ups)
+    assert all(not w.any() for w in ups.values())
+    _randomise(adapted.loras())
+    trained = {k: v.clone() for k, v in adapted.state_dict().items()}
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in trained.items()}},
+               tmp_path / 'lora_run.pth')
+    again = lora_cls(lora_cfg=dict(rank=4, targets='attn+mlp'), init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'lora_run.pth'), prefix='backbone.'),
+        **kwargs)
+    again.init_weights()
+    loaded = again.state_dict()
+    assert all(torch.equal(loaded[k], v) for k, v in trained.items() if '.lora.' in k)
