@@ -54,16 +54,19 @@ def _numpy_globals() -> List[Any]:
     return [_reconstruct, scalar, np.ndarray, np.dtype, *set(dtype_classes), *aliases]
 
 
-def _history_buffer_method(obj: Any, name: str) -> Any:
-    """Stands in for ``getattr`` while unpickling: only ``HistoryBuffer``'s statistics methods.
-
-    ``MessageHub`` pickles the statistics methods of its ``HistoryBuffer`` objects as
-    ``getattr(HistoryBuffer, 'mean')``; allowing ``getattr`` itself would let a pickle reach any
-    attribute of any allowed object.
+def _allowed_attribute(obj: Any, name: str) -> Any:
+    """Stands in for ``getattr`` while unpickling: only the attributes mmengine's checkpoints
+    pickle by reference. ``MessageHub`` pickles the statistics methods of its ``HistoryBuffer``
+    objects as ``getattr(HistoryBuffer, 'mean')``; ``OneCycleLR``/``OneCycleMomentum`` their
+    annealing function as ``getattr(OneCycleParamScheduler, '_annealing_cos')``. Allowing
+    ``getattr`` itself would let a pickle reach any attribute of any allowed object.
     """
     from mmengine.logging import HistoryBuffer
-    allowed = {'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods}
-    if obj is HistoryBuffer and name in allowed:
+    from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+    allowed = {HistoryBuffer: {'min', 'max', 'mean', 'current',
+                               *HistoryBuffer._statistics_methods},
+               OneCycleParamScheduler: {'_annealing_cos', '_annealing_linear'}}
+    if name in allowed.get(obj, ()):
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'mmfrozen: refusing getattr({obj!r}, {name!r}) while loading a checkpoint')
@@ -73,8 +76,9 @@ def checkpoint_safe_globals() -> List[Any]:
     """The types an mmengine/mmdet checkpoint is made of, beyond tensors and builtins."""
     from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
-    return _numpy_globals() + [HistoryBuffer, ConfigDict,
-                               (_history_buffer_method, 'builtins.getattr')]
+    from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+    return _numpy_globals() + [HistoryBuffer, ConfigDict, OneCycleParamScheduler,
+                               (_allowed_attribute, 'builtins.getattr')]
 
 
 def _unreadable(filename: str, why: str) -> RuntimeError:
@@ -131,7 +135,7 @@ def _load_weights_only(load: Callable[[], Any], filename: str, local: bool) -> A
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
             return load()
     except Exception as e:  # torch raises UnpicklingError wrapped in various ways
-        if 'mmfrozen: refusing' in str(e):  # _history_buffer_method's refusal
+        if 'mmfrozen: refusing' in str(e):  # _allowed_attribute's refusal
             raise pickle.UnpicklingError(f'mmfrozen: {filename}: {e}') from e
         refused = re.search(r'GLOBAL ([\w.]+)', str(e))
         if refused is None and not local:  # a download's failure is the downloader's to name

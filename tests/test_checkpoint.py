@@ -106,6 +106,31 @@ def test_getattr_is_only_for_history_buffer_statistics(tmp_path):
         _load_checkpoint(path)
 
 
+def test_a_one_cycle_schedulers_state_loads_and_its_class_gives_nothing_else(tmp_path):
+    """mmengine's OneCycleLR keeps its annealing function in its state, pickled as
+    getattr(OneCycleParamScheduler, '_annealing_cos'): the state loads (a OneCycleLR run can
+    be resumed), and getattr on that class reaches nothing else."""
+    from mmengine.optim import OptimWrapper
+    from mmengine.optim.scheduler.param_scheduler import OneCycleParamScheduler
+    from mmengine.registry import PARAM_SCHEDULERS
+    wrapper = OptimWrapper(torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1))
+    for strategy in ('cos', 'linear'):
+        scheduler = PARAM_SCHEDULERS.build(
+            dict(type='OneCycleLR', eta_max=0.02, begin=0, end=12, by_epoch=False,
+                 anneal_strategy=strategy), default_args=dict(optimizer=wrapper))
+        path = _save({'param_schedulers': [scheduler.state_dict()]},
+                     tmp_path / f'onecycle_{strategy}.pth')
+        state = _load_checkpoint(path)['param_schedulers'][0]
+        assert state['total_steps'] == 12
+        assert state['anneal_func'] is getattr(OneCycleParamScheduler, f'_annealing_{strategy}')
+
+    class Sneaky:
+        def __reduce__(self):
+            return (getattr, (OneCycleParamScheduler, '__init__'))
+    with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
+        _load_checkpoint(_save({'x': Sneaky()}, tmp_path / 'sneaky.pth'))
+
+
 def test_numpy1_checkpoint_loads(tmp_path):
     """Checkpoints written under numpy 1.x name numpy.core.multiarray."""
     path = _save({'meta': {'arr': np.arange(3.0), 'seed': np.int64(1)}}, tmp_path / 'np2.pth')

@@ -374,3 +374,20 @@ def test_resume_without_the_schedulers_keeps_the_configured_schedule(tiny_coco, 
     assert list(runner.param_schedulers[0].milestones) == [1]
     with pytest.raises(ValueError, match='parameter scheduler 0 .*milestones'):
         runner.resume(checkpoint)
+
+
+def test_resume_of_a_one_cycle_lr_run_goes_on(tiny_coco, tmp_path):
+    """A run under mmengine's OneCycleLR (by epoch, converted to iterations, its end not tied to
+    max_epochs), resumed with max_epochs extended and the schedule unchanged, goes on (the
+    checkpoint loader refused the pickled annealing function of its state before)."""
+    one_cycle = [dict(type='OneCycleLR', eta_max=0.02, begin=0, end=3, by_epoch=True,
+                      convert_to_iter_based=True)]
+    cfg = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_epochs=1)
+    cfg.param_scheduler = one_cycle
+    build_runner(cfg).train()
+    again = tiny_frozen_cfg(tiny_coco, tmp_path, val=False, max_epochs=2)
+    again.param_scheduler = one_cycle
+    again.resume = True
+    runner = build_runner(again)
+    runner.train()
+    assert runner.epoch == 2

@@ -82,7 +82,9 @@ class LoRA(BaseModule):
         dropout: Dropout on the input of the low-rank branch. It is part of the trainable
             update: it follows ``train()``/``eval()`` also inside a frozen backbone, whose own
             dropout, attention dropout and drop-path run in inference mode.
-        init_cfg: Initialisation config (``B`` is zeroed regardless).
+        init_cfg: mmengine's initialisation config of the module; ``init_weights`` then
+            draws ``A`` as ``nn.Linear`` draws its weight and zeroes ``B`` regardless (the
+            update starts at 0), so it sets neither.
     """
     mmfrozen_trainable = True
 
