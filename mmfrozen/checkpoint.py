@@ -297,14 +297,14 @@ def refuse_unfit_lora(state: Dict[str, Any], model_state: Dict[str, Any], filena
             'trained with (its meta["cfg"]), or merge it:\n' + merge)
 
 
-def _refuse_other_lora_scale(model: torch.nn.Module, checkpoint: Any, filename: str) -> None:
-    """Refuse LoRA updates loaded into LoRA modules that scale them otherwise than the run that
-    trained them (another ``lora_cfg.alpha``, as the checkpoint's ``meta['cfg']`` records it):
-    every tensor loads, and the updates would run at another strength."""
+def _refuse_other_lora_scale(model: torch.nn.Module, state: Dict[str, Any],
+                             meta: Dict[str, Any], filename: str) -> None:
+    """Refuse LoRA updates (``state``, the checkpoint's) loaded into LoRA modules that scale
+    them otherwise than the run that trained them (another ``lora_cfg.alpha``, as its
+    ``meta['cfg']`` records it): every tensor loads, and the updates would run at another
+    strength."""
     scales = {round(float(m.scale), 9) for m in model.modules()
               if type(m).__name__ == 'LoRA' and hasattr(m, 'scale')}
-    meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
-    state = model_state_dict(checkpoint)
     downs = [v for k, v in state.items() if k.endswith(LORA_DOWN)]
     if not scales or not downs or not isinstance(meta.get('cfg'), str):
         return
@@ -382,8 +382,9 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
     model_state = model.state_dict()
     members = sweep_member_names(state)
     stem = osp.splitext(filename)[0]
+    meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
     refuse_unfit_lora(state, model_state, filename, purpose)
-    _refuse_other_lora_scale(model, checkpoint, filename)
+    _refuse_other_lora_scale(model, state, meta, filename)
     if members and not sweep_member_names(model_state):
         raise CheckpointMismatchError(
             f'mmfrozen: {filename} is the checkpoint of a shared-backbone sweep (members '
@@ -430,7 +431,6 @@ def refuse_unfit_checkpoint(model: torch.nn.Module, checkpoint: Any, filename: s
                     f'mmfrozen: {filename}: sweep member {name!r} of this sweep is not the model '
                     f'the checkpoint holds for it: {"; ".join(found)} (its config or '
                     f'cfg_options changed since the checkpoint was written). {how}')
-    meta = (checkpoint.get('meta') if isinstance(checkpoint, dict) else None) or {}
     member = meta.get(SWEEP_MEMBER)
     sweep = meta.get('sweep_checkpoint') or 'the sweep checkpoint it was split from'
     ours = sweep_member_names(model_state)

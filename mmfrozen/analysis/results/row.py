@@ -1,6 +1,6 @@
 """One line of the results table: a run's facts, the measured cost of its config, its twin."""
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from .comparison import TwinComparison
 from .run_summary import RunSummary
@@ -14,11 +14,14 @@ class Row:
         summary: What the run's logs and config say (:mod:`.run_summary`).
         cost: The config's entry of a merged training-cost JSON ({} when none).
         twin: The comparison with its fine-tuned twin; None when it has none.
+        twin_rows: The twin's runs it was compared with (same training data and budget, last
+            evaluated at the same point); empty without a twin.
         config_file: The config file of the run's name under the table's config root.
     """
     summary: RunSummary
     cost: Dict[str, Any] = field(default_factory=dict)
     twin: Optional[TwinComparison] = None
+    twin_rows: List['Row'] = field(default_factory=list)
     config_file: Optional[str] = None
 
     @property

@@ -98,11 +98,10 @@ def split_sweep_run(run: RunLog) -> Tuple[List[Tuple[RunLog, Optional[Any]]], Li
         warnings.append(f'{run.label}: cannot read the member configs its checkpoint records '
                         f'({type(exc).__name__}: {exc}); the members\' rows use their files as '
                         'they are now')
-        recorded, source = None, ''
-    unrecorded = [n for n in names if n not in (recorded or {})
-                  and not is_inline(cfg.model.members[n])]
-    recorded = recorded or {}
-    if unrecorded and source:
+        recorded, source = {}, ''
+    unrecorded = [n for n in names
+                  if n not in recorded and not is_inline(cfg.model.members[n])]
+    if unrecorded and source:  # (no source: the failure to read was said above)
         warnings.append(f'{run.label}: no checkpoint or split of it records the configs members '
                         f'{unrecorded} trained with; their rows use their files as they are now '
                         '(a file edited since the run would describe another model)')

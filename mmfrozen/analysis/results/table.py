@@ -198,23 +198,19 @@ class ResultsTable:
                 continue
             row.twin = compare_with_twin(row.summary, row.cost,
                                          [(t.summary, t.cost) for t in same_budget])
+            row.twin_rows = same_budget
 
     def twin_pairs(self) -> List[Tuple[Row, Row]]:
         """(row, twin row) for every row with a twin: the twin's run its difference is taken
-        against (same training data and budget, last evaluated at the same point, same seed);
-        the last such run when the difference is against the mean of several."""
+        against (one of the runs :meth:`pair_twins` compared it with, of the same seed); the
+        last of them when the difference is against the mean of several."""
         pairs = []
         for row in self.rows:
             if row.twin is None:
                 continue
-            mine = row.summary
-            twins = [r for r in self.rows if r.summary.config == row.twin.twin and (
-                mine.train_ann_file is None or r.summary.train_ann_file in (
-                    None, mine.train_ann_file)) and r.summary.budget == mine.budget
-                and _same_point(r.summary.evaluated_at, mine.evaluated_at)]
-            same_seed = [r for r in twins if row.twin.paired_seed is not None
+            same_seed = [r for r in row.twin_rows if row.twin.paired_seed is not None
                          and r.summary.seed == row.twin.paired_seed]
-            pairs.append((row, (same_seed or twins)[-1]))
+            pairs.append((row, (same_seed or row.twin_rows)[-1]))
         return pairs
 
     def find_configs(self, config_root: Optional[str]) -> None:
