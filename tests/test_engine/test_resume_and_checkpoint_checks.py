@@ -69,17 +69,19 @@ def test_resume_unchanged_with_auto_scale_lr_on_both_sessions(tiny_coco, tmp_pat
     assert runner.iter == 2
 
 
+def _lr_step_at(milestone):
+    """A config edit: one MultiStepLR step (x0.1) at iteration ``milestone``."""
+    def edit(cfg):
+        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
+                                    milestones=[milestone], gamma=0.1)]
+    return edit
+
+
 def test_resume_with_changed_lr_milestones_is_refused(tiny_coco, tmp_path):
     """The user moves the LR step (param_scheduler milestones) and resumes: refused (the
     optimizer's initial_lr is the same, but mmengine's scheduler state would replace the
     milestones with the checkpoint's)."""
-    def first(cfg):
-        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
-                                    milestones=[50], gamma=0.1)]
-
-    def moved(cfg):
-        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
-                                    milestones=[1], gamma=0.1)]
+    first, moved = _lr_step_at(50), _lr_step_at(1)
     with pytest.raises(ValueError, match=r"cannot resume.*parameter scheduler 0 \(MultiStepLR\) "
                                          r"has milestones=Counter\(\{50: 1\}\) in it"):
         _train_then_resume(tiny_coco, tmp_path, first, moved)
@@ -151,16 +153,8 @@ def test_results_table_of_an_unedited_auto_scaled_sweep_warns_of_no_edit(tiny_co
     """A sweep run with --auto-scale-lr; nobody edits any member file; the results table must
     not say a member's config 'changed since the sweep trained it'."""
     from mmfrozen.analysis.results.table import ResultsTable
-    from tests.test_sweep.test_tools import FASTER
-    from tests.utils import tiny_member_config, tiny_sweep_config
-    member = tiny_member_config(tiny_coco, tmp_path, FASTER, 'm', max_iters=1, val=False)
-    scale = {'auto_scale_lr.base_batch_size': 8}
-    cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options=scale),
-                                 b=dict(config=member, cfg_options={
-                                     'optim_wrapper.optimizer.lr': 0.01, **scale})), member)
-    cfg.merge_from_dict(dict(scale, **{'auto_scale_lr.enable': True}))  # what the flag does
-    cfg.work_dir = str(tmp_path / 'sweep')
-    build_runner(cfg).train()
+    from tests.test_sweep.test_tools import auto_scaled_sweep
+    build_runner(auto_scaled_sweep(tiny_coco, tmp_path, str(tmp_path / 'sweep'))).train()
     table = ResultsTable.from_work_dirs([str(tmp_path / 'sweep')])
     assert len(table.rows) == 2
     assert not [w for w in table.warnings if 'changed since' in w], table.warnings
@@ -357,13 +351,7 @@ def test_a_scheduler_state_its_steps_moved_is_no_change():
 def test_resume_without_the_schedulers_keeps_the_configured_schedule(tiny_coco, tmp_path):
     """runner.resume(..., resume_param_scheduler=False) asks for the configured schedule, not
     the checkpoint's: a changed one is not refused then; with the schedulers resumed it is."""
-    def first(cfg):
-        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
-                                    milestones=[50], gamma=0.1)]
-
-    def moved(cfg):
-        cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=False, begin=0, end=100,
-                                    milestones=[1], gamma=0.1)]
+    first, moved = _lr_step_at(50), _lr_step_at(1)
     build_runner(_cfg(tiny_coco, tmp_path, first, 1)).train()
     runner = build_runner(_cfg(tiny_coco, tmp_path, moved, 2))
     runner._train_loop = runner.build_train_loop(runner._train_loop)

@@ -205,18 +205,25 @@ def test_results_table_rows_are_the_members_that_trained_not_their_edited_files(
         w for w in table.warnings if f"member 'b'\'s config {b} changed since" in w] != []
 
 
-def test_the_split_config_of_an_auto_scaled_sweep_trains_at_the_lr_the_member_trained(
-        tiny_coco, tmp_path):
-    """``tools/train.py SWEEP --auto-scale-lr`` scales every member's LR by batch / base batch.
-    Each split config is the config the member trained with: it says so (the sweep's
-    auto_scale_lr), so retraining or reading it gives the member's LR, not the unscaled one."""
+def auto_scaled_sweep(tiny_coco, tmp_path, work_dir):
+    """A sweep of two tiny Faster R-CNN members (lr 0.02 and 0.01, base batch 8) as
+    ``tools/train.py SWEEP --auto-scale-lr`` runs it (auto_scale_lr.enable=True)."""
     member = tiny_member_config(tiny_coco, tmp_path, FASTER, 'm', max_iters=1, val=False)
     scale = {'auto_scale_lr.base_batch_size': 8}
     cfg = tiny_sweep_config(dict(a=dict(config=member, cfg_options=scale),
                                  b=dict(config=member, cfg_options={
                                      'optim_wrapper.optimizer.lr': 0.01, **scale})), member)
     cfg.merge_from_dict(dict(scale, **{'auto_scale_lr.enable': True}))  # what the flag does
-    cfg.work_dir = str(tmp_path / 'work')
+    cfg.work_dir = work_dir
+    return cfg
+
+
+def test_the_split_config_of_an_auto_scaled_sweep_trains_at_the_lr_the_member_trained(
+        tiny_coco, tmp_path):
+    """``tools/train.py SWEEP --auto-scale-lr`` scales every member's LR by batch / base batch.
+    Each split config is the config the member trained with: it says so (the sweep's
+    auto_scale_lr), so retraining or reading it gives the member's LR, not the unscaled one."""
+    cfg = auto_scaled_sweep(tiny_coco, tmp_path, str(tmp_path / 'work'))
     runner = build_runner(cfg)
     runner.train()
     trained = {g['sweep_member']: g['initial_lr']
